@@ -1,0 +1,15 @@
+//! # mlops-drift
+//!
+//! Is the data my model scores still the data it was trained on? This crate answers with
+//! two-sample statistics that agree with SciPy (Kolmogorov–Smirnov, Cramér–von Mises,
+//! Anderson–Darling, Wasserstein, energy distance, PSI, chi-squared and more), reference profiles
+//! fitted once at training time, dataset drift reports, streaming monitors cheap enough for the
+//! request path, online change detectors (ADWIN, Page–Hinkley, DDM, …) and performance monitoring
+//! when ground truth arrives late.
+//!
+//! It depends only on `mlops-core`: results leave the crate as `mlops_core::Evidence`.
+//!
+//! The capabilities land module by module; see the workspace README for what is available.
+
+pub use mlops_core;
+pub use ndarray;
