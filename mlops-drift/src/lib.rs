@@ -13,3 +13,9 @@
 
 pub use mlops_core;
 pub use ndarray;
+
+pub mod conformance;
+pub mod error;
+pub mod stats;
+
+pub use error::{DriftError, Result, Sample};

@@ -1,0 +1,90 @@
+//! Errors of the drift crate.
+
+use std::fmt;
+
+/// Which side of a two-sample comparison a value or error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sample {
+    /// The reference (training-time) sample.
+    Reference,
+    /// The current (serving-time) sample.
+    Current,
+}
+
+impl fmt::Display for Sample {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Reference => "reference",
+            Self::Current => "current",
+        })
+    }
+}
+
+/// Everything that can go wrong in this crate.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DriftError {
+    /// A sample had no usable values (after the NaN policy was applied).
+    #[error("the {which} sample is empty")]
+    EmptySample {
+        /// Which sample.
+        which: Sample,
+    },
+    /// A non-finite value was found where the policy forbids it.
+    #[error("the {which} sample holds a non-finite value ({value}) at index {index}")]
+    NonFinite {
+        /// Which sample.
+        which: Sample,
+        /// Its index in the input.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// A parameter was out of its domain.
+    #[error("invalid parameter `{name}`: {reason}")]
+    InvalidParameter {
+        /// The parameter's name.
+        name: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A column name was not found.
+    #[error("unknown column `{name}`")]
+    UnknownColumn {
+        /// The column's name.
+        name: String,
+    },
+    /// Input shapes disagree (columns of different lengths, a row of the wrong width).
+    #[error("shape mismatch: {reason}")]
+    Shape {
+        /// What disagrees.
+        reason: String,
+    },
+    /// A numeric computation could not produce a result (for example a series that did not
+    /// converge).
+    #[error("numerical failure in {method}: {reason}")]
+    Numerical {
+        /// The method.
+        method: &'static str,
+        /// What failed.
+        reason: String,
+    },
+    /// The requested method or case is not supported.
+    #[error("unsupported: {what}")]
+    Unsupported {
+        /// What was asked for.
+        what: String,
+    },
+    /// A conformance case file or case could not be read.
+    #[error("conformance case `{id}`: {reason}")]
+    Conformance {
+        /// The case id (empty for file-level problems).
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// The crate's result type.
+pub type Result<T, E = DriftError> = std::result::Result<T, E>;
