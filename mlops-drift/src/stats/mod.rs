@@ -3,7 +3,7 @@
 //! log (so tiny p-values stay comparable), the sample sizes and the details that explain it.
 //!
 //! Numeric inputs are `&[f64]`; order-based methods also have entry points taking already sorted
-//! slices, which is how [`crate::profile`] scores against a fitted reference without re-sorting.
+//! slices, which is how reference profiles score against a fitted reference without re-sorting.
 
 use serde::{Deserialize, Serialize};
 
