@@ -8,6 +8,7 @@
 //! in `tests/data/drift_cases.json`, the sorted entry points, and properties.
 
 use mlops_drift::stats::Alternative;
+use mlops_drift::stats::anderson::{anderson_2samp, anderson_ksamp};
 use mlops_drift::stats::cvm::{CvmMethod, cramervonmises_2samp, cramervonmises_2samp_sorted};
 use mlops_drift::stats::ks::{KsMethod, KsOptions, ks_2samp, ks_2samp_sorted};
 
@@ -193,6 +194,52 @@ fn cramervonmises_2samp_agrees_with_scipy_on_every_case() {
     assert!(
         failures.is_empty(),
         "{} of {} cramervonmises_2samp cases disagree:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn anderson_ksamp_agrees_with_scipy_on_every_case() {
+    let mut failures = Vec::new();
+    let all = cases("anderson_ksamp");
+    for case in &all {
+        let id = case["id"].as_str().unwrap();
+        let reference = sample(&case["reference"]);
+        let current = sample(&case["current"]);
+        let r = match anderson_ksamp(&[&reference, &current]) {
+            Ok(r) => r,
+            Err(e) => {
+                failures.push(format!("{id}: error {e}"));
+                continue;
+            }
+        };
+        let e = &case["expected"];
+        check(
+            &mut failures,
+            id,
+            "statistic",
+            r.statistic,
+            num(&e["statistic"]),
+            false,
+        );
+        check(
+            &mut failures,
+            id,
+            "p_value",
+            r.p_value.p,
+            num(&e["p_value"]),
+            true,
+        );
+        let two = anderson_2samp(&reference, &current).unwrap();
+        if two != r {
+            failures.push(format!("{id}: anderson_2samp differs: {two:?} vs {r:?}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} anderson_ksamp cases disagree:\n{}",
         failures.len(),
         all.len(),
         failures.join("\n")
