@@ -116,7 +116,7 @@ pub fn anderson_ksamp(samples: &[&[f64]]) -> Result<AndersonResult> {
         .iter()
         .map(|s| {
             let mut v = s.to_vec();
-            v.sort_unstable_by(f64::total_cmp);
+            super::ks::sort_total(&mut v);
             v
         })
         .collect();

@@ -77,8 +77,8 @@ pub fn cramervonmises_2samp(
     check(current, Sample::Current)?;
     let mut a = reference.to_vec();
     let mut b = current.to_vec();
-    a.sort_unstable_by(f64::total_cmp);
-    b.sort_unstable_by(f64::total_cmp);
+    super::ks::sort_total(&mut a);
+    super::ks::sort_total(&mut b);
     compute(&a, &b, method)
 }
 

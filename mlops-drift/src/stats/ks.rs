@@ -105,8 +105,8 @@ pub fn ks_2samp(reference: &[f64], current: &[f64], options: KsOptions) -> Resul
     check_input(current, Sample::Current)?;
     let mut a = reference.to_vec();
     let mut b = current.to_vec();
-    a.sort_unstable_by(f64::total_cmp);
-    b.sort_unstable_by(f64::total_cmp);
+    sort_total(&mut a);
+    sort_total(&mut b);
     Ok(ks_sorted_unchecked(&a, &b, options))
 }
 
@@ -182,111 +182,179 @@ struct Extremes {
     min_loc: f64,
 }
 
-/// One running extreme: SciPy takes `argmax` over `concat(sorted a, sorted b)`, so among equal
-/// values the first position wins — any value of `a` before any value of `b`, smaller values
-/// first within each.
-#[derive(Clone, Copy)]
-struct Best {
-    value: f64,
-    loc: f64,
-    seen: bool,
+/// Running extremes of the ECDF difference, kept apart by whether the pooled value occurs in the
+/// first sample. SciPy takes `argmax`/`argmin` over `concat(sorted a, sorted b)`, so among equal
+/// differences the first position wins: a value present in `a` before any value found only in
+/// `b`, and the smaller value within each part (hence the strict comparisons).
+struct Tracker {
+    max_a: f64,
+    max_a_loc: f64,
+    min_a: f64,
+    min_a_loc: f64,
+    max_b: f64,
+    max_b_loc: f64,
+    min_b: f64,
+    min_b_loc: f64,
 }
 
-impl Best {
-    const NONE: Self = Self {
-        value: 0.0,
-        loc: f64::NAN,
-        seen: false,
-    };
-
-    #[inline]
-    fn offer_max(&mut self, d: f64, at: f64) {
-        if !self.seen || d > self.value {
-            *self = Self {
-                value: d,
-                loc: at,
-                seen: true,
-            };
+impl Tracker {
+    fn new() -> Self {
+        Self {
+            max_a: f64::NEG_INFINITY,
+            max_a_loc: f64::NAN,
+            min_a: f64::INFINITY,
+            min_a_loc: f64::NAN,
+            max_b: f64::NEG_INFINITY,
+            max_b_loc: f64::NAN,
+            min_b: f64::INFINITY,
+            min_b_loc: f64::NAN,
         }
     }
 
-    #[inline]
-    fn offer_min(&mut self, d: f64, at: f64) {
-        if !self.seen || d < self.value {
-            *self = Self {
-                value: d,
-                loc: at,
-                seen: true,
-            };
+    /// Offers the difference `d` at pooled value `at`. The conditions use non-short-circuit `&`
+    /// so the (rarely taken) branches stay predictable whichever sample `at` came from.
+    #[inline(always)]
+    fn offer(&mut self, d: f64, at: f64, in_a: bool) {
+        if in_a & (d > self.max_a) {
+            self.max_a = d;
+            self.max_a_loc = at;
+        }
+        if in_a & (d < self.min_a) {
+            self.min_a = d;
+            self.min_a_loc = at;
+        }
+        if !in_a & (d > self.max_b) {
+            self.max_b = d;
+            self.max_b_loc = at;
+        }
+        if !in_a & (d < self.min_b) {
+            self.min_b = d;
+            self.min_b_loc = at;
+        }
+    }
+
+    fn finish(self) -> Extremes {
+        // An `a` extreme wins unless a `b`-only value is strictly more extreme (or `a` saw none).
+        let (max, max_loc) = if self.max_b > self.max_a {
+            (self.max_b, self.max_b_loc)
+        } else {
+            (self.max_a, self.max_a_loc)
+        };
+        let (min, min_loc) = if self.min_b < self.min_a {
+            (self.min_b, self.min_b_loc)
+        } else {
+            (self.min_a, self.min_a_loc)
+        };
+        Extremes {
+            max,
+            max_loc,
+            min,
+            min_loc,
         }
     }
 }
 
-fn pick(first: Best, second: Best, prefer_larger: bool) -> (f64, f64) {
-    match (first.seen, second.seen) {
-        (true, true) => {
-            let second_wins = if prefer_larger {
-                second.value > first.value
-            } else {
-                second.value < first.value
-            };
-            if second_wins {
-                (second.value, second.loc)
-            } else {
-                (first.value, first.loc)
-            }
-        }
-        (true, false) => (first.value, first.loc),
-        (false, _) => (second.value, second.loc),
-    }
-}
-
-/// Merge-walks two ascending samples and finds the extremes of `ECDF_a - ECDF_b` over the
-/// pooled values, evaluated as SciPy does (`searchsorted(side='right') / n`).
+/// Merge-walks two ascending, non-empty samples and finds the extremes of `ECDF_a - ECDF_b` over
+/// the pooled values, evaluated as SciPy does (`searchsorted(side='right') / n`, i.e. after all
+/// values equal to the current one). No allocation; the sample choice is branch-free.
 fn ecdf_extremes(a: &[f64], b: &[f64]) -> Extremes {
     let n1 = a.len() as f64;
     let n2 = b.len() as f64;
+    let mut t = Tracker::new();
     let (mut i, mut j) = (0_usize, 0_usize);
-    let (mut max_a, mut max_b, mut min_a, mut min_b) =
-        (Best::NONE, Best::NONE, Best::NONE, Best::NONE);
-    loop {
-        // The next distinct pooled value.
-        let v = match (a.get(i), b.get(j)) {
-            (Some(&x), Some(&y)) => {
-                if x <= y {
-                    x
-                } else {
-                    y
-                }
+    // The current group of equal pooled values; NaN (never equal) before the first.
+    let mut cur = f64::NAN;
+    let mut cur_in_a = false;
+    let mut started = false;
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        let take_a = x <= y;
+        let v = if take_a { x } else { y };
+        if v != cur {
+            if started {
+                t.offer((i as f64) / n1 - (j as f64) / n2, cur, cur_in_a);
             }
-            (Some(&x), None) => x,
-            (None, Some(&y)) => y,
-            (None, None) => break,
-        };
-        let in_a = a.get(i).is_some_and(|&x| x == v);
-        let in_b = b.get(j).is_some_and(|&y| y == v);
-        while a.get(i).is_some_and(|&x| x == v) {
-            i += 1;
+            started = true;
+            cur = v;
+            cur_in_a = false;
         }
-        while b.get(j).is_some_and(|&y| y == v) {
-            j += 1;
-        }
-        let d = (i as f64) / n1 - (j as f64) / n2;
-        if in_a {
-            max_a.offer_max(d, v);
-            min_a.offer_min(d, v);
-        } else if in_b {
-            max_b.offer_max(d, v);
-            min_b.offer_min(d, v);
-        }
+        cur_in_a |= take_a;
+        i += usize::from(take_a);
+        j += usize::from(!take_a);
     }
-    let (max, max_loc) = pick(max_a, max_b, true);
-    let (min, min_loc) = pick(min_a, min_b, false);
-    Extremes {
-        max,
-        max_loc,
-        min,
-        min_loc,
+    while let Some(&x) = a.get(i) {
+        if x != cur {
+            if started {
+                t.offer((i as f64) / n1 - (j as f64) / n2, cur, cur_in_a);
+            }
+            started = true;
+            cur = x;
+        }
+        cur_in_a = true;
+        i += 1;
+    }
+    while let Some(&y) = b.get(j) {
+        if y != cur {
+            if started {
+                t.offer((i as f64) / n1 - (j as f64) / n2, cur, cur_in_a);
+            }
+            started = true;
+            cur = y;
+            cur_in_a = false;
+        }
+        j += 1;
+    }
+    if started {
+        t.offer((i as f64) / n1 - (j as f64) / n2, cur, cur_in_a);
+    }
+    t.finish()
+}
+
+/// Sorts ascending in [`f64::total_cmp`] order (so `-0.0` before `0.0`, and NaNs, if any, at
+/// the ends) — the order [`ks_2samp_sorted`] and the other `_sorted` entry points expect.
+///
+/// Large inputs are mapped in place to the order-preserving integer image of their bits and
+/// sorted as integers (faster than comparing with `total_cmp`, and without allocating), then
+/// mapped back; the values are unchanged bit for bit.
+///
+/// ```
+/// let mut v = [3.0, -1.0, f64::INFINITY, 0.5, -0.0, 0.0];
+/// mlops_drift::stats::ks::sort_ascending(&mut v);
+/// assert_eq!(v, [-1.0, -0.0, 0.0, 0.5, 3.0, f64::INFINITY]);
+/// assert!(v[1].is_sign_negative());
+/// ```
+pub fn sort_ascending(v: &mut [f64]) {
+    sort_total(v);
+}
+
+pub(crate) fn sort_total(v: &mut [f64]) {
+    const KEY_SORT_MIN_LEN: usize = 2048;
+    if v.len() < KEY_SORT_MIN_LEN {
+        v.sort_unstable_by(f64::total_cmp);
+        return;
+    }
+    // The transformed patterns are only moved, never used in arithmetic, so they survive intact.
+    v.iter_mut().for_each(|x| *x = f64::from_bits(to_key(*x)));
+    v.sort_unstable_by_key(|x| x.to_bits());
+    v.iter_mut().for_each(|x| *x = from_key(x.to_bits()));
+}
+
+/// Maps a float's bits to an unsigned integer with the same order as [`f64::total_cmp`].
+#[inline(always)]
+fn to_key(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+#[inline(always)]
+fn from_key(k: u64) -> f64 {
+    if k >> 63 == 1 {
+        f64::from_bits(k & !(1 << 63))
+    } else {
+        f64::from_bits(!k)
     }
 }
 
@@ -625,5 +693,74 @@ impl RoundIfIntegral for f64 {
         } else {
             self
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_sort_matches_total_cmp_sort() {
+        // A simple LCG is enough to scatter bits; special values are mixed in.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let specials = [
+            0.0,
+            -0.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE / 8.0,
+            -f64::MIN_POSITIVE / 8.0,
+            f64::MAX,
+            f64::MIN,
+            1.0,
+            -1.0,
+        ];
+        for len in [4096_usize, 5000, 20_011] {
+            let v: Vec<f64> = (0..len)
+                .map(|i| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    if i % 7 == 0 {
+                        specials[(state >> 60) as usize % specials.len()]
+                    } else if i % 3 == 0 {
+                        f64::from((state >> 40) as u32 % 50) - 25.0
+                    } else {
+                        let bits = state >> 2; // finite: exponent never all ones
+                        f64::from_bits(bits)
+                    }
+                })
+                .filter(|x| !x.is_nan())
+                .collect();
+            let mut want = v.clone();
+            want.sort_by(f64::total_cmp);
+            let mut got = v;
+            sort_total(&mut got);
+            assert_eq!(got.len(), want.len());
+            assert!(
+                want.iter()
+                    .zip(&got)
+                    .all(|(w, g)| w.to_bits() == g.to_bits()),
+                "key sort differs for len {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn large_samples_take_the_key_sort_path_and_agree_with_the_sorted_entry() {
+        let a: Vec<f64> = (0..9000)
+            .map(|i| f64::from((i * 7919) % 9000) * 0.001)
+            .collect();
+        let b: Vec<f64> = (0..7000)
+            .map(|i| f64::from((i * 104_729) % 7000) * 0.0013 - 0.5)
+            .collect();
+        let o = KsOptions::default();
+        let r = ks_2samp(&a, &b, o).unwrap();
+        let mut sa = a.clone();
+        sa.sort_by(f64::total_cmp);
+        let mut sb = b.clone();
+        sb.sort_by(f64::total_cmp);
+        assert_eq!(ks_2samp_sorted(&sa, &sb, o).unwrap(), r);
     }
 }
