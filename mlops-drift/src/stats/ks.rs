@@ -182,85 +182,201 @@ struct Extremes {
     min_loc: f64,
 }
 
+/// Receives the ECDF counts after each group of equal pooled values during the merge walk.
+trait Offer {
+    /// `i`, `j`: values of `a`, `b` at or below `at`; `in_a`: whether `at` occurs in `a`.
+    fn offer(&mut self, i: usize, j: usize, at: f64, in_a: bool);
+    fn finish(self) -> Extremes;
+}
+
 /// Running extremes of the ECDF difference, kept apart by whether the pooled value occurs in the
 /// first sample. SciPy takes `argmax`/`argmin` over `concat(sorted a, sorted b)`, so among equal
 /// differences the first position wins: a value present in `a` before any value found only in
 /// `b`, and the smaller value within each part (hence the strict comparisons).
-struct Tracker {
-    max_a: f64,
-    max_a_loc: f64,
-    min_a: f64,
-    min_a_loc: f64,
-    max_b: f64,
-    max_b_loc: f64,
-    min_b: f64,
-    min_b_loc: f64,
+///
+/// This tracker evaluates SciPy's float difference `i/n1 - j/n2` at every group.
+struct FloatTracker {
+    n1: f64,
+    n2: f64,
+    max_a: (f64, f64),
+    min_a: (f64, f64),
+    max_b: (f64, f64),
+    min_b: (f64, f64),
 }
 
-impl Tracker {
-    fn new() -> Self {
+impl FloatTracker {
+    fn new(n1: usize, n2: usize) -> Self {
         Self {
-            max_a: f64::NEG_INFINITY,
-            max_a_loc: f64::NAN,
-            min_a: f64::INFINITY,
-            min_a_loc: f64::NAN,
-            max_b: f64::NEG_INFINITY,
-            max_b_loc: f64::NAN,
-            min_b: f64::INFINITY,
-            min_b_loc: f64::NAN,
+            n1: n1 as f64,
+            n2: n2 as f64,
+            max_a: (f64::NEG_INFINITY, f64::NAN),
+            min_a: (f64::INFINITY, f64::NAN),
+            max_b: (f64::NEG_INFINITY, f64::NAN),
+            min_b: (f64::INFINITY, f64::NAN),
         }
     }
+}
 
-    /// Offers the difference `d` at pooled value `at`. The conditions use non-short-circuit `&`
-    /// so the (rarely taken) branches stay predictable whichever sample `at` came from.
+/// Picks between the extremes seen at values of `a` and at values found only in `b`: the `a`
+/// one wins unless the `b` one is strictly more extreme (or `a` saw none).
+fn pick_extremes(
+    max_a: (f64, f64),
+    max_b: (f64, f64),
+    min_a: (f64, f64),
+    min_b: (f64, f64),
+) -> Extremes {
+    let (max, max_loc) = if max_b.0 > max_a.0 { max_b } else { max_a };
+    let (min, min_loc) = if min_b.0 < min_a.0 { min_b } else { min_a };
+    Extremes {
+        max,
+        max_loc,
+        min,
+        min_loc,
+    }
+}
+
+impl Offer for FloatTracker {
     #[inline(always)]
-    fn offer(&mut self, d: f64, at: f64, in_a: bool) {
-        if in_a & (d > self.max_a) {
-            self.max_a = d;
-            self.max_a_loc = at;
+    fn offer(&mut self, i: usize, j: usize, at: f64, in_a: bool) {
+        let d = (i as f64) / self.n1 - (j as f64) / self.n2;
+        // Non-short-circuit `&` keeps the rarely taken branches predictable.
+        if in_a & (d > self.max_a.0) {
+            self.max_a = (d, at);
         }
-        if in_a & (d < self.min_a) {
-            self.min_a = d;
-            self.min_a_loc = at;
+        if in_a & (d < self.min_a.0) {
+            self.min_a = (d, at);
         }
-        if !in_a & (d > self.max_b) {
-            self.max_b = d;
-            self.max_b_loc = at;
+        if !in_a & (d > self.max_b.0) {
+            self.max_b = (d, at);
         }
-        if !in_a & (d < self.min_b) {
-            self.min_b = d;
-            self.min_b_loc = at;
+        if !in_a & (d < self.min_b.0) {
+            self.min_b = (d, at);
         }
     }
 
     fn finish(self) -> Extremes {
-        // An `a` extreme wins unless a `b`-only value is strictly more extreme (or `a` saw none).
-        let (max, max_loc) = if self.max_b > self.max_a {
-            (self.max_b, self.max_b_loc)
-        } else {
-            (self.max_a, self.max_a_loc)
+        pick_extremes(self.max_a, self.max_b, self.min_a, self.min_b)
+    }
+}
+
+/// One extreme tracked by the exact integer key `i n2 - j n1` (= `n1 n2 (i/n1 - j/n2)`), with
+/// SciPy's float value and location.
+#[derive(Clone, Copy)]
+struct KeyedBest {
+    key: i64,
+    value: f64,
+    loc: f64,
+}
+
+/// The same extremes as [`FloatTracker`], found with exact integer keys: the float difference is
+/// computed only where the key reaches the running extreme. Valid while `n1 n2 < 1e15`: then
+/// distinct keys differ by more than the rounding of SciPy's float differences, so the float
+/// order agrees with the key order and only equal keys (whose floats may differ in the last
+/// bit) need the float comparison.
+struct KeyTracker {
+    n1: i64,
+    n2: i64,
+    n1f: f64,
+    n2f: f64,
+    max_a: KeyedBest,
+    min_a: KeyedBest,
+    max_b: KeyedBest,
+    min_b: KeyedBest,
+}
+
+/// Below this `n1 n2` the [`KeyTracker`] is exact (see there).
+const KEY_TRACKER_MAX_PRODUCT: f64 = 1e15;
+
+impl KeyTracker {
+    fn new(n1: usize, n2: usize) -> Self {
+        let lowest = KeyedBest {
+            key: i64::MIN,
+            value: f64::NEG_INFINITY,
+            loc: f64::NAN,
         };
-        let (min, min_loc) = if self.min_b < self.min_a {
-            (self.min_b, self.min_b_loc)
-        } else {
-            (self.min_a, self.min_a_loc)
+        let highest = KeyedBest {
+            key: i64::MAX,
+            value: f64::INFINITY,
+            loc: f64::NAN,
         };
-        Extremes {
-            max,
-            max_loc,
-            min,
-            min_loc,
+        Self {
+            n1: n1 as i64,
+            n2: n2 as i64,
+            n1f: n1 as f64,
+            n2f: n2 as f64,
+            max_a: lowest,
+            min_a: highest,
+            max_b: lowest,
+            min_b: highest,
+        }
+    }
+
+    #[cold]
+    fn update_max(best: &mut KeyedBest, key: i64, d: f64, at: f64) {
+        if key > best.key || d > best.value {
+            *best = KeyedBest {
+                key,
+                value: d,
+                loc: at,
+            };
+        }
+    }
+
+    #[cold]
+    fn update_min(best: &mut KeyedBest, key: i64, d: f64, at: f64) {
+        if key < best.key || d < best.value {
+            *best = KeyedBest {
+                key,
+                value: d,
+                loc: at,
+            };
         }
     }
 }
 
-/// Merge-walks two ascending, non-empty samples and finds the extremes of `ECDF_a - ECDF_b` over
-/// the pooled values, evaluated as SciPy does (`searchsorted(side='right') / n`, i.e. after all
-/// values equal to the current one). No allocation; the sample choice is branch-free.
+impl Offer for KeyTracker {
+    #[inline(always)]
+    fn offer(&mut self, i: usize, j: usize, at: f64, in_a: bool) {
+        let key = (i as i64) * self.n2 - (j as i64) * self.n1;
+        let d = || (i as f64) / self.n1f - (j as f64) / self.n2f;
+        if in_a & (key >= self.max_a.key) {
+            Self::update_max(&mut self.max_a, key, d(), at);
+        }
+        if in_a & (key <= self.min_a.key) {
+            Self::update_min(&mut self.min_a, key, d(), at);
+        }
+        if !in_a & (key >= self.max_b.key) {
+            Self::update_max(&mut self.max_b, key, d(), at);
+        }
+        if !in_a & (key <= self.min_b.key) {
+            Self::update_min(&mut self.min_b, key, d(), at);
+        }
+    }
+
+    fn finish(self) -> Extremes {
+        let pair = |b: KeyedBest| (b.value, b.loc);
+        pick_extremes(
+            pair(self.max_a),
+            pair(self.max_b),
+            pair(self.min_a),
+            pair(self.min_b),
+        )
+    }
+}
+
+/// Finds the extremes of `ECDF_a - ECDF_b` over the pooled values of two ascending, non-empty
+/// samples, evaluated as SciPy does (`searchsorted(side='right') / n`).
 fn ecdf_extremes(a: &[f64], b: &[f64]) -> Extremes {
-    let n1 = a.len() as f64;
-    let n2 = b.len() as f64;
-    let mut t = Tracker::new();
+    if (a.len() as f64) * (b.len() as f64) < KEY_TRACKER_MAX_PRODUCT {
+        merge_walk(a, b, KeyTracker::new(a.len(), b.len()))
+    } else {
+        merge_walk(a, b, FloatTracker::new(a.len(), b.len()))
+    }
+}
+
+/// Merge-walks two ascending samples, offering the counts after each group of equal pooled
+/// values. No allocation; the choice of sample at each step is branch-free.
+fn merge_walk<T: Offer>(a: &[f64], b: &[f64], mut t: T) -> Extremes {
     let (mut i, mut j) = (0_usize, 0_usize);
     // The current group of equal pooled values; NaN (never equal) before the first.
     let mut cur = f64::NAN;
@@ -271,7 +387,7 @@ fn ecdf_extremes(a: &[f64], b: &[f64]) -> Extremes {
         let v = if take_a { x } else { y };
         if v != cur {
             if started {
-                t.offer((i as f64) / n1 - (j as f64) / n2, cur, cur_in_a);
+                t.offer(i, j, cur, cur_in_a);
             }
             started = true;
             cur = v;
@@ -284,7 +400,7 @@ fn ecdf_extremes(a: &[f64], b: &[f64]) -> Extremes {
     while let Some(&x) = a.get(i) {
         if x != cur {
             if started {
-                t.offer((i as f64) / n1 - (j as f64) / n2, cur, cur_in_a);
+                t.offer(i, j, cur, cur_in_a);
             }
             started = true;
             cur = x;
@@ -295,7 +411,7 @@ fn ecdf_extremes(a: &[f64], b: &[f64]) -> Extremes {
     while let Some(&y) = b.get(j) {
         if y != cur {
             if started {
-                t.offer((i as f64) / n1 - (j as f64) / n2, cur, cur_in_a);
+                t.offer(i, j, cur, cur_in_a);
             }
             started = true;
             cur = y;
@@ -304,7 +420,7 @@ fn ecdf_extremes(a: &[f64], b: &[f64]) -> Extremes {
         j += 1;
     }
     if started {
-        t.offer((i as f64) / n1 - (j as f64) / n2, cur, cur_in_a);
+        t.offer(i, j, cur, cur_in_a);
     }
     t.finish()
 }
@@ -744,6 +860,38 @@ mod tests {
                     .all(|(w, g)| w.to_bits() == g.to_bits()),
                 "key sort differs for len {len}"
             );
+        }
+    }
+
+    #[test]
+    fn key_tracker_agrees_with_float_tracker() {
+        let mut state = 12_345_u64;
+        let mut next = |m: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % m
+        };
+        for round in 0..400 {
+            let n1 = 1 + next(60) as usize;
+            let n2 = if round % 3 == 0 {
+                n1
+            } else {
+                1 + next(60) as usize
+            };
+            let spread = 1 + next(30);
+            let mut a: Vec<f64> = (0..n1).map(|_| next(spread) as f64 * 0.1).collect();
+            let mut b: Vec<f64> = (0..n2)
+                .map(|_| next(spread) as f64 * 0.1 + 0.05 * (round % 2) as f64)
+                .collect();
+            a.sort_by(f64::total_cmp);
+            b.sort_by(f64::total_cmp);
+            let k = merge_walk(&a, &b, KeyTracker::new(n1, n2));
+            let f = merge_walk(&a, &b, FloatTracker::new(n1, n2));
+            assert_eq!(k.max.to_bits(), f.max.to_bits(), "round {round}");
+            assert_eq!(k.min.to_bits(), f.min.to_bits(), "round {round}");
+            assert_eq!(k.max_loc.to_bits(), f.max_loc.to_bits(), "round {round}");
+            assert_eq!(k.min_loc.to_bits(), f.min_loc.to_bits(), "round {round}");
         }
     }
 
