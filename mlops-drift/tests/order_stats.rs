@@ -364,6 +364,65 @@ fn ks_large_shift_keeps_ln_p_finite_where_p_underflows() {
     assert!(greater.p_value.ln_p.is_finite() && greater.p_value.ln_p < -700.0);
 }
 
+#[test]
+fn results_round_trip_through_json_including_non_finite_values() {
+    // A location at +inf and SciPy's NaN p-value (one value per side, asymptotic two-sided).
+    let r = ks_2samp(
+        &[f64::INFINITY],
+        &[0.0],
+        KsOptions {
+            alternative: Alternative::TwoSided,
+            method: KsMethod::Asymptotic,
+        },
+    )
+    .unwrap();
+    assert!(r.p_value.p.is_nan());
+    let json = serde_json::to_string(&r).unwrap();
+    let back: mlops_drift::stats::ks::KsResult = serde_json::from_str(&json).unwrap();
+    assert!(back.p_value.p.is_nan() && back.p_value.ln_p.is_nan());
+    assert_eq!(back.statistic_location, r.statistic_location);
+    assert_eq!(back.statistic, r.statistic);
+
+    // serde_json (without its `float_roundtrip` feature) may parse the last bit differently,
+    // so finite values are compared to a few ulps; non-finite ones exactly.
+    let close =
+        |x: f64, y: f64| x == y || (x - y).abs() <= 4.0 * f64::EPSILON * x.abs().max(y.abs());
+    let r = ks_2samp(
+        &[0.0, 1.0, 2.0],
+        &[0.5, 1.5, f64::INFINITY],
+        KsOptions::default(),
+    )
+    .unwrap();
+    let back: mlops_drift::stats::ks::KsResult =
+        serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+    assert!(close(back.statistic, r.statistic) && close(back.p_value.p, r.p_value.p));
+    assert_eq!(
+        (
+            back.statistic_sign,
+            back.method_used,
+            back.n_reference,
+            back.n_current
+        ),
+        (r.statistic_sign, r.method_used, r.n_reference, r.n_current)
+    );
+    let c = cramervonmises_2samp(&[1.0, 2.0, 3.0], &[7.0, 8.0, 9.0], CvmMethod::Auto).unwrap();
+    let back: mlops_drift::stats::cvm::CvmResult =
+        serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+    assert!(close(back.statistic, c.statistic) && close(back.p_value.p, c.p_value.p));
+    assert_eq!(back.method_used, c.method_used);
+    let a = anderson_2samp(&[1.0, 2.0, 3.0], &[7.0, 8.0, 9.0]).unwrap();
+    let back: mlops_drift::stats::anderson::AndersonResult =
+        serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+    assert!(close(back.statistic, a.statistic) && close(back.p_value.ln_p, a.p_value.ln_p));
+    assert!(
+        back.critical_values
+            .iter()
+            .zip(&a.critical_values)
+            .all(|(x, y)| close(*x, *y))
+    );
+    assert_eq!(back.sample_sizes, a.sample_sizes);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Properties
 

@@ -66,7 +66,8 @@ pub struct KsResult {
     pub statistic: f64,
     /// The p-value and its log.
     pub p_value: PValue,
-    /// The value (from either sample) at which the statistic is attained.
+    /// The value (from either sample) at which the statistic is attained (may be `±inf`).
+    #[serde(with = "mlops_core::float_serde")]
     pub statistic_location: f64,
     /// `+1` if the reference ECDF exceeds the current one there, `-1` otherwise (SciPy's
     /// `statistic_sign`).
