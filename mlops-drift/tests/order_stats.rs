@@ -423,6 +423,37 @@ fn results_round_trip_through_json_including_non_finite_values() {
     assert_eq!(back.sample_sizes, a.sample_sizes);
 }
 
+#[test]
+fn exact_p_underflow_still_gives_a_finite_ln_p() {
+    // Complete separation of 3000 and 2500 values: SciPy's exact p underflows to 0.
+    let a: Vec<f64> = (0..3000).map(f64::from).collect();
+    let b: Vec<f64> = (0..2500).map(|i| 10_000.0 + f64::from(i)).collect();
+    let r = ks_2samp(&a, &b, KsOptions::default()).unwrap();
+    assert_eq!(r.method_used, KsMethod::Exact);
+    assert_eq!(r.p_value.p, 0.0);
+    // ln(2 / binom(5500, 2500)), from the log-gamma function.
+    let ln_binom = (1..=2500)
+        .map(|k| (f64::from(3000 + k) / f64::from(k)).ln())
+        .sum::<f64>();
+    let want = std::f64::consts::LN_2 - ln_binom;
+    assert!(
+        (r.p_value.ln_p - want).abs() < 1e-9 * want.abs(),
+        "{} vs {want}",
+        r.p_value.ln_p
+    );
+    // Nearly separated: ln p is finite, below ln(smallest double), and smaller for stronger drift.
+    let mut b2 = b.clone();
+    b2[..100].iter_mut().for_each(|v| *v = -1.0 - *v / 10_000.0);
+    let r2 = ks_2samp(&a, &b2, KsOptions::default()).unwrap();
+    assert!(r2.p_value.ln_p.is_finite() && r2.p_value.ln_p < -744.0);
+    assert!(
+        r2.p_value.ln_p > r.p_value.ln_p,
+        "{:?} vs {:?}",
+        r2,
+        r.p_value
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Properties
 

@@ -18,7 +18,10 @@
 //! * [`KsMethod::Auto`] is exact when `max(n1, n2) <= 10_000` and asymptotic otherwise.
 //!
 //! `ln p` is computed in log space where the method allows (equal-size exact tails, one-sided
-//! asymptotic, the Smirnov tail of `kstwo`), so it stays finite where `p` underflows.
+//! asymptotic, the Smirnov tail of `kstwo`), so it stays finite where `p` underflows. Where the
+//! p-value still underflows to 0 (exact counts for unequal sizes, complete separation), `ln p` is
+//! the exact lattice value at complete separation and otherwise Hodges' approximation, capped
+//! below `ln(f64::MIN_POSITIVE subnormal)` — good for ranking strong drift, not a precise tail.
 //!
 //! # Non-finite values
 //!
@@ -524,6 +527,9 @@ fn ks_sorted_unchecked(a: &[f64], b: &[f64], options: KsOptions) -> KsResult {
     if method == KsMethod::Asymptotic {
         p_value = asymptotic_p(n1 as f64, n2 as f64, d, options.alternative);
     }
+    if p_value.p == 0.0 && p_value.ln_p == f64::NEG_INFINITY {
+        p_value.ln_p = underflow_ln_p(n1 as f64, n2 as f64, d, options.alternative);
+    }
     KsResult {
         statistic: d,
         p_value,
@@ -582,6 +588,33 @@ fn asymptotic_p(n1: f64, n2: f64, d: f64, alternative: Alternative) -> PValue {
             let p = expt.exp();
             pvalue_from(p, if p >= 1.0 { 0.0 } else { expt })
         }
+    }
+}
+
+/// Natural log of the p-value where SciPy's p underflows to 0, so strong signals stay ranked:
+/// at complete separation (`d = 1`) the exact lattice value (`2 / binom(n1 + n2, n1)`
+/// two-sided, `1 / binom` one-sided); below it Hodges' one-sided exponent (doubled two-sided),
+/// an approximation that decreases with `d`. Capped below the log of the smallest positive
+/// double, so it stays consistent with `p = 0`.
+fn underflow_ln_p(n1: f64, n2: f64, d: f64, alternative: Alternative) -> f64 {
+    use statrs::function::gamma::ln_gamma;
+    const LN_MIN_POSITIVE: f64 = -744.440_072;
+    let ln_two = if alternative == Alternative::TwoSided {
+        std::f64::consts::LN_2
+    } else {
+        0.0
+    };
+    let ln = if d >= 1.0 {
+        ln_two - (ln_gamma(n1 + n2 + 1.0) - ln_gamma(n1 + 1.0) - ln_gamma(n2 + 1.0))
+    } else {
+        let (m, n) = if n1 >= n2 { (n1, n2) } else { (n2, n1) };
+        let z = (m * n / (m + n)).sqrt() * d;
+        ln_two - 2.0 * z * z - 2.0 * z * (m + 2.0 * n) / (m * n * (m + n)).sqrt() / 3.0
+    };
+    if ln.is_nan() {
+        f64::NEG_INFINITY
+    } else {
+        ln.min(LN_MIN_POSITIVE)
     }
 }
 
