@@ -12,6 +12,8 @@
 //!   SciPy's series and stopping rule; the modified Bessel function `K_{1/4}` is evaluated by
 //!   the trapezoidal rule on its integral representation, which converges geometrically.
 //! * [`CvmMethod::Auto`] is exact when both samples have at most 20 values (SciPy's rule).
+//!   The exact table grows quickly with the sample sizes (as in SciPy); request `Exact`
+//!   explicitly only for small samples.
 //!
 //! NaN is rejected ([`DriftError::NonFinite`]); `±inf` are ordinary extreme values (ranks only).
 //! SciPy requires at least two values per sample; so does this function.

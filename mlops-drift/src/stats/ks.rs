@@ -16,6 +16,8 @@
 //! * [`KsMethod::Asymptotic`]: two-sided, the exact one-sample Kolmogorov distribution `kstwo`
 //!   at `n = round(n1 n2 / (n1 + n2))`; one-sided, Hodges' approximation (his eq. 5.3).
 //! * [`KsMethod::Auto`] is exact when `max(n1, n2) <= 10_000` and asymptotic otherwise.
+//!   An explicit [`KsMethod::Exact`] on large samples of unequal sizes costs up to
+//!   `O(n1 · n2)`, as in SciPy; `Auto` bounds that by its size rule.
 //!
 //! `ln p` is computed in log space where the method allows (equal-size exact tails, one-sided
 //! asymptotic, the Smirnov tail of `kstwo`), so it stays finite where `p` underflows. Where the
