@@ -513,9 +513,9 @@ fn ks_sorted_unchecked(a: &[f64], b: &[f64], options: KsOptions) -> KsResult {
     };
     let mut p_value = PValue { p: 1.0, ln_p: 0.0 };
     if method == KsMethod::Exact {
-        let (ok, d_exact, p) = exact_p(n1 as u64, n2 as u64, g, d, options.alternative);
+        let (d_exact, p) = exact_p(n1 as u64, n2 as u64, g, d, options.alternative);
         d = d_exact;
-        if let Some(p) = p.filter(|_| ok) {
+        if let Some(p) = p {
             p_value = p;
         } else {
             tracing::debug!(
@@ -620,19 +620,14 @@ fn underflow_ln_p(n1: f64, n2: f64, d: f64, alternative: Alternative) -> f64 {
     }
 }
 
-/// SciPy's `_attempt_exact_2kssamp`: returns (success, d rounded to the lattice, p-value).
-fn exact_p(
-    n1: u64,
-    n2: u64,
-    g: u64,
-    d: f64,
-    alternative: Alternative,
-) -> (bool, f64, Option<PValue>) {
+/// SciPy's `_attempt_exact_2kssamp`: returns `d` rounded to the lattice and the p-value, or
+/// `None` where SciPy's exact computation fails (it then falls back to the asymptotic one).
+fn exact_p(n1: u64, n2: u64, g: u64, d: f64, alternative: Alternative) -> (f64, Option<PValue>) {
     let lcm = (n1 / g) as f64 * n2 as f64;
     let h_f = round_half_even(d * lcm);
     let d = h_f / lcm;
     if h_f == 0.0 {
-        return (true, d, Some(PValue { p: 1.0, ln_p: 0.0 }));
+        return (d, Some(PValue { p: 1.0, ln_p: 0.0 }));
     }
     let h = h_f as u64;
     let result = match alternative {
@@ -670,8 +665,8 @@ fn exact_p(
         }
     };
     match result {
-        Some((p, ln_p)) if (0.0..=1.0).contains(&p) => (true, d, Some(pvalue_from(p, ln_p))),
-        _ => (false, d, None),
+        Some((p, ln_p)) if (0.0..=1.0).contains(&p) => (d, Some(pvalue_from(p, ln_p))),
+        _ => (d, None),
     }
 }
 
