@@ -1,1 +1,945 @@
-//! Placeholder: filled in by the batch statistics work (issue 3).
+//! Two-sample Kolmogorov–Smirnov test, agreeing with `scipy.stats.ks_2samp` (SciPy 1.17).
+//!
+//! The statistic is the largest distance between the two empirical CDFs. Both samples are
+//! sorted once (by [`f64::total_cmp`]) and walked together; [`ks_2samp_sorted`] skips the sort
+//! for samples that are already ascending (a fitted reference profile keeps its sample sorted).
+//!
+//! # p-values
+//!
+//! * [`KsMethod::Exact`] counts lattice paths exactly as SciPy does: the two-sided p for equal
+//!   sizes by the alternating binomial series, for unequal sizes by Hodges' "inside" recursion
+//!   (Viehmann's stable form); one-sided p for equal sizes as a product, for unequal sizes by
+//!   counting paths outside the boundary. When SciPy's exact computation fails (floating-point
+//!   overflow or a result outside [0, 1]; or, for an explicit `Exact`, `lcm(n1, n2)` too large),
+//!   it falls back to the asymptotic method and so does this function; [`KsResult::method_used`]
+//!   says which method produced the p-value.
+//! * [`KsMethod::Asymptotic`]: two-sided, the exact one-sample Kolmogorov distribution `kstwo`
+//!   at `n = round(n1 n2 / (n1 + n2))`; one-sided, Hodges' approximation (his eq. 5.3).
+//! * [`KsMethod::Auto`] is exact when `max(n1, n2) <= 10_000` and asymptotic otherwise.
+//!   An explicit [`KsMethod::Exact`] on large samples of unequal sizes costs up to
+//!   `O(n1 · n2)`, as in SciPy; `Auto` bounds that by its size rule.
+//!
+//! `ln p` is computed in log space where the method allows (equal-size exact tails, one-sided
+//! asymptotic, the Smirnov tail of `kstwo`), so it stays finite where `p` underflows. Where the
+//! p-value still underflows to 0 (exact counts for unequal sizes, complete separation), `ln p` is
+//! the exact lattice value at complete separation and otherwise Hodges' approximation, capped
+//! below `ln(f64::MIN_POSITIVE subnormal)` — good for ranking strong drift, not a precise tail.
+//!
+//! # Non-finite values
+//!
+//! NaN is rejected with [`DriftError::NonFinite`] (the NaN policy is applied before this point).
+//! `±inf` are ordinary, extreme values for this order-based test: `-inf` sorts first, `+inf`
+//! last, and equal infinities tie. Note SciPy's special case: with one value on each side and the
+//! asymptotic two-sided method, `round(0.5) = 0` and SciPy's p-value is NaN; this function
+//! reproduces that (`p` and `ln_p` are NaN) rather than invent a value.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Alternative, PValue};
+use crate::error::{DriftError, Result, Sample};
+
+mod kolmogorov;
+
+/// How the p-value is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum KsMethod {
+    /// Exact when `max(n1, n2) <= 10_000`, asymptotic otherwise (SciPy's `'auto'`).
+    #[default]
+    Auto,
+    /// Exact lattice-path counting (SciPy's `'exact'`), falling back to asymptotic where SciPy
+    /// does.
+    Exact,
+    /// Asymptotic distribution (SciPy's `'asymp'`).
+    Asymptotic,
+}
+
+/// Options of [`ks_2samp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub struct KsOptions {
+    /// The alternative hypothesis (default two-sided).
+    pub alternative: Alternative,
+    /// How the p-value is computed (default [`KsMethod::Auto`]).
+    pub method: KsMethod,
+}
+
+/// The result of a two-sample Kolmogorov–Smirnov test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KsResult {
+    /// The KS statistic for the chosen alternative, in [0, 1].
+    pub statistic: f64,
+    /// The p-value and its log.
+    pub p_value: PValue,
+    /// The value (from either sample) at which the statistic is attained (may be `±inf`).
+    #[serde(with = "mlops_core::float_serde")]
+    pub statistic_location: f64,
+    /// `+1` if the reference ECDF exceeds the current one there, `-1` otherwise (SciPy's
+    /// `statistic_sign`).
+    pub statistic_sign: i8,
+    /// The method that produced the p-value: [`KsMethod::Exact`] or [`KsMethod::Asymptotic`]
+    /// (after resolving `Auto` and any fallback).
+    pub method_used: KsMethod,
+    /// Size of the reference sample.
+    pub n_reference: usize,
+    /// Size of the current sample.
+    pub n_current: usize,
+}
+
+/// Largest sample size for which `Auto` computes the exact p-value (SciPy's `MAX_AUTO_N`).
+pub const MAX_AUTO_N: usize = 10_000;
+
+/// Two-sample Kolmogorov–Smirnov test of `reference` against `current`, as
+/// `scipy.stats.ks_2samp(reference, current, alternative, method)`.
+///
+/// ```
+/// use mlops_drift::stats::ks::{ks_2samp, KsOptions};
+/// let reference = [0.1, 0.4, 0.35, 0.8];
+/// let current = [1.1, 1.4, 0.9, 1.3, 1.2];
+/// let r = ks_2samp(&reference, &current, KsOptions::default())?;
+/// assert_eq!(r.statistic, 1.0);
+/// assert!(r.p_value.p < 0.05);
+/// # Ok::<(), mlops_drift::DriftError>(())
+/// ```
+///
+/// # Errors
+///
+/// [`DriftError::EmptySample`] if either sample is empty; [`DriftError::NonFinite`] if either
+/// holds a NaN.
+pub fn ks_2samp(reference: &[f64], current: &[f64], options: KsOptions) -> Result<KsResult> {
+    check_input(reference, Sample::Reference)?;
+    check_input(current, Sample::Current)?;
+    let mut a = reference.to_vec();
+    let mut b = current.to_vec();
+    sort_total(&mut a);
+    sort_total(&mut b);
+    Ok(ks_sorted_unchecked(&a, &b, options))
+}
+
+/// [`ks_2samp`] for samples that are already sorted ascending; they are not re-sorted.
+///
+/// # Errors
+///
+/// [`DriftError::EmptySample`] if either sample is empty; [`DriftError::NonFinite`] if either
+/// holds a NaN; [`DriftError::InvalidParameter`] if either is not sorted ascending.
+pub fn ks_2samp_sorted(
+    reference_sorted: &[f64],
+    current_sorted: &[f64],
+    options: KsOptions,
+) -> Result<KsResult> {
+    check_sorted_input(reference_sorted, Sample::Reference)?;
+    check_sorted_input(current_sorted, Sample::Current)?;
+    Ok(ks_sorted_unchecked(
+        reference_sorted,
+        current_sorted,
+        options,
+    ))
+}
+
+fn check_input(x: &[f64], which: Sample) -> Result<()> {
+    if x.is_empty() {
+        return Err(DriftError::EmptySample { which });
+    }
+    if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| v.is_nan()) {
+        return Err(DriftError::NonFinite {
+            which,
+            index,
+            value,
+        });
+    }
+    Ok(())
+}
+
+/// Rejects empty, NaN-holding and unsorted input in one pass.
+pub(crate) fn check_sorted_input(x: &[f64], which: Sample) -> Result<()> {
+    let Some(&first) = x.first() else {
+        return Err(DriftError::EmptySample { which });
+    };
+    let mut prev = first;
+    let mut unsorted = false;
+    for (index, &value) in x.iter().enumerate() {
+        if value.is_nan() {
+            return Err(DriftError::NonFinite {
+                which,
+                index,
+                value,
+            });
+        }
+        unsorted |= value < prev;
+        prev = value;
+    }
+    if unsorted {
+        return Err(DriftError::InvalidParameter {
+            name: match which {
+                Sample::Reference => "reference_sorted",
+                Sample::Current => "current_sorted",
+            },
+            reason: "the sample is not sorted ascending".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// The extremes of the ECDF difference, with SciPy's tie rules for their location.
+struct Extremes {
+    max: f64,
+    max_loc: f64,
+    min: f64,
+    min_loc: f64,
+}
+
+/// Receives the ECDF counts after each group of equal pooled values during the merge walk.
+trait Offer {
+    /// `i`, `j`: values of `a`, `b` at or below `at`; `in_a`: whether `at` occurs in `a`.
+    fn offer(&mut self, i: usize, j: usize, at: f64, in_a: bool);
+    fn finish(self) -> Extremes;
+}
+
+/// Running extremes of the ECDF difference, kept apart by whether the pooled value occurs in the
+/// first sample. SciPy takes `argmax`/`argmin` over `concat(sorted a, sorted b)`, so among equal
+/// differences the first position wins: a value present in `a` before any value found only in
+/// `b`, and the smaller value within each part (hence the strict comparisons).
+///
+/// This tracker evaluates SciPy's float difference `i/n1 - j/n2` at every group.
+struct FloatTracker {
+    n1: f64,
+    n2: f64,
+    max_a: (f64, f64),
+    min_a: (f64, f64),
+    max_b: (f64, f64),
+    min_b: (f64, f64),
+}
+
+impl FloatTracker {
+    fn new(n1: usize, n2: usize) -> Self {
+        Self {
+            n1: n1 as f64,
+            n2: n2 as f64,
+            max_a: (f64::NEG_INFINITY, f64::NAN),
+            min_a: (f64::INFINITY, f64::NAN),
+            max_b: (f64::NEG_INFINITY, f64::NAN),
+            min_b: (f64::INFINITY, f64::NAN),
+        }
+    }
+}
+
+/// Picks between the extremes seen at values of `a` and at values found only in `b`: the `a`
+/// one wins unless the `b` one is strictly more extreme (or `a` saw none).
+fn pick_extremes(
+    max_a: (f64, f64),
+    max_b: (f64, f64),
+    min_a: (f64, f64),
+    min_b: (f64, f64),
+) -> Extremes {
+    let (max, max_loc) = if max_b.0 > max_a.0 { max_b } else { max_a };
+    let (min, min_loc) = if min_b.0 < min_a.0 { min_b } else { min_a };
+    Extremes {
+        max,
+        max_loc,
+        min,
+        min_loc,
+    }
+}
+
+impl Offer for FloatTracker {
+    #[inline(always)]
+    fn offer(&mut self, i: usize, j: usize, at: f64, in_a: bool) {
+        let d = (i as f64) / self.n1 - (j as f64) / self.n2;
+        // Non-short-circuit `&` keeps the rarely taken branches predictable.
+        if in_a & (d > self.max_a.0) {
+            self.max_a = (d, at);
+        }
+        if in_a & (d < self.min_a.0) {
+            self.min_a = (d, at);
+        }
+        if !in_a & (d > self.max_b.0) {
+            self.max_b = (d, at);
+        }
+        if !in_a & (d < self.min_b.0) {
+            self.min_b = (d, at);
+        }
+    }
+
+    fn finish(self) -> Extremes {
+        pick_extremes(self.max_a, self.max_b, self.min_a, self.min_b)
+    }
+}
+
+/// One extreme tracked by the exact integer key `i n2 - j n1` (= `n1 n2 (i/n1 - j/n2)`), with
+/// SciPy's float value and location.
+#[derive(Clone, Copy)]
+struct KeyedBest {
+    key: i64,
+    value: f64,
+    loc: f64,
+}
+
+/// The same extremes as [`FloatTracker`], found with exact integer keys: the float difference is
+/// computed only where the key reaches the running extreme. Valid while `n1 n2 < 1e15`: then
+/// distinct keys differ by more than the rounding of SciPy's float differences, so the float
+/// order agrees with the key order and only equal keys (whose floats may differ in the last
+/// bit) need the float comparison.
+struct KeyTracker {
+    n1: i64,
+    n2: i64,
+    n1f: f64,
+    n2f: f64,
+    max_a: KeyedBest,
+    min_a: KeyedBest,
+    max_b: KeyedBest,
+    min_b: KeyedBest,
+}
+
+/// Below this `n1 n2` the [`KeyTracker`] is exact (see there).
+const KEY_TRACKER_MAX_PRODUCT: f64 = 1e15;
+
+impl KeyTracker {
+    fn new(n1: usize, n2: usize) -> Self {
+        let lowest = KeyedBest {
+            key: i64::MIN,
+            value: f64::NEG_INFINITY,
+            loc: f64::NAN,
+        };
+        let highest = KeyedBest {
+            key: i64::MAX,
+            value: f64::INFINITY,
+            loc: f64::NAN,
+        };
+        Self {
+            n1: n1 as i64,
+            n2: n2 as i64,
+            n1f: n1 as f64,
+            n2f: n2 as f64,
+            max_a: lowest,
+            min_a: highest,
+            max_b: lowest,
+            min_b: highest,
+        }
+    }
+
+    #[cold]
+    fn update_max(best: &mut KeyedBest, key: i64, d: f64, at: f64) {
+        if key > best.key || d > best.value {
+            *best = KeyedBest {
+                key,
+                value: d,
+                loc: at,
+            };
+        }
+    }
+
+    #[cold]
+    fn update_min(best: &mut KeyedBest, key: i64, d: f64, at: f64) {
+        if key < best.key || d < best.value {
+            *best = KeyedBest {
+                key,
+                value: d,
+                loc: at,
+            };
+        }
+    }
+}
+
+impl Offer for KeyTracker {
+    #[inline(always)]
+    fn offer(&mut self, i: usize, j: usize, at: f64, in_a: bool) {
+        let key = (i as i64) * self.n2 - (j as i64) * self.n1;
+        let d = || (i as f64) / self.n1f - (j as f64) / self.n2f;
+        if in_a & (key >= self.max_a.key) {
+            Self::update_max(&mut self.max_a, key, d(), at);
+        }
+        if in_a & (key <= self.min_a.key) {
+            Self::update_min(&mut self.min_a, key, d(), at);
+        }
+        if !in_a & (key >= self.max_b.key) {
+            Self::update_max(&mut self.max_b, key, d(), at);
+        }
+        if !in_a & (key <= self.min_b.key) {
+            Self::update_min(&mut self.min_b, key, d(), at);
+        }
+    }
+
+    fn finish(self) -> Extremes {
+        let pair = |b: KeyedBest| (b.value, b.loc);
+        pick_extremes(
+            pair(self.max_a),
+            pair(self.max_b),
+            pair(self.min_a),
+            pair(self.min_b),
+        )
+    }
+}
+
+/// Finds the extremes of `ECDF_a - ECDF_b` over the pooled values of two ascending, non-empty
+/// samples, evaluated as SciPy does (`searchsorted(side='right') / n`).
+fn ecdf_extremes(a: &[f64], b: &[f64]) -> Extremes {
+    if (a.len() as f64) * (b.len() as f64) < KEY_TRACKER_MAX_PRODUCT {
+        merge_walk(a, b, KeyTracker::new(a.len(), b.len()))
+    } else {
+        merge_walk(a, b, FloatTracker::new(a.len(), b.len()))
+    }
+}
+
+/// Merge-walks two ascending samples, offering the counts after each group of equal pooled
+/// values. No allocation; the choice of sample at each step is branch-free.
+fn merge_walk<T: Offer>(a: &[f64], b: &[f64], mut t: T) -> Extremes {
+    let (mut i, mut j) = (0_usize, 0_usize);
+    // The current group of equal pooled values; NaN (never equal) before the first.
+    let mut cur = f64::NAN;
+    let mut cur_in_a = false;
+    let mut started = false;
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        let take_a = x <= y;
+        let v = if take_a { x } else { y };
+        if v != cur {
+            if started {
+                t.offer(i, j, cur, cur_in_a);
+            }
+            started = true;
+            cur = v;
+            cur_in_a = false;
+        }
+        cur_in_a |= take_a;
+        i += usize::from(take_a);
+        j += usize::from(!take_a);
+    }
+    while let Some(&x) = a.get(i) {
+        if x != cur {
+            if started {
+                t.offer(i, j, cur, cur_in_a);
+            }
+            started = true;
+            cur = x;
+        }
+        cur_in_a = true;
+        i += 1;
+    }
+    while let Some(&y) = b.get(j) {
+        if y != cur {
+            if started {
+                t.offer(i, j, cur, cur_in_a);
+            }
+            started = true;
+            cur = y;
+            cur_in_a = false;
+        }
+        j += 1;
+    }
+    if started {
+        t.offer(i, j, cur, cur_in_a);
+    }
+    t.finish()
+}
+
+/// Sorts ascending in [`f64::total_cmp`] order (so `-0.0` before `0.0`, and NaNs, if any, at
+/// the ends) — the order [`ks_2samp_sorted`] and the other `_sorted` entry points expect.
+///
+/// Large inputs are mapped in place to the order-preserving integer image of their bits and
+/// sorted as integers (faster than comparing with `total_cmp`, and without allocating), then
+/// mapped back; the values are unchanged bit for bit.
+///
+/// ```
+/// let mut v = [3.0, -1.0, f64::INFINITY, 0.5, -0.0, 0.0];
+/// mlops_drift::stats::ks::sort_ascending(&mut v);
+/// assert_eq!(v, [-1.0, -0.0, 0.0, 0.5, 3.0, f64::INFINITY]);
+/// assert!(v[1].is_sign_negative());
+/// ```
+pub fn sort_ascending(v: &mut [f64]) {
+    sort_total(v);
+}
+
+pub(crate) fn sort_total(v: &mut [f64]) {
+    const KEY_SORT_MIN_LEN: usize = 2048;
+    if v.len() < KEY_SORT_MIN_LEN {
+        v.sort_unstable_by(f64::total_cmp);
+        return;
+    }
+    // The transformed patterns are only moved, never used in arithmetic, so they survive intact.
+    v.iter_mut().for_each(|x| *x = f64::from_bits(to_key(*x)));
+    v.sort_unstable_by_key(|x| x.to_bits());
+    v.iter_mut().for_each(|x| *x = from_key(x.to_bits()));
+}
+
+/// Maps a float's bits to an unsigned integer with the same order as [`f64::total_cmp`].
+#[inline(always)]
+fn to_key(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+#[inline(always)]
+fn from_key(k: u64) -> f64 {
+    if k >> 63 == 1 {
+        f64::from_bits(k & !(1 << 63))
+    } else {
+        f64::from_bits(!k)
+    }
+}
+
+fn ks_sorted_unchecked(a: &[f64], b: &[f64], options: KsOptions) -> KsResult {
+    let n1 = a.len();
+    let n2 = b.len();
+    let ext = ecdf_extremes(a, b);
+    let min_s = (-ext.min).clamp(0.0, 1.0);
+    let max_s = ext.max;
+    let (mut d, location, sign) = match options.alternative {
+        Alternative::Less => (min_s, ext.min_loc, -1_i8),
+        Alternative::TwoSided if min_s > max_s => (min_s, ext.min_loc, -1_i8),
+        Alternative::TwoSided | Alternative::Greater => (max_s, ext.max_loc, 1_i8),
+    };
+
+    let g = gcd(n1 as u64, n2 as u64);
+    let n1g = n1 as u64 / g;
+    let n2g = n2 as u64 / g;
+    let mut method = match options.method {
+        KsMethod::Auto if n1.max(n2) <= MAX_AUTO_N => KsMethod::Exact,
+        KsMethod::Auto | KsMethod::Asymptotic => KsMethod::Asymptotic,
+        KsMethod::Exact => {
+            if n1g as f64 >= f64::from(i32::MAX) / n2g as f64 {
+                tracing::debug!(
+                    n1,
+                    n2,
+                    "ks_2samp: exact p-value not possible, using asymptotic"
+                );
+                KsMethod::Asymptotic
+            } else {
+                KsMethod::Exact
+            }
+        }
+    };
+    let mut p_value = PValue { p: 1.0, ln_p: 0.0 };
+    if method == KsMethod::Exact {
+        let (d_exact, p) = exact_p(n1 as u64, n2 as u64, g, d, options.alternative);
+        d = d_exact;
+        if let Some(p) = p {
+            p_value = p;
+        } else {
+            tracing::debug!(
+                n1,
+                n2,
+                "ks_2samp: exact calculation unsuccessful, using asymptotic"
+            );
+            method = KsMethod::Asymptotic;
+        }
+    }
+    if method == KsMethod::Asymptotic {
+        p_value = asymptotic_p(n1 as f64, n2 as f64, d, options.alternative);
+    }
+    if p_value.p == 0.0 && p_value.ln_p == f64::NEG_INFINITY {
+        p_value.ln_p = underflow_ln_p(n1 as f64, n2 as f64, d, options.alternative);
+    }
+    KsResult {
+        statistic: d,
+        p_value,
+        statistic_location: location,
+        statistic_sign: sign,
+        method_used: method,
+        n_reference: n1,
+        n_current: n2,
+    }
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        let t = a % b;
+        a = b;
+        b = t;
+    }
+    a.max(1)
+}
+
+/// Round half to even, as NumPy's `np.round`.
+fn round_half_even(x: f64) -> f64 {
+    x.round_ties_even()
+}
+
+fn pvalue_from(p: f64, ln_p: f64) -> PValue {
+    if p.is_nan() {
+        PValue {
+            p: f64::NAN,
+            ln_p: f64::NAN,
+        }
+    } else {
+        PValue {
+            p: p.clamp(0.0, 1.0),
+            ln_p: ln_p.min(0.0),
+        }
+    }
+}
+
+fn asymptotic_p(n1: f64, n2: f64, d: f64, alternative: Alternative) -> PValue {
+    let (m, n) = if n1 >= n2 { (n1, n2) } else { (n2, n1) };
+    let en = m * n / (m + n);
+    match alternative {
+        Alternative::TwoSided => {
+            let nr = round_half_even(en);
+            if nr < 1.0 {
+                // SciPy: kstwo.sf(d, 0) is NaN (the shape parameter must be >= 1).
+                return pvalue_from(f64::NAN, f64::NAN);
+            }
+            let t = kolmogorov::kstwo_sf(nr as u64, d);
+            pvalue_from(t.p, t.ln_p)
+        }
+        Alternative::Less | Alternative::Greater => {
+            let z = en.sqrt() * d;
+            let expt = -2.0 * z * z - 2.0 * z * (m + 2.0 * n) / (m * n * (m + n)).sqrt() / 3.0;
+            let p = expt.exp();
+            pvalue_from(p, if p >= 1.0 { 0.0 } else { expt })
+        }
+    }
+}
+
+/// Natural log of the p-value where SciPy's p underflows to 0, so strong signals stay ranked:
+/// at complete separation (`d = 1`) the exact lattice value (`2 / binom(n1 + n2, n1)`
+/// two-sided, `1 / binom` one-sided); below it Hodges' one-sided exponent (doubled two-sided),
+/// an approximation that decreases with `d`. Capped below the log of the smallest positive
+/// double, so it stays consistent with `p = 0`.
+fn underflow_ln_p(n1: f64, n2: f64, d: f64, alternative: Alternative) -> f64 {
+    use statrs::function::gamma::ln_gamma;
+    const LN_MIN_POSITIVE: f64 = -744.440_072;
+    let ln_two = if alternative == Alternative::TwoSided {
+        std::f64::consts::LN_2
+    } else {
+        0.0
+    };
+    let ln = if d >= 1.0 {
+        ln_two - (ln_gamma(n1 + n2 + 1.0) - ln_gamma(n1 + 1.0) - ln_gamma(n2 + 1.0))
+    } else {
+        let (m, n) = if n1 >= n2 { (n1, n2) } else { (n2, n1) };
+        let z = (m * n / (m + n)).sqrt() * d;
+        ln_two - 2.0 * z * z - 2.0 * z * (m + 2.0 * n) / (m * n * (m + n)).sqrt() / 3.0
+    };
+    if ln.is_nan() {
+        f64::NEG_INFINITY
+    } else {
+        ln.min(LN_MIN_POSITIVE)
+    }
+}
+
+/// SciPy's `_attempt_exact_2kssamp`: returns `d` rounded to the lattice and the p-value, or
+/// `None` where SciPy's exact computation fails (it then falls back to the asymptotic one).
+fn exact_p(n1: u64, n2: u64, g: u64, d: f64, alternative: Alternative) -> (f64, Option<PValue>) {
+    let lcm = (n1 / g) as f64 * n2 as f64;
+    let h_f = round_half_even(d * lcm);
+    let d = h_f / lcm;
+    if h_f == 0.0 {
+        return (d, Some(PValue { p: 1.0, ln_p: 0.0 }));
+    }
+    let h = h_f as u64;
+    let result = match alternative {
+        Alternative::TwoSided => {
+            if n1 == n2 {
+                prob_outside_square(n1, h)
+            } else {
+                outer_prob_inside(n1, n2, g, h).map(|p| (p, p.ln()))
+            }
+        }
+        Alternative::Less | Alternative::Greater => {
+            if n1 == n2 {
+                let ln_p: f64 = (0..h)
+                    .map(|j| ((n1 - j) as f64 / (n1 as f64 + j as f64 + 1.0)).ln())
+                    .sum();
+                let p = (0..h).fold(1.0, |acc, j| {
+                    acc * ((n1 - j) as f64 / (n1 as f64 + j as f64 + 1.0))
+                });
+                Some((p, if p > 0.0 { p.ln() } else { ln_p }))
+            } else {
+                let bin = binom((n1 + n2) as f64, n1 as f64);
+                if bin.is_finite() {
+                    count_paths_outside(n1, n2, g, h).and_then(|num| {
+                        if num > bin || !num.is_finite() {
+                            None
+                        } else {
+                            let p = num / bin;
+                            Some((p, p.ln()))
+                        }
+                    })
+                } else {
+                    None
+                }
+            }
+        }
+    };
+    match result {
+        Some((p, ln_p)) if (0.0..=1.0).contains(&p) => (d, Some(pvalue_from(p, ln_p))),
+        _ => (d, None),
+    }
+}
+
+/// Two-sided exact p for equal sizes: `2 Σ (-1)^(k+1) binom(2n, n - k h) / binom(2n, n)` in
+/// SciPy's Horner-like form. Returns (p, ln p).
+fn prob_outside_square(n: u64, h: u64) -> Option<(f64, f64)> {
+    let nf = n as f64;
+    let hf = h as f64;
+    let mut p_acc = 0.0_f64;
+    let mut k = (nf / hf).floor() as i64;
+    let mut ln_last = 0.0;
+    while k >= 0 {
+        let kf = k as f64;
+        let mut p1 = 1.0_f64;
+        let mut ln_p1 = 0.0_f64;
+        for j in 0..h {
+            let jf = j as f64;
+            let num = nf - kf * hf - jf;
+            let den = nf + kf * hf + jf + 1.0;
+            p1 = num * p1 / den;
+            if k == 0 {
+                ln_p1 += (num / den).ln();
+            }
+        }
+        if k == 0 {
+            ln_last = ln_p1 + (1.0 - p_acc).ln();
+        }
+        p_acc = p1 * (1.0 - p_acc);
+        k -= 1;
+    }
+    let p = 2.0 * p_acc;
+    let ln_p = if p > 0.0 {
+        p.ln()
+    } else {
+        std::f64::consts::LN_2 + ln_last
+    };
+    Some((p, ln_p))
+}
+
+/// SciPy's `_compute_outer_prob_inside_method`: the proportion of lattice paths from (0,0) to
+/// (m,n) that leave the band |x/m - y/n| < h/lcm(m,n), computed as 1 - (inside) directly.
+#[allow(clippy::indexing_slicing)] // reason: indices follow SciPy's window bookkeeping and are checked against the buffer length first
+fn outer_prob_inside(m: u64, n: u64, g: u64, h: u64) -> Option<f64> {
+    let (m, n) = if m < n { (n, m) } else { (m, n) };
+    let (m, n, g, h) = (m as i64, n as i64, g as i64, h as i64);
+    let mg = m / g;
+    let ng = n / g;
+    let mut minj: i64 = 0;
+    let mut maxj: i64 = ((h as f64) / (mg as f64)).ceil() as i64;
+    maxj = maxj.min(n + 1);
+    let mut curlen = maxj - minj;
+    let len_a = (2 * maxj + 2).min(n + 1);
+    let len = usize::try_from(len_a).ok()?;
+    let mut a = vec![1.0_f64; len];
+    for e in a.iter_mut().take(usize::try_from(maxj).ok()?) {
+        *e = 0.0;
+    }
+    for i in 1..=m {
+        let lastminj = minj;
+        let lastlen = curlen;
+        minj = ((((ng * i - h) as f64) / (mg as f64)).floor() as i64 + 1).max(0);
+        minj = minj.min(n);
+        maxj = ((((ng * i + h) as f64) / (mg as f64)).ceil() as i64).min(n + 1);
+        if maxj <= minj {
+            return Some(1.0);
+        }
+        let fi = i as f64;
+        let mut val = if minj == 0 { 0.0 } else { 1.0 };
+        let width = maxj - minj;
+        let shift = minj - lastminj;
+        if width > len_a || shift < 0 || width - 1 + shift >= len_a {
+            return None;
+        }
+        for jj in 0..width {
+            let j = (jj + minj) as f64;
+            // In bounds: jj + shift < width + shift <= len_a, checked above.
+            val = (a[(jj + shift) as usize] * fi + val * j) / (fi + j);
+            a[jj as usize] = val;
+        }
+        curlen = width;
+        if lastlen > curlen {
+            let start = width;
+            let end = (width + (lastlen - curlen)).min(len_a);
+            for e in &mut a[start as usize..end.max(start) as usize] {
+                *e = 1.0;
+            }
+        }
+    }
+    a.get(usize::try_from(maxj - minj - 1).ok()?).copied()
+}
+
+/// SciPy's `_count_paths_outside_method`: the number of lattice paths from (0,0) to (m,n) that
+/// reach `m y <= n x - h g` (may overflow; the caller checks).
+fn count_paths_outside(m: u64, n: u64, g: u64, h: u64) -> Option<f64> {
+    let (m, n) = if m < n { (n, m) } else { (m, n) };
+    let (m, n, g, h) = (m as i64, n as i64, g as i64, h as i64);
+    let mg = m / g;
+    let ng = n / g;
+    let lxj = n + (mg - h).div_euclid(mg);
+    if lxj <= 0 {
+        return Some(binom((m + n) as f64, n as f64));
+    }
+    let xj: Vec<i64> = (0..lxj)
+        .map(|j| (h + mg * j + ng - 1).div_euclid(ng))
+        .collect();
+    let mut b: Vec<f64> = Vec::with_capacity(xj.len());
+    b.push(1.0);
+    for (j, &xjj) in xj.iter().enumerate().skip(1) {
+        let jf = j as i64;
+        let mut bj = binom((xjj + jf) as f64, jf as f64);
+        for (i, (&xji, &bi)) in xj.iter().zip(&b).enumerate() {
+            let ii = i as i64;
+            let bin = binom((xjj - xji + jf - ii) as f64, (jf - ii) as f64);
+            bj -= bin * bi;
+        }
+        if !bj.is_finite() {
+            return None;
+        }
+        b.push(bj);
+    }
+    let mut num_paths = 0.0;
+    for (j, (&xjj, &bj)) in xj.iter().zip(&b).enumerate() {
+        let jf = j as i64;
+        let bin = binom(((m - xjj) + (n - jf)) as f64, (n - jf) as f64);
+        num_paths += bj * bin;
+    }
+    if num_paths.is_finite() {
+        Some(num_paths)
+    } else {
+        None
+    }
+}
+
+/// Binomial coefficient for non-negative integral arguments, in floating point (overflows to
+/// infinity like `scipy.special.binom`).
+pub(crate) fn binom(n: f64, k: f64) -> f64 {
+    if k < 0.0 || k > n {
+        return 0.0;
+    }
+    let k = if k > n / 2.0 { n - k } else { k };
+    if k < 20.0 {
+        let mut num = 1.0_f64;
+        let mut den = 1.0_f64;
+        let kk = k as u64;
+        for i in 1..=kk {
+            num *= i as f64 + n - k;
+            den *= i as f64;
+            if num.abs() > 1e50 {
+                num /= den;
+                den = 1.0;
+            }
+        }
+        return num / den;
+    }
+    let ln = statrs::function::gamma::ln_gamma(n + 1.0)
+        - statrs::function::gamma::ln_gamma(k + 1.0)
+        - statrs::function::gamma::ln_gamma(n - k + 1.0);
+    ln.exp().round_if_integral()
+}
+
+trait RoundIfIntegral {
+    fn round_if_integral(self) -> f64;
+}
+
+impl RoundIfIntegral for f64 {
+    fn round_if_integral(self) -> f64 {
+        // Below 2^53 a binomial coefficient is an integer; snapping removes the last-bit noise of
+        // the log-gamma evaluation.
+        if self < 9.007_199_254_740_992e15 {
+            self.round()
+        } else {
+            self
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_sort_matches_total_cmp_sort() {
+        // A simple LCG is enough to scatter bits; special values are mixed in.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let specials = [
+            0.0,
+            -0.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE / 8.0,
+            -f64::MIN_POSITIVE / 8.0,
+            f64::MAX,
+            f64::MIN,
+            1.0,
+            -1.0,
+        ];
+        for len in [4096_usize, 5000, 20_011] {
+            let v: Vec<f64> = (0..len)
+                .map(|i| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    if i % 7 == 0 {
+                        specials[(state >> 60) as usize % specials.len()]
+                    } else if i % 3 == 0 {
+                        f64::from((state >> 40) as u32 % 50) - 25.0
+                    } else {
+                        let bits = state >> 2; // finite: exponent never all ones
+                        f64::from_bits(bits)
+                    }
+                })
+                .filter(|x| !x.is_nan())
+                .collect();
+            let mut want = v.clone();
+            want.sort_by(f64::total_cmp);
+            let mut got = v;
+            sort_total(&mut got);
+            assert_eq!(got.len(), want.len());
+            assert!(
+                want.iter()
+                    .zip(&got)
+                    .all(|(w, g)| w.to_bits() == g.to_bits()),
+                "key sort differs for len {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn key_tracker_agrees_with_float_tracker() {
+        let mut state = 12_345_u64;
+        let mut next = |m: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % m
+        };
+        for round in 0..400 {
+            let n1 = 1 + next(60) as usize;
+            let n2 = if round % 3 == 0 {
+                n1
+            } else {
+                1 + next(60) as usize
+            };
+            let spread = 1 + next(30);
+            let mut a: Vec<f64> = (0..n1).map(|_| next(spread) as f64 * 0.1).collect();
+            let mut b: Vec<f64> = (0..n2)
+                .map(|_| next(spread) as f64 * 0.1 + 0.05 * (round % 2) as f64)
+                .collect();
+            a.sort_by(f64::total_cmp);
+            b.sort_by(f64::total_cmp);
+            let k = merge_walk(&a, &b, KeyTracker::new(n1, n2));
+            let f = merge_walk(&a, &b, FloatTracker::new(n1, n2));
+            assert_eq!(k.max.to_bits(), f.max.to_bits(), "round {round}");
+            assert_eq!(k.min.to_bits(), f.min.to_bits(), "round {round}");
+            assert_eq!(k.max_loc.to_bits(), f.max_loc.to_bits(), "round {round}");
+            assert_eq!(k.min_loc.to_bits(), f.min_loc.to_bits(), "round {round}");
+        }
+    }
+
+    #[test]
+    fn large_samples_take_the_key_sort_path_and_agree_with_the_sorted_entry() {
+        let a: Vec<f64> = (0..9000)
+            .map(|i| f64::from((i * 7919) % 9000) * 0.001)
+            .collect();
+        let b: Vec<f64> = (0..7000)
+            .map(|i| f64::from((i * 104_729) % 7000) * 0.0013 - 0.5)
+            .collect();
+        let o = KsOptions::default();
+        let r = ks_2samp(&a, &b, o).unwrap();
+        let mut sa = a.clone();
+        sa.sort_by(f64::total_cmp);
+        let mut sb = b.clone();
+        sb.sort_by(f64::total_cmp);
+        assert_eq!(ks_2samp_sorted(&sa, &sb, o).unwrap(), r);
+    }
+}
