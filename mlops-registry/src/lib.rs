@@ -20,3 +20,5 @@ pub mod store;
 pub use error::{EntityKind, RegistryError, Result};
 pub use mlops_core;
 pub use serde_json;
+#[cfg(feature = "testkit")]
+pub mod testkit;
