@@ -130,7 +130,7 @@ impl StateName {
     /// `[a-z0-9_-]`, or a first character that is not a letter.
     pub fn new(name: impl Into<String>) -> Result<Self> {
         let name = name.into();
-        if name.is_empty() || name.len() > Self::MAX_LEN {
+        if name.is_empty() || name.chars().count() > Self::MAX_LEN {
             return Err(RegistryError::invalid(
                 "state name",
                 &name,
