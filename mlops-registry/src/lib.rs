@@ -10,3 +10,5 @@
 //! The capabilities land module by module; see the workspace README for what is available.
 
 pub use mlops_core;
+
+pub mod routing;
