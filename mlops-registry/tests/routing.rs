@@ -850,3 +850,98 @@ fn shadow_budget_errors_staleness_and_windows() {
         })
     ));
 }
+
+// ---------------------------------------------------------------- registry aliases
+
+mod aliases {
+    use super::*;
+    use mlops_core::chrono::{TimeZone, Utc};
+    use mlops_core::{Actor, AliasName, Digest, ModelName};
+    use mlops_registry::RegistryError;
+    use mlops_registry::model::{DatasetRole, ModelAggregate, RegisteredModel, VersionCore};
+    use mlops_registry::routing::AliasRoutes;
+    use mlops_registry::store::{InMemoryStore, ModelStore, NewVersion};
+
+    fn setup(store: &InMemoryStore, name: &ModelName, aliases: &[(&str, u64)]) {
+        let actor = Actor::human("ml@example.com").unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let agg = ModelAggregate::new(RegisteredModel::new(name.clone(), actor.id.clone(), t0));
+        store.create_model(agg, vec![]).unwrap();
+        for seed in 1..=4_u64 {
+            let core = VersionCore::builder(actor.clone(), t0)
+                .artifact(
+                    "model",
+                    format!("mem://{seed}"),
+                    Digest::of(&seed.to_be_bytes()),
+                    seed,
+                )
+                .dataset("train", DatasetRole::Training, "mem://d", Digest::of(b"d"))
+                .build()
+                .unwrap();
+            store
+                .create_version(NewVersion::new(name.clone(), core))
+                .unwrap();
+        }
+        for &(alias, version) in aliases {
+            let mut agg = store.get_model(name).unwrap();
+            let rev = agg.revision();
+            agg.set_alias(alias.parse().unwrap(), v(version), &actor.id, t0)
+                .unwrap();
+            store.commit(name, rev, agg, vec![]).unwrap();
+        }
+    }
+
+    #[test]
+    fn tables_are_built_from_registry_aliases() {
+        let store = InMemoryStore::new();
+        let name: ModelName = "fraud".parse().unwrap();
+        setup(
+            &store,
+            &name,
+            &[("champion", 2), ("challenger", 3), ("challenger-b", 4)],
+        );
+        let routes = AliasRoutes::load(&store, &name).unwrap();
+        assert_eq!(routes.challenger_aliases().len(), 2);
+        let revision = store.get_model(&name).unwrap().revision().as_u64();
+        assert_eq!(routes.revision(), ConfigRevision::new(revision));
+        let weights: Vec<(AliasName, f64)> = routes
+            .challenger_aliases()
+            .into_iter()
+            .map(|a| (a, 10.0))
+            .collect();
+        let table = routes.builder_with(&weights).unwrap().build().unwrap();
+        let versions: Vec<u64> = table.arms().iter().map(|a| a.version.get()).collect();
+        assert_eq!(versions, [2, 3, 4]);
+        assert_eq!(table.revision(), ConfigRevision::new(revision));
+
+        // Aliases that do not resolve are typed errors.
+        let missing: AliasName = "challenger-z".parse().unwrap();
+        assert_eq!(
+            routes.builder_with(&[(missing.clone(), 5.0)]).unwrap_err(),
+            RoutingError::AliasNotFound {
+                model: name.clone(),
+                alias: missing
+            }
+        );
+        let store2 = InMemoryStore::new();
+        setup(&store2, &name, &[("challenger", 3)]);
+        assert!(matches!(
+            AliasRoutes::load(&store2, &name).unwrap().builder(),
+            Err(RoutingError::AliasNotFound { .. })
+        ));
+        assert!(matches!(
+            AliasRoutes::load(&store2, &"nope".parse().unwrap()),
+            Err(RoutingError::Store(RegistryError::NotFound { .. }))
+        ));
+        // An alias pointing at the champion's version as a challenger is caught at build time.
+        let store3 = InMemoryStore::new();
+        setup(&store3, &name, &[("champion", 2), ("challenger", 2)]);
+        let r3 = AliasRoutes::load(&store3, &name).unwrap();
+        assert!(matches!(
+            r3.builder_with(&[(AliasName::challenger(), 5.0)])
+                .unwrap()
+                .build(),
+            Err(RoutingError::ChallengerIsChampion { .. })
+        ));
+    }
+}

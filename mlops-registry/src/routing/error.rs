@@ -1,7 +1,9 @@
 //! Errors of the routing family. Every one is raised when a route table, ramp or shadow runner is
 //! built, never while routing: a built [`RouteTable`](super::RouteTable) always routes.
 
-use mlops_core::{ModelName, ModelRef, VersionNumber};
+use mlops_core::{AliasName, ModelName, ModelRef, VersionNumber};
+
+use crate::error::RegistryError;
 
 /// A result with a [`RoutingError`].
 pub type Result<T, E = RoutingError> = std::result::Result<T, E>;
@@ -155,6 +157,17 @@ pub enum RoutingError {
         /// Why.
         reason: &'static str,
     },
+    /// An alias the table needs does not exist on the model.
+    #[error("alias `{alias}` of `{model}` does not resolve to a version")]
+    AliasNotFound {
+        /// The model.
+        model: ModelName,
+        /// The alias.
+        alias: AliasName,
+    },
+    /// Reading the registry failed.
+    #[error("reading the registry: {0}")]
+    Store(#[from] RegistryError),
     /// A shadow worker thread could not be started.
     #[error("could not start a shadow worker thread: {reason}")]
     WorkerSpawn {

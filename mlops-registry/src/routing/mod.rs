@@ -11,6 +11,7 @@
 //! - Assignment: `bucket = (XXH3_64(salt ‖ ":" ‖ unit) × 10 000) >> 64`; see [`hash`] for the
 //!   specification and published test vectors. The bucket layout (see [`table`]) makes ramps
 //!   monotone: raising a challenger's share never moves a unit back to the champion.
+//! - [`AliasRoutes`] builds tables from the registry's aliases (`champion`, `challenger…`).
 //! - [`Router::kill`] sends all traffic to the champion in one atomic step.
 //! - Exposures are counted per (revision, arm) inside the table, so they reset by construction on
 //!   every new revision; [`ExposureSnapshot::sample_ratio_check`] is the chi-squared SRM test,
@@ -38,6 +39,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod aliases;
 mod decision;
 mod error;
 mod exposure;
@@ -47,6 +49,7 @@ mod router;
 mod shadow;
 pub mod table;
 
+pub use aliases::AliasRoutes;
 pub use decision::{ArmRole, ConfigRevision, Decision, Reason, ShadowSet};
 pub use error::{Result, RoutingError};
 pub use exposure::{ArmExposure, ExposureSnapshot, SRM_ALPHA, SRM_CHECK, SrmReport};
