@@ -301,18 +301,22 @@ fn decisions_are_sticky_deterministic_and_explain_themselves() {
             .unwrap()
     };
     let (a, b) = (build(), build());
-    // `user-1` is in bucket 5986 and `user-2` in 5000 (the published vectors): below 7000, so
-    // the champion serves both.
-    for (unit, bucket) in [("user-1", 5_986), ("user-2", 5_000), ("", 4_330)] {
+    // The published vectors: `user-1` is in bucket 4131 and the empty id in 1965 (below 7000:
+    // the champion), `user-2` in 9324 (the challenger's top 3000 buckets).
+    for (unit, bucket, version, role, p) in [
+        ("user-1", 4_131, 1, ArmRole::Champion, 0.7),
+        ("", 1_965, 1, ArmRole::Champion, 0.7),
+        ("user-2", 9_324, 2, ArmRole::Challenger, 0.3),
+    ] {
         let d = a.route(&Request::new(unit.as_bytes()));
         assert_eq!(d, b.route(&Request::new(unit.as_bytes())));
         assert_eq!(d.bucket.map(Bucket::get), Some(bucket));
         assert_eq!(
             (d.role, d.reason, d.version),
-            (ArmRole::Champion, Reason::Hash, v(1))
+            (role, Reason::Hash, v(version))
         );
         assert_eq!(d.revision, ConfigRevision::new(9));
-        assert_eq!(d.probability, 0.7);
+        assert_eq!(d.probability, p);
     }
     // Shares over many units match the weights.
     let n = 50_000;

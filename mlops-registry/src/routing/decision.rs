@@ -143,6 +143,18 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// A value to fill arrays with before the real decisions are written.
+    pub(crate) const PLACEHOLDER: Self = Self {
+        version: VersionNumber::FIRST,
+        revision: ConfigRevision(0),
+        probability: 1.0,
+        role: ArmRole::Champion,
+        reason: Reason::Hash,
+        arm: 0,
+        bucket: None,
+        shadows: ShadowSet::EMPTY,
+    };
+
     /// Whether the champion serves.
     #[must_use]
     pub fn is_champion(&self) -> bool {

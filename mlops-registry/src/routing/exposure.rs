@@ -1,11 +1,11 @@
 //! Exposure counters and the live sample-ratio-mismatch (SRM) check.
 //!
 //! Every route table owns its counters, so they reset by construction when a new config revision
-//! is published. Counting is one relaxed `fetch_add` on a cache-line-aligned shard picked per
-//! thread: threads routing through the same table do not share a cache line.
+//! is published. Each thread counts into its own cache-line-aligned shard with a plain relaxed
+//! load and store: threads routing through the same table do not share a cache line and take no
+//! locked instruction.
 
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use mlops_core::{CheckName, Direction, Evidence, ModelName, Subject, VersionNumber};
@@ -16,8 +16,6 @@ use super::decision::{ArmRole, ConfigRevision};
 
 /// The most arms (champion + challengers) a table can hold.
 pub(crate) const MAX_ARMS: usize = 16;
-/// Counter shards per table.
-const SHARDS: usize = 16;
 
 /// The significance level below which the SRM check alarms.
 pub const SRM_ALPHA: f64 = 0.001;
@@ -34,6 +32,11 @@ struct Shard {
 }
 
 /// Sharded per-arm exposure counters of one route table.
+///
+/// Each thread leases one of [`LEASED_SHARDS`] slots for its lifetime (process-wide, the same
+/// slot in every table) and is the only writer of that slot's shard, so counting is a relaxed
+/// load and store, without a locked instruction. Threads beyond the leased slots share one
+/// overflow shard and count with `fetch_add`. Counts are exact either way.
 pub(crate) struct ExposureCounters {
     shards: Box<[Shard]>,
 }
@@ -46,43 +49,68 @@ impl std::fmt::Debug for ExposureCounters {
     }
 }
 
-static NEXT_SHARD: AtomicU32 = AtomicU32::new(0);
+/// Slots leased to threads; slot `LEASED_SHARDS` is the shared overflow shard.
+const LEASED_SHARDS: usize = 64;
+/// Bit `i` set: slot `i` is leased.
+static LEASES: AtomicU64 = AtomicU64::new(0);
 
-thread_local! {
-    /// This thread's shard, assigned round-robin on first use (a const-initialised `Cell`: no
-    /// allocation, no destructor registration).
-    static SHARD: Cell<u32> = const { Cell::new(u32::MAX) };
+/// A thread's lease on a shard slot, given back when the thread exits.
+struct Lease(Option<usize>);
+
+impl Lease {
+    fn acquire() -> Self {
+        let mut cur = LEASES.load(Ordering::Relaxed);
+        loop {
+            let free = (!cur).trailing_zeros() as usize;
+            if free >= LEASED_SHARDS {
+                return Self(None);
+            }
+            let bit = 1_u64 << free;
+            // Acquire: see every count the slot's previous owner wrote before releasing it.
+            match LEASES.compare_exchange_weak(cur, cur | bit, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => return Self(Some(free)),
+                Err(now) => cur = now,
+            }
+        }
+    }
 }
 
-#[inline]
-fn shard_index() -> usize {
-    let i = SHARD.with(|s| {
-        let v = s.get();
-        if v == u32::MAX {
-            let n = NEXT_SHARD.fetch_add(1, Ordering::Relaxed);
-            s.set(n);
-            n
-        } else {
-            v
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(i) = self.0 {
+            // Release: the next owner sees this thread's counts.
+            LEASES.fetch_and(!(1_u64 << i), Ordering::Release);
         }
-    });
-    i as usize % SHARDS
+    }
+}
+
+thread_local! {
+    /// This thread's lease, taken on its first decision.
+    static LEASE: Lease = Lease::acquire();
 }
 
 impl ExposureCounters {
     pub(crate) fn new() -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+            shards: (0..=LEASED_SHARDS).map(|_| Shard::default()).collect(),
         }
     }
 
     /// Counts one exposure of `arm`.
     #[inline]
     pub(crate) fn record(&self, arm: u8, hashed: bool) {
-        if let Some(shard) = self.shards.get(shard_index()) {
+        let slot = LEASE.try_with(|l| l.0).ok().flatten();
+        let shard = self.shards.get(slot.unwrap_or(LEASED_SHARDS));
+        if let Some(shard) = shard {
             let row = if hashed { &shard.hashed } else { &shard.other };
             if let Some(c) = row.get(usize::from(arm)) {
-                c.fetch_add(1, Ordering::Relaxed);
+                if slot.is_some() {
+                    // This thread is the slot's only writer: no read-modify-write needed.
+                    c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                } else {
+                    c.fetch_add(1, Ordering::Relaxed);
+                }
             }
         }
     }

@@ -8,7 +8,7 @@
 //! - A [`Router`] serves the current table behind an `ArcSwap`: [`Router::route`] allocates
 //!   nothing, takes no lock and makes no system call, and returns a [`Decision`] — a 40-byte
 //!   `Copy` value with the version, [`ArmRole`], revision, probability and [`Reason`].
-//! - Assignment: `bucket = (XXH3_64(salt ‖ ":" ‖ unit) × 10 000) >> 64`; see [`hash`] for the
+//! - Assignment: `bucket = (XXH3_64_withSeed(unit, XXH3_64(salt)) × 10 000) >> 64`; see [`hash`] for the
 //!   specification and published test vectors. The bucket layout (see [`table`]) makes ramps
 //!   monotone: raising a challenger's share never moves a unit back to the champion.
 //! - [`AliasRoutes`] builds tables from the registry's aliases (`champion`, `challenger…`).

@@ -18,8 +18,6 @@
 //!
 //! A weight resolves to whole buckets (0.01 % of traffic): `round(w / total × 10 000)`.
 
-use std::sync::Arc;
-
 use mlops_core::{ModelName, ModelRef, VersionNumber};
 use serde::{Deserialize, Serialize};
 
@@ -550,7 +548,7 @@ impl RouteTableBuilder {
             None => Salt::new(model.as_str()).or_else(|_| Salt::new("default"))?,
         };
         let table = RouteTable {
-            inner: Arc::new(Layout {
+            inner: Layout {
                 model,
                 salt,
                 arms,
@@ -559,11 +557,14 @@ impl RouteTableBuilder {
                 segments,
                 overrides,
                 spec: self.clone(),
-            }),
+            },
             revision: self.revision,
             killed: false,
+            hash_decisions: [Decision::PLACEHOLDER; MAX_ARMS],
             exposures: ExposureCounters::new(),
         };
+        let mut table = table;
+        table.hash_decisions = hash_decisions(&table.inner.arms, table.revision);
         tracing::debug!(
             model = %table.model(),
             revision = table.revision.get(),
@@ -597,8 +598,8 @@ pub struct ShadowInfo {
     pub mirror_buckets: u16,
 }
 
-/// The immutable, shareable part of a table (shared between a table and its killed copy).
-#[derive(Debug)]
+/// The immutable part of a table (cloned into its killed copy).
+#[derive(Debug, Clone)]
 struct Layout {
     model: ModelName,
     salt: Salt,
@@ -615,10 +616,37 @@ struct Layout {
 /// this revision. Routing through it cannot fail and allocates nothing.
 #[derive(Debug)]
 pub struct RouteTable {
-    inner: Arc<Layout>,
+    inner: Layout,
     revision: ConfigRevision,
     killed: bool,
+    /// The decision of each arm for [`Reason::Hash`], ready to copy (bucket and shadows unset).
+    hash_decisions: [Decision; MAX_ARMS],
     exposures: ExposureCounters,
+}
+
+/// The hash decisions of `arms` at `revision` (unused slots hold the champion's).
+fn hash_decisions(arms: &[ArmInfo], revision: ConfigRevision) -> [Decision; MAX_ARMS] {
+    let make = |a: &ArmInfo, i: usize| Decision {
+        version: a.version,
+        revision,
+        probability: a.probability,
+        role: a.role,
+        reason: Reason::Hash,
+        arm: u8::try_from(i).unwrap_or(0),
+        bucket: None,
+        shadows: ShadowSet::EMPTY,
+    };
+    let fallback = ArmInfo {
+        version: VersionNumber::FIRST,
+        role: ArmRole::Champion,
+        buckets: 0,
+        probability: 0.0,
+    };
+    let champion = arms.first().unwrap_or(&fallback);
+    std::array::from_fn(|i| match arms.get(i) {
+        Some(a) => make(a, i),
+        None => make(champion, 0),
+    })
 }
 
 impl RouteTable {
@@ -639,9 +667,10 @@ impl RouteTable {
     #[must_use]
     pub fn killed(&self, revision: ConfigRevision) -> Self {
         Self {
-            inner: Arc::clone(&self.inner),
+            inner: self.inner.clone(),
             revision,
             killed: true,
+            hash_decisions: hash_decisions(&self.inner.arms, revision),
             exposures: ExposureCounters::new(),
         }
     }
@@ -747,7 +776,7 @@ impl RouteTable {
             self.exposures.record(0, false);
             return self.decision(0, Reason::KillSwitch, None);
         }
-        let inner = &*self.inner;
+        let inner = &self.inner;
         if !inner.overrides.is_empty()
             && let Ok(i) = inner
                 .overrides
@@ -778,8 +807,14 @@ impl RouteTable {
             .copied()
             .unwrap_or(0);
         self.exposures.record(arm, true);
-        let mut d = self.decision(arm, Reason::Hash, Some(bucket));
-        self.mirror(&mut d, Some(h), req.unit);
+        // The mask keeps the index in bounds (the array has MAX_ARMS = 16 entries), so the
+        // template is copied straight from the table without a fallback path.
+        #[allow(clippy::indexing_slicing)] // reason: index masked below MAX_ARMS
+        let mut d = self.hash_decisions[usize::from(arm) & (MAX_ARMS - 1)];
+        d.bucket = Some(bucket);
+        if !inner.shadows.is_empty() {
+            self.mirror(&mut d, Some(h), req.unit);
+        }
         d
     }
 
