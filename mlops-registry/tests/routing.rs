@@ -949,3 +949,43 @@ mod aliases {
         ));
     }
 }
+
+#[test]
+fn exposure_counts_stay_exact_beyond_the_leased_shards_and_across_thread_exits() {
+    let router = Arc::new(Router::new(
+        RouteTable::builder(r("m@v1"))
+            .challenger(r("m@v2"), 50.0)
+            .build()
+            .unwrap(),
+    ));
+    // 80 threads alive at once: more than the 64 leased shards, so some share the overflow one.
+    let barrier = Arc::new(Barrier::new(80));
+    let hs: Vec<_> = (0..80)
+        .map(|t| {
+            let (router, barrier) = (router.clone(), barrier.clone());
+            thread::spawn(move || {
+                barrier.wait();
+                for i in 0..250 {
+                    router.route(format!("t{t}-u{i}").as_bytes());
+                }
+                barrier.wait();
+            })
+        })
+        .collect();
+    for h in hs {
+        h.join().unwrap();
+    }
+    // Then 100 short-lived threads one after another, reusing released leases.
+    for t in 0..100 {
+        let router = router.clone();
+        thread::spawn(move || {
+            for i in 0..10 {
+                router.route(format!("s{t}-u{i}").as_bytes());
+            }
+        })
+        .join()
+        .unwrap();
+    }
+    let total: u64 = router.exposures().arms.iter().map(|a| a.hashed).sum();
+    assert_eq!(total, 80 * 250 + 100 * 10);
+}
