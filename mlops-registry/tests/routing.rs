@@ -989,3 +989,27 @@ fn exposure_counts_stay_exact_beyond_the_leased_shards_and_across_thread_exits()
     let total: u64 = router.exposures().arms.iter().map(|a| a.hashed).sum();
     assert_eq!(total, 80 * 250 + 100 * 10);
 }
+
+#[test]
+fn replaced_tables_are_dropped_by_a_writer_once_no_reader_holds_them() {
+    let b = |k: u64| {
+        RouteTable::builder(r("m@v1"))
+            .revision(ConfigRevision::new(k))
+            .challenger(r("m@v2"), 10.0)
+            .build()
+            .unwrap()
+    };
+    let router = Router::new(b(1));
+    let held = router.table(); // a reader still holding revision 1
+    router.publish(b(2)).unwrap();
+    assert_eq!(router.reclaim(), 1, "revision 1 is still held");
+    assert_eq!(
+        Arc::strong_count(&held),
+        2,
+        "the retire list keeps it alive, not the reader"
+    );
+    drop(held); // the reader lets go: nothing is freed on its thread
+    assert_eq!(router.reclaim(), 0, "the writer frees it");
+    router.publish(b(3)).unwrap();
+    assert_eq!(router.reclaim(), 0);
+}
