@@ -1013,3 +1013,35 @@ fn replaced_tables_are_dropped_by_a_writer_once_no_reader_holds_them() {
     router.publish(b(3)).unwrap();
     assert_eq!(router.reclaim(), 0);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Any unit id and attributes route without panicking, to an arm of the table, and the same
+    /// input gives the same decision.
+    #[test]
+    fn routing_any_input_is_total_and_deterministic(
+        unit in proptest::collection::vec(any::<u8>(), 0..100),
+        key in "[a-z]{0,6}",
+        value in ".{0,6}",
+    ) {
+        let t = RouteTable::builder(r("m@v1"))
+            .challenger(r("m@v2"), 33.33)
+            .challenger_with_lane(r("m@v3"), 12.5, 30.0)
+            .shadow(r("m@v4"), 50.0)
+            .segment(SegmentRule::new("s", v(3)).when_equals("plan", "beta"))
+            .override_unit([0_u8, 1], v(2))
+            .build()
+            .unwrap();
+        let attrs = [(key.as_str(), value.as_str())];
+        let req = Request::new(&unit).with_attributes(&attrs);
+        let d = t.route(&req);
+        prop_assert_eq!(d, t.route(&req));
+        prop_assert!(t.arms().iter().any(|a| a.version == d.version));
+        prop_assert!(d.probability > 0.0 && d.probability <= 1.0);
+        if d.reason == Reason::Hash {
+            let b = d.bucket.unwrap();
+            prop_assert_eq!(t.arms()[usize::from(t.arm_of_bucket(b))].version, d.version);
+        }
+    }
+}
