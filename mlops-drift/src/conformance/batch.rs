@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::{Case, float_value};
 use crate::error::{DriftError, Result};
-use crate::stats::{categorical, distance, evidently, psi};
+use crate::stats::{Alternative, anderson, categorical, cvm, distance, evidently, ks, psi};
 
 /// Computes one batch case.
 ///
@@ -15,6 +15,56 @@ use crate::stats::{categorical, distance, evidently, psi};
 pub fn run_case(case: &Case) -> Result<Map<String, Value>> {
     let mut out = Map::new();
     match case.test.as_str() {
+        "ks_2samp" => {
+            let alternative = match param_str(case, "alternative")? {
+                None | Some("two-sided") => Alternative::TwoSided,
+                Some("less") => Alternative::Less,
+                Some("greater") => Alternative::Greater,
+                Some(other) => return Err(bad(case, format!("unknown alternative `{other}`"))),
+            };
+            let method = match param_str(case, "method")? {
+                None | Some("auto") => ks::KsMethod::Auto,
+                Some("exact") => ks::KsMethod::Exact,
+                Some("asymp") => ks::KsMethod::Asymptotic,
+                Some(other) => return Err(bad(case, format!("unknown method `{other}`"))),
+            };
+            let r = ks::ks_2samp(
+                &numbers(case, "reference")?,
+                &numbers(case, "current")?,
+                ks::KsOptions {
+                    alternative,
+                    method,
+                },
+            )?;
+            out.insert("statistic".into(), float_value(r.statistic));
+            out.insert("p_value".into(), float_value(r.p_value.p));
+            out.insert(
+                "statistic_location".into(),
+                float_value(r.statistic_location),
+            );
+            out.insert("statistic_sign".into(), Value::from(r.statistic_sign));
+        }
+        "cramervonmises_2samp" => {
+            let method = match param_str(case, "method")? {
+                None | Some("auto") => cvm::CvmMethod::Auto,
+                Some("exact") => cvm::CvmMethod::Exact,
+                Some("asymptotic") => cvm::CvmMethod::Asymptotic,
+                Some(other) => return Err(bad(case, format!("unknown method `{other}`"))),
+            };
+            let r = cvm::cramervonmises_2samp(
+                &numbers(case, "reference")?,
+                &numbers(case, "current")?,
+                method,
+            )?;
+            out.insert("statistic".into(), float_value(r.statistic));
+            out.insert("p_value".into(), float_value(r.p_value.p));
+        }
+        "anderson_ksamp" => {
+            let (r, c) = (numbers(case, "reference")?, numbers(case, "current")?);
+            let res = anderson::anderson_ksamp(&[&r, &c])?;
+            out.insert("statistic".into(), float_value(res.statistic));
+            out.insert("p_value".into(), float_value(res.p_value.p));
+        }
         "wasserstein" => {
             let r = distance::wasserstein_distance(
                 &numbers(case, "reference")?,
@@ -156,7 +206,6 @@ pub(crate) fn param_f64(case: &Case, name: &str) -> Result<Option<f64>> {
     }
 }
 
-#[allow(dead_code)] // reason: used by the order-statistic arms once `drift-order` is merged
 pub(crate) fn param_str<'a>(case: &'a Case, name: &str) -> Result<Option<&'a str>> {
     match case.params.get(name) {
         None | Some(Value::Null) => Ok(None),
