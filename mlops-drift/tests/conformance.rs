@@ -62,3 +62,10 @@ fn every_drift_case_agrees() {
 fn every_extra_scipy_case_agrees() {
     check_file("extra_scipy_cases.json");
 }
+
+/// More Evidently-compatible-mode cases (discrete numeric columns, zero filling, outliers, new
+/// and vanished categories), produced by the committed `tests/data/gen_extra_evidently_cases.py`.
+#[test]
+fn every_extra_evidently_case_agrees() {
+    check_file("extra_evidently_cases.json");
+}

@@ -151,8 +151,14 @@ proptest! {
     ) {
         let chi = categorical::chi2_homogeneity_labels(&r, &c).unwrap();
         prop_assert!(chi.statistic.is_finite() && p_ok(chi.p_value.p));
-        for s in [evidently::psi_categorical(&r, &c).unwrap(), evidently::jensenshannon_categorical(&r, &c).unwrap(), evidently::chisquare(&r, &c).unwrap()] {
-            prop_assert!(s.score.is_finite());
+        let one_category = r.iter().chain(&c).all(|l| *l == r[0]);
+        for s in [
+            evidently::psi_categorical(&r, &c).unwrap(),
+            evidently::jensenshannon_categorical(&r, &c).unwrap(),
+            evidently::chisquare(&r, &c).unwrap(),
+        ] {
+            // Evidently's chisquare is NaN (never drift) with a single category.
+            prop_assert!(s.score.is_finite() || (one_category && s.score.is_nan() && !s.drifted));
         }
     }
 }

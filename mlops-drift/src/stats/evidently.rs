@@ -22,7 +22,7 @@
 //! `K − 1` degrees of freedom. **A category absent from the reference makes its expected count 0
 //! and the p-value 0** — that is Evidently's behaviour, reproduced here on purpose; the project's
 //! own [`super::categorical::chi2_homogeneity`] has no such pitfall. With a single category the
-//! score is p = 1 (Evidently yields NaN, which never flags drift either).
+//! score is NaN and drift is not flagged, as in Evidently (SciPy's `chi2.sf(0, 0)` is NaN).
 //!
 //! ```
 //! use mlops_drift::stats::evidently::psi_categorical;
@@ -254,7 +254,8 @@ fn chisquare_gof(reference: &[u64], current: &[u64], nr: f64, nc: f64) -> f64 {
     }
     let dof = reference.len().saturating_sub(1);
     if dof == 0 {
-        return 1.0;
+        // SciPy's chi2.sf(0, 0) is NaN, and so is Evidently's score.
+        return f64::NAN;
     }
     if stat.is_infinite() {
         return 0.0;
@@ -416,7 +417,7 @@ mod tests {
         assert_eq!(s.score, 0.0);
         assert!(s.drifted);
         let s = chisquare(&["a", "a"], &["a"]).unwrap();
-        assert_eq!((s.score, s.drifted), (1.0, false));
+        assert!(s.score.is_nan() && !s.drifted);
         assert!(matches!(
             score_numeric(EvidentlyMethod::ChiSquare, &[1.0], &[1.0], None),
             Err(DriftError::Unsupported { .. })
