@@ -21,6 +21,7 @@
 use ndarray::ArrayView1;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+use statrs::function::gamma::ln_gamma;
 
 use super::categorical::normal_two_sided;
 use super::input::{check_finite, contiguous};
@@ -151,12 +152,26 @@ fn t_p_value(t: f64, df: f64, alternative: Alternative) -> PValue {
             Normal::standard().sf(x)
         }
     };
-    match alternative {
-        Alternative::TwoSided => PValue::from_p((2.0 * sf(t.abs())).min(1.0)),
+    let (x, factor) = match alternative {
+        Alternative::TwoSided => (t.abs(), 2.0),
         // cdf(t) = sf(−t) by symmetry.
-        Alternative::Less => PValue::from_p(sf(-t)),
-        Alternative::Greater => PValue::from_p(sf(t)),
+        Alternative::Less => (-t, 1.0),
+        Alternative::Greater => (t, 1.0),
+    };
+    let p = (factor * sf(x)).min(1.0);
+    if p > 0.0 || x.is_infinite() || !df.is_finite() {
+        return PValue::from_p(p);
     }
+    // The tail underflowed: keep its log from the leading term of the t tail,
+    // sf(x) ≈ c · ν^((ν+1)/2) · x^(−ν) / ν with c = Γ((ν+1)/2) / (√(νπ) Γ(ν/2)).
+    PValue::from_ln_p(factor.ln() + t_ln_sf_tail(x, df))
+}
+
+/// `ln sf(x)` of Student's t with `nu` degrees of freedom, leading term for large `x`.
+fn t_ln_sf_tail(x: f64, nu: f64) -> f64 {
+    let ln_c =
+        ln_gamma((nu + 1.0) / 2.0) - ln_gamma(nu / 2.0) - 0.5 * (nu * std::f64::consts::PI).ln();
+    ln_c + (nu + 1.0) / 2.0 * nu.ln() - nu * x.ln() - nu.ln()
 }
 
 /// Mean and sample variance (ddof = 1), two-pass like NumPy.
@@ -358,7 +373,6 @@ fn binomial_i128(n: usize, k: usize) -> i128 {
 }
 
 fn ln_binomial(n: usize, k: usize) -> f64 {
-    use statrs::function::gamma::ln_gamma;
     ln_gamma(n as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((n - k) as f64 + 1.0)
 }
 
@@ -387,6 +401,36 @@ mod tests {
             welch_t_test(&[1.0], &[1.0, 2.0], Alternative::TwoSided),
             Err(DriftError::InvalidParameter { .. })
         ));
+    }
+
+    #[test]
+    fn t_tail_approximation_matches_where_sf_is_representable() {
+        for (nu, x) in [(5.0, 1e30), (50.0, 1e5), (2.5, 1e40)] {
+            let exact = StudentsT::new(0.0, 1.0, nu).unwrap().sf(x).ln();
+            let approx = t_ln_sf_tail(x, nu);
+            assert!(
+                (exact - approx).abs() < 1e-6 * exact.abs(),
+                "{nu} {x}: {exact} vs {approx}"
+            );
+        }
+    }
+
+    #[test]
+    fn underflowing_t_tail_keeps_its_log() {
+        let a: Vec<f64> = (0..200).map(|i| f64::from(i % 7) * 1e-9).collect();
+        let b: Vec<f64> = (0..200).map(|i| 1.0 + f64::from(i % 5) * 1e-9).collect();
+        let r = welch_t_test(&a, &b, Alternative::TwoSided).unwrap();
+        assert_eq!(r.p_value.p, 0.0);
+        assert!(r.p_value.ln_p.is_finite() && r.p_value.ln_p < -700.0);
+        let less = welch_t_test(&a, &b, Alternative::Less).unwrap();
+        assert!((less.p_value.ln_p - (r.p_value.ln_p - std::f64::consts::LN_2)).abs() < 1e-9);
+        assert_eq!(
+            welch_t_test(&a, &b, Alternative::Greater)
+                .unwrap()
+                .p_value
+                .p,
+            1.0
+        );
     }
 
     proptest! {
