@@ -6,10 +6,11 @@
 //! works on files where it has been removed. A case that cannot be computed prints
 //! `{"id": ..., "error": "..."}` and makes the exit code non-zero.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use mlops_drift::conformance::{parse_file, run_case};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let Some(path) = std::env::args().nth(1) else {
@@ -18,17 +19,24 @@ fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     };
     let file = parse_file(&std::fs::read_to_string(&path)?)?;
     let mut failed = 0usize;
+    let mut out = std::io::stdout().lock();
     for case in &file.cases {
-        let mut line = Map::new();
-        line.insert("id".into(), Value::String(case.id.clone()));
+        // `id` first, then the computed values under the keys of `expected`.
+        let mut line = format!("{{\"id\":{}", Value::String(case.id.clone()));
         match run_case(case) {
-            Ok(values) => line.extend(values),
+            Ok(values) => {
+                for (key, value) in values {
+                    line.push_str(&format!(",{}:{value}", Value::String(key)));
+                }
+            }
             Err(e) => {
                 failed += 1;
-                line.insert("error".into(), Value::String(e.to_string()));
+                line.push_str(&format!(",\"error\":{}", Value::String(e.to_string())));
             }
         }
-        println!("{}", Value::Object(line));
+        line.push('}');
+        // A closed pipe (`| head`) ends the run with an error instead of a panic.
+        writeln!(out, "{line}")?;
     }
     if failed > 0 {
         eprintln!(
