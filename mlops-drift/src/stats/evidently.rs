@@ -86,7 +86,9 @@ impl EvidentlyMethod {
 pub struct EvidentlyScore {
     /// The stattest.
     pub method: EvidentlyMethod,
-    /// The score (a distance, or a p-value for [`EvidentlyMethod::ChiSquare`]).
+    /// The score (a distance, or a p-value for [`EvidentlyMethod::ChiSquare`]); NaN where
+    /// Evidently's is (serialized as the string `"nan"`).
+    #[serde(with = "mlops_core::float_serde")]
     pub score: f64,
     /// The threshold used.
     pub threshold: f64,
@@ -418,6 +420,10 @@ mod tests {
         assert!(s.drifted);
         let s = chisquare(&["a", "a"], &["a"]).unwrap();
         assert!(s.score.is_nan() && !s.drifted);
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(json.contains("\"nan\""), "{json}");
+        let back: EvidentlyScore = serde_json::from_str(&json).unwrap();
+        assert!(back.score.is_nan() && back.method == EvidentlyMethod::ChiSquare);
         assert!(matches!(
             score_numeric(EvidentlyMethod::ChiSquare, &[1.0], &[1.0], None),
             Err(DriftError::Unsupported { .. })

@@ -56,7 +56,9 @@ impl Default for PsiOptions {
 /// A PSI value with the bins that explain it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PsiResult {
-    /// The index.
+    /// The index (infinite only with `epsilon = 0` and a bin empty on one side; serialized as
+    /// the string `"inf"`).
+    #[serde(with = "mlops_core::float_serde")]
     pub psi: f64,
     /// Number of bins actually used.
     pub bins: usize,
@@ -73,6 +75,7 @@ pub struct PsiResult {
     /// Smoothed current proportion per bin.
     pub current_proportions: Vec<f64>,
     /// Each bin's term `(p_cur − p_ref) · ln(p_cur / p_ref)`; they sum to `psi`.
+    #[serde(with = "float_vec")]
     pub contributions: Vec<f64>,
     /// The smoothing used.
     pub epsilon: f64,
@@ -404,6 +407,11 @@ mod tests {
         assert!(json.contains("\"-inf\""));
         let back: PsiResult = serde_json::from_str(&json).unwrap();
         assert_eq!(back, r);
+        let unsmoothed = psi_from_counts(&[5, 0], &[3, 2], 0.0).unwrap();
+        assert_eq!(unsmoothed.psi, f64::INFINITY);
+        let json = serde_json::to_string(&unsmoothed).unwrap();
+        let back: PsiResult = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.psi, f64::INFINITY);
     }
 
     proptest! {
