@@ -55,6 +55,14 @@ pub struct WelchResult {
     pub n_current: usize,
 }
 
+impl WelchResult {
+    /// Whether `p < alpha` (conventionally [`super::categorical::DEFAULT_ALPHA`], 0.05).
+    #[must_use]
+    pub fn drifted(&self, alpha: f64) -> bool {
+        self.p_value.p < alpha
+    }
+}
+
 /// Welch's t-test.
 ///
 /// # Errors
@@ -212,6 +220,14 @@ pub struct MannWhitneyResult {
     pub n_reference: usize,
     /// Current sample size.
     pub n_current: usize,
+}
+
+impl MannWhitneyResult {
+    /// Whether `p < alpha` (conventionally [`super::categorical::DEFAULT_ALPHA`], 0.05).
+    #[must_use]
+    pub fn drifted(&self, alpha: f64) -> bool {
+        self.p_value.p < alpha
+    }
 }
 
 /// The Mann–Whitney U test with SciPy's defaults (two-sided, `method='auto'`, continuity
