@@ -406,6 +406,24 @@ mod tests {
     }
 
     #[test]
+    fn exact_f64_path_agrees_with_the_integer_path_and_the_normal_limit() {
+        // C(m+n, m) beyond 1e36 switches to f64 coefficients; the cdf must stay a probability
+        // close to the normal approximation for such a lopsided design.
+        for (m, n, f64_path) in [(8usize, 200_000usize, true), (8, 20_000, false)] {
+            assert_eq!(ln_binomial(m + n, m).exp() >= 1e36, f64_path);
+            let mean = (m * n) as f64 / 2.0;
+            let sd = ((m * n) as f64 * (m + n + 1) as f64 / 12.0).sqrt();
+            let k = (mean - 1.5 * sd) as usize;
+            let exact = exact_u_cdf(m, n, k);
+            let normal = Normal::standard().cdf((k as f64 + 0.5 - mean) / sd);
+            assert!(
+                (exact - normal).abs() < 0.01,
+                "{m} {n}: {exact} vs {normal}"
+            );
+        }
+    }
+
+    #[test]
     fn constant_samples() {
         let r = welch_t_test(&[1.0, 1.0], &[1.0, 1.0, 1.0], Alternative::TwoSided).unwrap();
         assert_eq!((r.statistic, r.p_value.p), (0.0, 1.0));
