@@ -7,6 +7,16 @@
 //! conformance test kit, and an in-process champion/challenger router with sticky assignment,
 //! shadows and lock-free hot swap.
 //!
-//! The capabilities land module by module; see the workspace README for what is available.
+//! - [`model`]: registered models, versions ([`model::VersionCore`] is immutable), aliases,
+//!   lifecycle state names, history, and the per-model [`model::ModelAggregate`].
+//! - [`store`]: the [`store::ModelStore`] trait, its query types and [`store::InMemoryStore`].
+//! - [`audit`]: hash-chained audit records shared with governance.
 
+pub mod audit;
+pub mod error;
+pub mod model;
+pub mod store;
+
+pub use error::{EntityKind, RegistryError, Result};
 pub use mlops_core;
+pub use serde_json;
