@@ -19,7 +19,7 @@
 //! let id = book.next_id();
 //! let mut req = ApprovalRequest::open(
 //!     id, RequestKind::Transition, "fraud@v3".parse()?,
-//!     "PreProduction".parse()?, "promote".parse()?, "Production".parse()?,
+//!     "pre_production".parse()?, "promote".parse()?, "production".parse()?,
 //!     &alice, Some(alice.id.clone()), clock.now(), Some("3d".parse::<Period>()?),
 //! );
 //! req.decide(&rita, Vote::Approve, "looks good", clock.now())?;
@@ -403,9 +403,9 @@ mod tests {
             ApprovalId(1),
             RequestKind::Transition,
             "m@v1".parse().unwrap(),
-            "PreProduction".parse().unwrap(),
+            "pre_production".parse().unwrap(),
             "promote".parse().unwrap(),
-            "Production".parse().unwrap(),
+            "production".parse().unwrap(),
             &alice,
             Some(ActorId::new("bob").unwrap()),
             t0(),

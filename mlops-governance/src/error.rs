@@ -1,15 +1,17 @@
 //! Errors, one enum per operation family.
 
-use crate::names::{EventName, StateName};
+use mlops_registry::model::StateName;
 
-/// A state name, event name or period that does not follow its rules.
+use crate::names::EventName;
+
+/// An event name or period that does not follow its rules.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum NameError {
-    /// A state or event name breaks a rule.
+    /// An event name breaks a rule.
     #[error("{kind} name `{value}` is invalid: {reason}")]
     Invalid {
-        /// `state` or `event`.
+        /// `event`.
         kind: &'static str,
         /// The offending value (shortened).
         value: String,

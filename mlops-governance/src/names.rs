@@ -1,4 +1,5 @@
-//! Names used by lifecycle definitions and policies: states, events, and spans of time.
+//! Names used by lifecycle definitions and policies: events and spans of time. (State names
+//! are the registry's [`StateName`](mlops_registry::model::StateName), stored per version.)
 
 use std::fmt;
 use std::str::FromStr;
@@ -106,11 +107,6 @@ macro_rules! name_type {
     };
 }
 
-name_type!(
-    /// The name of a lifecycle state, such as `Production`.
-    StateName,
-    "state"
-);
 name_type!(
     /// The name of a lifecycle event, such as `promote`.
     EventName,
@@ -251,20 +247,19 @@ mod tests {
 
     #[test]
     fn names_validate() {
-        assert!(StateName::new("Production").is_ok());
         assert!(EventName::new("promote_to-prod2").is_ok());
         for bad in ["", "1x", "a b", "a.b", &"x".repeat(65)] {
             assert!(
                 matches!(
-                    StateName::new(bad),
-                    Err(NameError::Invalid { kind: "state", .. })
+                    EventName::new(bad),
+                    Err(NameError::Invalid { kind: "event", .. })
                 ),
                 "{bad}"
             );
         }
         let e = EventName::new("no way").unwrap_err().to_string();
         assert!(e.contains("`no way`"), "{e}");
-        let bad: Result<StateName, _> = serde_json::from_str("\"9\"");
+        let bad: Result<EventName, _> = serde_json::from_str("\"9\"");
         assert!(bad.is_err());
     }
 

@@ -7,24 +7,24 @@ use super::{Effect, EventName, Lifecycle, LifecycleSpec, StateDef, StateName, Tr
 /// Names of the default lifecycle's states and events, for hosts and tests.
 pub mod names {
     /// Where new versions start.
-    pub const DEVELOPMENT: &str = "Development";
+    pub const DEVELOPMENT: &str = "development";
     /// Under independent validation.
-    pub const VALIDATION: &str = "Validation";
+    pub const VALIDATION: &str = "validation";
     /// Validated, waiting for (or running) a production trial.
-    pub const PRE_PRODUCTION: &str = "PreProduction";
+    pub const PRE_PRODUCTION: &str = "pre_production";
     /// Serving: at most one version per model.
-    pub const PRODUCTION: &str = "Production";
+    pub const PRODUCTION: &str = "production";
     /// Left production.
-    pub const RETIRED: &str = "Retired";
+    pub const RETIRED: &str = "retired";
     /// Failed validation or review.
-    pub const REJECTED: &str = "Rejected";
+    pub const REJECTED: &str = "rejected";
     /// Kept for the record only; terminal.
-    pub const ARCHIVED: &str = "Archived";
+    pub const ARCHIVED: &str = "archived";
 }
 
 fn s(name: &str) -> StateName {
-    // The names above are valid by construction; a test pins that `lifecycle()` validates.
-    StateName(name.to_owned())
+    // The names above are valid; a test pins that `lifecycle()` validates with all of them.
+    StateName::new(name).unwrap_or_default()
 }
 
 fn e(name: &str) -> EventName {

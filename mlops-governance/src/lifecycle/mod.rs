@@ -9,8 +9,8 @@
 //! ```
 //! use mlops_governance::lifecycle::Lifecycle;
 //! let lc = Lifecycle::default_lifecycle();
-//! let promote = lc.transition(&"PreProduction".parse()?, "promote")?;
-//! assert_eq!(promote.to.as_str(), "Production");
+//! let promote = lc.transition(&"pre_production".parse()?, "promote")?;
+//! assert_eq!(promote.to.as_str(), "production");
 //! assert!(lc.state(&promote.to)?.exclusive);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -25,8 +25,9 @@ use mlops_core::AliasName;
 use serde::{Deserialize, Serialize};
 
 use crate::error::LifecycleError;
-pub use crate::names::{EventName, StateName};
+pub use crate::names::EventName;
 use crate::policy::Guard;
+pub use mlops_registry::model::StateName;
 
 /// One state of a lifecycle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -329,10 +330,11 @@ impl Lifecycle {
         })
     }
 
-    /// The default lifecycle: `Development → Validation → PreProduction → Production → Retired`,
-    /// with `Rejected` (from validation and pre-production) and `Archived` (terminal). Entering
-    /// `Production` moves the `champion` alias and evicts the previous champion to `Retired`;
-    /// `rollback` returns a production version to `PreProduction`.
+    /// The default lifecycle: `development → validation → pre_production → production →
+    /// retired`, with `rejected` (from validation and pre-production) and `archived` (terminal).
+    /// Entering `production` (on `promote`, or `reinstate` from `retired`) moves the `champion`
+    /// alias and evicts the previous champion to `retired`; `retire` and `rollback` (back to
+    /// `pre_production`) remove it. See [`names`] for the state names.
     #[must_use]
     pub fn default_lifecycle() -> Self {
         default::lifecycle()

@@ -10,14 +10,14 @@ fn en(s: &str) -> EventName {
 }
 
 fn small() -> LifecycleSpec {
-    LifecycleSpec::new("small", sn("A"))
-        .state(StateDef::new(sn("A")))
-        .state(StateDef::new(sn("B")).exclusive().protected())
-        .state(StateDef::new(sn("C")).terminal())
+    LifecycleSpec::new("small", sn("a"))
+        .state(StateDef::new(sn("a")))
+        .state(StateDef::new(sn("b")).exclusive().protected())
+        .state(StateDef::new(sn("c")).terminal())
         .transition(
-            TransitionDef::new(sn("A"), en("go"), sn("B")).effect(Effect::Evict { to: sn("C") }),
+            TransitionDef::new(sn("a"), en("go"), sn("b")).effect(Effect::Evict { to: sn("c") }),
         )
-        .transition(TransitionDef::new(sn("B"), en("end"), sn("C")))
+        .transition(TransitionDef::new(sn("b"), en("end"), sn("c")))
 }
 
 #[test]
@@ -29,24 +29,24 @@ fn default_lifecycle_is_valid_and_shaped_as_documented() {
     assert_eq!(
         names,
         [
-            "Development",
-            "Validation",
-            "PreProduction",
-            "Production",
-            "Retired",
-            "Rejected",
-            "Archived"
+            "development",
+            "validation",
+            "pre_production",
+            "production",
+            "retired",
+            "rejected",
+            "archived"
         ]
     );
-    let prod = lc.state(&sn("Production")).unwrap();
+    let prod = lc.state(&sn("production")).unwrap();
     assert!(prod.exclusive && prod.protected && !prod.terminal);
-    assert!(lc.state(&sn("Archived")).unwrap().terminal);
-    let promote = lc.transition(&sn("PreProduction"), "promote").unwrap();
-    assert_eq!(promote.eviction_target().unwrap().as_str(), "Retired");
+    assert!(lc.state(&sn("archived")).unwrap().terminal);
+    let promote = lc.transition(&sn("pre_production"), "promote").unwrap();
+    assert_eq!(promote.eviction_target().unwrap().as_str(), "retired");
     assert!(promote.effects.contains(&Effect::MoveAlias {
         alias: mlops_core::AliasName::champion()
     }));
-    assert_eq!(lc.events_from(&sn("Development")).count(), 2);
+    assert_eq!(lc.events_from(&sn("development")).count(), 2);
 }
 
 #[test]
@@ -61,29 +61,29 @@ fn round_trips_through_json_and_toml() {
     // A host-written TOML lifecycle with a guard.
     let text = r#"
 name = "two-step"
-initial = "Draft"
+initial = "draft"
 [[states]]
-name = "Draft"
+name = "draft"
 [[states]]
-name = "Live"
+name = "live"
 exclusive = true
 protected = true
 [[states]]
-name = "Gone"
+name = "gone"
 terminal = true
 [[transitions]]
-from = "Draft"
+from = "draft"
 event = "ship"
-to = "Live"
+to = "live"
 guards = [{ kind = "min_time_in_state", period = "1d" }]
-effects = [{ kind = "evict", to = "Gone" }, { kind = "move_alias", alias = "champion" }]
+effects = [{ kind = "evict", to = "gone" }, { kind = "move_alias", alias = "champion" }]
 [[transitions]]
-from = "Live"
+from = "live"
 event = "drop"
-to = "Gone"
+to = "gone"
 "#;
     let lc = Lifecycle::from_toml(text).unwrap();
-    let ship = lc.transition(&sn("Draft"), "ship").unwrap();
+    let ship = lc.transition(&sn("draft"), "ship").unwrap();
     assert_eq!(
         ship.guards,
         vec![Guard::min_time_in_state("1d".parse().unwrap())]
@@ -94,37 +94,37 @@ to = "Gone"
 fn validation_rejects_each_broken_rule() {
     assert!(small().validate().is_ok());
 
-    let no_states = LifecycleSpec::new("x", sn("A"));
+    let no_states = LifecycleSpec::new("x", sn("a"));
     assert!(matches!(
         no_states.validate(),
         Err(LifecycleError::NoStates { .. })
     ));
 
-    let dup = small().state(StateDef::new(sn("A")));
+    let dup = small().state(StateDef::new(sn("a")));
     assert!(
-        matches!(dup.validate(), Err(LifecycleError::DuplicateState { state }) if state == sn("A"))
+        matches!(dup.validate(), Err(LifecycleError::DuplicateState { state }) if state == sn("a"))
     );
 
     let mut bad_initial = small();
-    bad_initial.initial = sn("Z");
+    bad_initial.initial = sn("z");
     assert!(matches!(
         bad_initial.validate(),
         Err(LifecycleError::UnknownInitial { .. })
     ));
 
-    let orphan = small().transition(TransitionDef::new(sn("A"), en("x"), sn("Nowhere")));
+    let orphan = small().transition(TransitionDef::new(sn("a"), en("x"), sn("nowhere")));
     assert!(matches!(
         orphan.validate(),
-        Err(LifecycleError::OrphanTransition { missing, .. }) if missing == sn("Nowhere")
+        Err(LifecycleError::OrphanTransition { missing, .. }) if missing == sn("nowhere")
     ));
 
-    let ambiguous = small().transition(TransitionDef::new(sn("B"), en("end"), sn("A")));
+    let ambiguous = small().transition(TransitionDef::new(sn("b"), en("end"), sn("a")));
     assert!(matches!(
         ambiguous.validate(),
         Err(LifecycleError::AmbiguousTransition { .. })
     ));
 
-    let terminal_exit = small().transition(TransitionDef::new(sn("C"), en("revive"), sn("A")));
+    let terminal_exit = small().transition(TransitionDef::new(sn("c"), en("revive"), sn("a")));
     assert!(matches!(
         terminal_exit.validate(),
         Err(LifecycleError::TerminalHasExit { .. })
@@ -133,27 +133,27 @@ fn validation_rejects_each_broken_rule() {
     let mut no_evict = small();
     no_evict.transitions[0].effects.clear();
     assert!(
-        matches!(no_evict.validate(), Err(LifecycleError::MissingEviction { to, .. }) if to == sn("B"))
+        matches!(no_evict.validate(), Err(LifecycleError::MissingEviction { to, .. }) if to == sn("b"))
     );
 
     let mut evict_to_self = small();
-    evict_to_self.transitions[0].effects = vec![Effect::Evict { to: sn("B") }];
+    evict_to_self.transitions[0].effects = vec![Effect::Evict { to: sn("b") }];
     assert!(matches!(
         evict_to_self.validate(),
         Err(LifecycleError::BadEviction { .. })
     ));
 
     let mut evict_nowhere = small();
-    evict_nowhere.transitions[0].effects = vec![Effect::Evict { to: sn("Q") }];
+    evict_nowhere.transitions[0].effects = vec![Effect::Evict { to: sn("q") }];
     assert!(matches!(
         evict_nowhere.validate(),
         Err(LifecycleError::BadEviction { .. })
     ));
 
-    let unreachable = small().state(StateDef::new(sn("Island")));
+    let unreachable = small().state(StateDef::new(sn("island")));
     assert!(matches!(
         unreachable.validate(),
-        Err(LifecycleError::Unreachable { state, .. }) if state == sn("Island")
+        Err(LifecycleError::Unreachable { state, .. }) if state == sn("island")
     ));
 }
 
@@ -168,23 +168,23 @@ fn malformed_files_and_unknown_lookups_are_typed_errors() {
         Err(LifecycleError::Malformed { format: "toml", .. })
     ));
     // An invalid state name inside a file is a parse error naming the value.
-    let e = Lifecycle::from_json(r#"{"name":"x","initial":"1bad","states":[]}"#).unwrap_err();
-    assert!(e.to_string().contains("1bad"), "{e}");
+    let e = Lifecycle::from_json(r#"{"name":"x","initial":"Bad","states":[]}"#).unwrap_err();
+    assert!(e.to_string().contains("Bad"), "{e}");
     let lc = Lifecycle::default_lifecycle();
     assert!(matches!(
-        lc.state_named("Limbo"),
+        lc.state_named("limbo"),
         Err(LifecycleError::UnknownState { .. })
     ));
     assert!(matches!(
-        lc.transition(&sn("Development"), "promote"),
+        lc.transition(&sn("development"), "promote"),
         Err(LifecycleError::UnknownEvent { .. })
     ));
     assert!(matches!(
-        lc.transition(&sn("Development"), "not an event"),
+        lc.transition(&sn("development"), "not an event"),
         Err(LifecycleError::UnknownEvent { .. })
     ));
     assert!(matches!(
-        lc.transition(&sn("Limbo"), "go"),
+        lc.transition(&sn("limbo"), "go"),
         Err(LifecycleError::UnknownState { .. })
     ));
 }

@@ -183,7 +183,7 @@ impl PolicySpec {
 /// [tiers.low]
 /// [tiers.medium]
 /// [tiers.high]
-/// [[tiers.high.entering.Production]]
+/// [[tiers.high.entering.production]]
 /// kind = "approvals"
 /// count = 1
 /// roles = ["risk-officer"]

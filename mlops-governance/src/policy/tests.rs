@@ -19,7 +19,7 @@ fn human(id: &str, role: Role) -> Actor {
 }
 
 fn strict_policy() -> Policy {
-    let prod = sn("Production");
+    let prod = sn("production");
     let rules = TierRules::default()
         .entering(prod.clone(), Guard::approvals(1, [Role::risk_officer()]))
         .entering(
@@ -74,8 +74,8 @@ impl Fixture {
             version: "fraud@v3".parse().unwrap(),
             author: ActorId::new("alice").unwrap(),
             requester: human("eve", Role::ml_engineer()),
-            from: lc.state(&sn("PreProduction")).unwrap().clone(),
-            to: lc.state(&sn("Production")).unwrap().clone(),
+            from: lc.state(&sn("pre_production")).unwrap().clone(),
+            to: lc.state(&sn("production")).unwrap().clone(),
             event: "promote".parse().unwrap(),
             signoffs: Vec::new(),
             evidence: Vec::new(),
@@ -373,7 +373,7 @@ fn identity_is_a_content_hash_and_files_round_trip() {
     let other = PolicySpec::new("x")
         .tier(
             RiskTier::Low,
-            TierRules::default().entering(sn("Limbo"), Guard::TwoPersonRule),
+            TierRules::default().entering(sn("limbo"), Guard::TwoPersonRule),
         )
         .validate()
         .unwrap();
@@ -402,7 +402,7 @@ fn malformed_and_invalid_policies_are_typed_errors() {
     let zero = PolicySpec::new("x").tier(
         RiskTier::Low,
         TierRules::default().entering(
-            sn("Production"),
+            sn("production"),
             Guard::approvals(0, [Role::risk_officer()]),
         ),
     );
@@ -416,7 +416,7 @@ fn malformed_and_invalid_policies_are_typed_errors() {
     let freeze = PolicySpec::new("x").tier(
         RiskTier::Low,
         TierRules::default().entering(
-            sn("Production"),
+            sn("production"),
             Guard::FreezeWindow {
                 start: now(),
                 end: now(),
@@ -428,7 +428,7 @@ fn malformed_and_invalid_policies_are_typed_errors() {
         freeze.validate(),
         Err(PolicyError::InvalidGuard { .. })
     ));
-    let e = Policy::from_json(r#"{"name":"x","tiers":{"low":{"entering":{"Production":[{"kind":"approvals","count":1,"roles":["Risk Officer"]}]}}}}"#)
+    let e = Policy::from_json(r#"{"name":"x","tiers":{"low":{"entering":{"production":[{"kind":"approvals","count":1,"roles":["Risk Officer"]}]}}}}"#)
         .unwrap_err();
     assert!(e.to_string().contains("Risk Officer"), "{e}");
 }
