@@ -251,3 +251,100 @@ pub enum ApprovalError {
         id: crate::approval::ApprovalId,
     },
 }
+
+/// An engine operation that failed. Nothing was committed, except where a variant says the
+/// refusal itself was audited.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GovernanceError {
+    /// The policy denied the transition (audited). `approval` is the request opened or still
+    /// open for the missing sign-offs, if that is all that is missing.
+    #[error("transition denied: {verdict}")]
+    Denied {
+        /// Every guard's outcome.
+        verdict: Box<crate::policy::Verdict>,
+        /// The approval request collecting sign-offs, if any.
+        approval: Option<crate::approval::ApprovalId>,
+    },
+    /// The model changed between plan and commit: plan again.
+    #[error(
+        "model `{model}` changed concurrently (expected revision {expected}, found {actual}): plan again"
+    )]
+    Conflict {
+        /// The model.
+        model: mlops_core::ModelName,
+        /// The revision the plan was made at.
+        expected: mlops_registry::model::Revision,
+        /// The revision found.
+        actual: mlops_registry::model::Revision,
+    },
+    /// The actor is not in the engine's directory.
+    #[error("unknown actor `{actor}`")]
+    UnknownActor {
+        /// The id looked up.
+        actor: mlops_core::ActorId,
+    },
+    /// The actor may not perform the action (audited).
+    #[error(transparent)]
+    Unauthorized(PolicyError),
+    /// A break-glass override without a justification.
+    #[error("a break-glass override needs a justification")]
+    MissingJustification,
+    /// The lifecycle has no such state or transition.
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
+    /// The policy is unusable.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// The approval action is not possible.
+    #[error(transparent)]
+    Approval(#[from] ApprovalError),
+    /// The registry store failed (or the model or version does not exist).
+    #[error(transparent)]
+    Registry(mlops_registry::RegistryError),
+}
+
+impl From<mlops_registry::RegistryError> for GovernanceError {
+    fn from(e: mlops_registry::RegistryError) -> Self {
+        match e {
+            mlops_registry::RegistryError::Conflict {
+                model,
+                expected,
+                actual,
+            } => Self::Conflict {
+                model,
+                expected,
+                actual,
+            },
+            other => Self::Registry(other),
+        }
+    }
+}
+
+/// An audit log that cannot be read, written or verified.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// The chain is broken: a record was modified, reordered or removed.
+    #[error(transparent)]
+    Broken(#[from] mlops_registry::audit::ChainBreak),
+    /// The log ends before a checkpoint it must contain (records were cut off the end).
+    #[error(
+        "audit log truncated: checkpoint at record {checkpoint_seq} but the log ends at {head_seq}"
+    )]
+    Truncated {
+        /// The checkpoint's sequence number.
+        checkpoint_seq: u64,
+        /// The last sequence number in the log (0 if empty).
+        head_seq: u64,
+    },
+    /// The record at a checkpoint's position has a different hash (the log was rewritten).
+    #[error("audit log diverges from the checkpoint at record {seq}")]
+    CheckpointMismatch {
+        /// The checkpoint's sequence number.
+        seq: u64,
+    },
+    /// The backing store failed.
+    #[error(transparent)]
+    Registry(#[from] mlops_registry::RegistryError),
+}

@@ -14,14 +14,22 @@
 //!   declarative [`Policy`](policy::Policy) with approvals, evidence, documentation and time
 //!   guards, enforcement modes and role permissions.
 //! - [`approval`]: approval requests as objects: opened, signed, rejected, expired, cancelled.
+//! - [`engine`]: [`Governance`] plans transitions (pure) and commits them through the store with
+//!   their audit records; break-glass overrides; approvals; policy changes.
+//! - [`audit`]: the [`AuditLog`](audit::AuditLog) trait, verification, checkpoints, queries.
 
 pub mod approval;
+pub mod audit;
+pub mod engine;
 pub mod error;
 pub mod lifecycle;
 mod names;
 pub mod policy;
 
-pub use error::{ApprovalError, LifecycleError, NameError, PolicyError};
+pub use engine::{Governance, GovernanceBuilder, Plan, PlanContext, Transitioned};
+pub use error::{
+    ApprovalError, AuditError, GovernanceError, LifecycleError, NameError, PolicyError,
+};
 pub use names::Period;
 
 pub use mlops_core;
