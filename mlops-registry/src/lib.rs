@@ -10,13 +10,19 @@
 //! - [`model`]: registered models, versions ([`model::VersionCore`] is immutable), aliases,
 //!   lifecycle state names, history, and the per-model [`model::ModelAggregate`].
 //! - [`store`]: the [`store::ModelStore`] trait, its query types and [`store::InMemoryStore`].
+//! - [`Registry`]: the facade (register, add version, set alias with retry, tag, search,
+//!   lineage, history).
 //! - [`audit`]: hash-chained audit records shared with governance.
 
 pub mod audit;
 pub mod error;
 pub mod model;
+pub mod registry;
 pub mod store;
 
 pub use error::{EntityKind, RegistryError, Result};
 pub use mlops_core;
+pub use registry::{Registry, RetryPolicy};
 pub use serde_json;
+#[cfg(feature = "testkit")]
+pub mod testkit;

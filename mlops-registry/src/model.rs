@@ -1267,3 +1267,67 @@ impl fmt::Display for IdempotencyKey {
         f.write_str(&shorten(&self.0))
     }
 }
+
+/// The parts of a [`ModelAggregate`], for stores that persist them separately.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateParts {
+    /// The model record.
+    pub model: RegisteredModel,
+    /// The revision.
+    pub revision: Revision,
+    /// Each version's state and annotations.
+    pub versions: BTreeMap<VersionNumber, VersionStatus>,
+    /// Current aliases.
+    pub aliases: BTreeMap<AliasName, AliasTarget>,
+    /// Protected aliases.
+    pub protected_aliases: BTreeSet<AliasName>,
+    /// Alias moves, oldest first.
+    pub alias_history: Vec<AliasEvent>,
+    /// State changes, oldest first.
+    pub state_history: Vec<StateEvent>,
+}
+
+impl ModelAggregate {
+    /// Reassembles an aggregate a store persisted in parts. Aliases pointing at missing
+    /// versions are rejected.
+    ///
+    /// # Errors
+    /// [`RegistryError::Corrupt`] naming the dangling alias.
+    pub fn from_parts(parts: AggregateParts) -> Result<Self> {
+        if let Some((alias, t)) = parts
+            .aliases
+            .iter()
+            .find(|(_, t)| !parts.versions.contains_key(&t.version))
+        {
+            return Err(RegistryError::Corrupt {
+                detail: format!(
+                    "alias `{alias}` of model `{}` points at missing version {}",
+                    parts.model.name, t.version
+                ),
+            });
+        }
+        Ok(Self {
+            model: parts.model,
+            revision: parts.revision,
+            versions: parts.versions,
+            aliases: parts.aliases,
+            protected_aliases: parts.protected_aliases,
+            alias_history: parts.alias_history,
+            state_history: parts.state_history,
+        })
+    }
+
+    /// Splits the aggregate into its parts.
+    #[must_use]
+    pub fn into_parts(self) -> AggregateParts {
+        AggregateParts {
+            model: self.model,
+            revision: self.revision,
+            versions: self.versions,
+            aliases: self.aliases,
+            protected_aliases: self.protected_aliases,
+            alias_history: self.alias_history,
+            state_history: self.state_history,
+        }
+    }
+}

@@ -34,8 +34,12 @@ use crate::model::{
 
 pub mod memory;
 pub(crate) mod search;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 
 pub use memory::InMemoryStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteStore, Synchronous};
 
 /// Something a store guarantees. The [`Registry`](crate::Registry) refuses a store lacking what
 /// it needs rather than silently losing updates.
