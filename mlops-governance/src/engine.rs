@@ -854,8 +854,8 @@ impl Governance {
     /// [`GovernanceError::UnknownActor`]; [`GovernanceError::Unauthorized`] (audited) for an actor
     /// without the approve permission or a role that counts for this transition (wrong role);
     /// [`GovernanceError::Approval`] for an unknown, closed or expired request, separation of
-    /// duties, a second decision, or a rejection without comment. Nothing is written on error
-    /// except the audit of an unauthorized attempt.
+    /// duties (audited as an unauthorized attempt), a second decision, or a rejection without
+    /// comment. Nothing else is written on error.
     pub fn decide(
         &self,
         id: ApprovalId,
@@ -891,7 +891,15 @@ impl Governance {
                 e,
             ));
         }
-        req.decide(&who, vote, comment, now)?;
+        if let Err(e) = req.decide(&who, vote, comment, now) {
+            if matches!(e, crate::error::ApprovalError::SeparationOfDuties { .. }) {
+                // A conflicted sign-off is an unauthorized attempt: audit it.
+                let draft = AuditDraft::new(now, who.clone(), actions::action(actions::UNAUTHORIZED), version_subject(&req.version))
+                    .with_details(json!({ "action": Action::Approve.as_str(), "reason": e.to_string(), "request": id.0 }));
+                self.store.append_audit(vec![draft])?;
+            }
+            return Err(e.into());
+        }
         let action = match vote {
             Vote::Approve => actions::APPROVAL_APPROVED,
             Vote::Reject => actions::APPROVAL_REJECTED,
