@@ -20,16 +20,20 @@
 
 pub mod approval;
 pub mod audit;
+pub mod classification;
 pub mod engine;
 pub mod error;
 pub mod lifecycle;
+pub mod matrix;
 mod names;
 pub mod policy;
+pub mod raci;
 
 pub use engine::{Governance, GovernanceBuilder, Plan, PlanContext, Transitioned};
 pub use error::{
     ApprovalError, AuditError, GovernanceError, LifecycleError, NameError, PolicyError,
 };
+pub use error::{ClassificationError, MatrixError, RaciError, ReportError};
 pub use names::Period;
 
 pub use mlops_core;
