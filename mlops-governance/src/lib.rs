@@ -20,6 +20,7 @@
 
 pub mod approval;
 pub mod audit;
+pub mod card;
 pub mod classification;
 pub mod engine;
 pub mod error;

@@ -470,7 +470,10 @@ mod tests {
             [&Role::model_validator()]
         );
         let md = raci.to_markdown();
-        assert!(md.contains("| model-acceptance | I | C | C | I | R | A |"), "{md}");
+        assert!(
+            md.contains("| model-acceptance | I | C | C | I | R | A |"),
+            "{md}"
+        );
     }
 
     #[test]

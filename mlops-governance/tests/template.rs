@@ -1,0 +1,460 @@
+//! The seeds' governance template, as tests that read like it: classify use cases, give
+//! responsibilities, compile the governance matrix into guards, document every model.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod support;
+mod template_support;
+
+use std::collections::BTreeSet;
+
+use mlops_core::chrono::TimeDelta;
+use mlops_core::{Actor, RiskTier, Role};
+use mlops_governance::GovernanceError;
+use mlops_governance::audit::{self, AuditLogExt, actions};
+use mlops_governance::card::{CardInputs, ModelCard};
+use mlops_governance::classification::{
+    self, Availability, Classification, Consumers, ErrorImpact, Explainability, Lifetime,
+    QualityDecay, Questionnaire, Regulation, ReleaseCadence, Scoring, Severity,
+    default_tier_setters,
+};
+use mlops_governance::engine::PlanContext;
+use mlops_governance::matrix::{Consideration, GovernanceMatrix};
+use mlops_governance::policy::GuardKind;
+use mlops_governance::raci::{Raci, Task};
+use mlops_registry::store::ModelStore;
+use support::{World, state};
+use template_support::{Lineage, ad_hoc_analysis, credit_decision, register, scheduled_forecast};
+
+fn classify(q: &Questionnaire) -> Classification {
+    Scoring::default().classify(&q.complete().unwrap())
+}
+
+/// Step 1: three use cases from the seeds land in three different tiers, for reasons a person
+/// can read.
+#[test]
+fn three_use_cases_fall_into_three_tiers() {
+    let ad_hoc = classify(&ad_hoc_analysis());
+    let forecast = classify(&scheduled_forecast());
+    let credit = classify(&credit_decision());
+
+    // Internal ad-hoc analysis: one point for limited financial impact.
+    assert_eq!((ad_hoc.score, ad_hoc.tier), (1, RiskTier::Low));
+    // Internal scheduled model: batch 1 + significant financial 3 + monthly 1 + months 1 +
+    // months 1 + moderate decay 1 + helpful explanations 1 = 9.
+    assert_eq!((forecast.score, forecast.tier), (9, RiskTier::Medium));
+    // Public-facing credit decision: regulated three ways (8), public (5), real time (3),
+    // impacts 5+5+3+3, quarterly (1), years (2), decisions last years (3), moderate decay (1),
+    // explanations required (3) = 42.
+    assert_eq!((credit.score, credit.tier), (42, RiskTier::Critical));
+    assert_eq!(credit.reasons[0].points, 5);
+    assert!(
+        credit
+            .explain()
+            .iter()
+            .any(|r| r.contains("consumers at least `public`"))
+    );
+    assert!(credit.reasons.iter().any(|r| r.answer == "personal_data"));
+}
+
+/// Steps 3–4: the default matrix compiled into a policy gives each tier different guards.
+#[test]
+fn each_tier_faces_different_guards() {
+    let raci = Raci::default_raci();
+    let matrix = GovernanceMatrix::default_matrix();
+    let kinds = |tier, st: &str| -> Vec<(Consideration, GuardKind)> {
+        matrix
+            .guards(tier, &raci)
+            .unwrap()
+            .into_iter()
+            .filter(|g| g.state == state(st))
+            .map(|g| (g.consideration, g.guard.kind()))
+            .collect()
+    };
+    let low = kinds(classify(&ad_hoc_analysis()).tier, "production");
+    let medium = kinds(classify(&scheduled_forecast()).tier, "production");
+    let critical = kinds(classify(&credit_decision()).tier, "production");
+    // The ad-hoc analysis only documents itself.
+    assert!(low.iter().all(|(_, k)| *k == GuardKind::Documentation));
+    assert_eq!(low.len(), 2);
+    // The scheduled model also needs a validator's sign-off and drift monitoring.
+    assert!(medium.contains(&(Consideration::HumanInTheLoopSignoff, GuardKind::Approvals)));
+    assert!(medium.contains(&(Consideration::ProductionMonitoring, GuardKind::Evidence)));
+    assert!(!medium.iter().any(|(_, k)| *k == GuardKind::TwoPersonRule));
+    // The credit decision needs two sign-offs, the two-person rule, the accountable business
+    // owner, a compliance officer, a trial period and every kind of documentation.
+    for want in [
+        (
+            Consideration::HumanInTheLoopSignoff,
+            GuardKind::TwoPersonRule,
+        ),
+        (Consideration::HumanInTheLoopSignoff, GuardKind::Approvals),
+        (
+            Consideration::DataQualityAndCompliance,
+            GuardKind::Approvals,
+        ),
+        (
+            Consideration::ProductionDeploymentMode,
+            GuardKind::MinTimeInState,
+        ),
+        (
+            Consideration::TransparencyAndExplainability,
+            GuardKind::Documentation,
+        ),
+    ] {
+        assert!(
+            critical.contains(&want),
+            "{want:?} missing from {critical:?}"
+        );
+    }
+    assert!(critical.len() > medium.len() && medium.len() > low.len());
+    // Bias testing is checked before pre-production, at high and critical only.
+    assert!(
+        kinds(RiskTier::Critical, "pre_production")
+            .contains(&(Consideration::BiasAndHarmTesting, GuardKind::Evidence))
+    );
+    assert!(
+        !kinds(RiskTier::Medium, "pre_production")
+            .iter()
+            .any(|(c, _)| *c == Consideration::BiasAndHarmTesting)
+    );
+}
+
+/// The whole path for the low and the critical use case, through the engine: the ad-hoc
+/// analysis reaches production with a model card; the credit decision is stopped by every
+/// measure it lacks, and only the accountable risk officer can accept it.
+#[test]
+fn the_matrix_governs_real_transitions() {
+    let raci = Raci::default_raci();
+    let policy = GovernanceMatrix::default_matrix()
+        .compile("bank", &raci)
+        .unwrap();
+    let w = World::new(policy);
+    let c = &w.cast;
+    let bob = Actor::human("bob")
+        .unwrap()
+        .with_role(Role::business_owner());
+    w.gov.add_actor(bob.clone());
+
+    // Tiers are assigned by classification, as a governed action.
+    let analysis = register(&w, "basket-analysis", RiskTier::Medium, &Lineage::default());
+    let credit = register(&w, "credit-limit", RiskTier::Medium, &Lineage::default());
+    let low = classify(&ad_hoc_analysis());
+    let critical = classify(&credit_decision());
+    // Lowering a tier needs a justification.
+    assert!(matches!(
+        classification::assign_risk_tier(
+            &w.gov,
+            analysis.name(),
+            &low,
+            &c.rita.id,
+            &default_tier_setters(),
+            ""
+        ),
+        Err(GovernanceError::MissingJustification)
+    ));
+    classification::assign_risk_tier(
+        &w.gov,
+        analysis.name(),
+        &low,
+        &c.rita.id,
+        &default_tier_setters(),
+        "classified by questionnaire",
+    )
+    .unwrap();
+    let before = classification::assign_risk_tier(
+        &w.gov,
+        credit.name(),
+        &critical,
+        &c.rita.id,
+        &default_tier_setters(),
+        "",
+    )
+    .unwrap();
+    assert_eq!(before, RiskTier::Medium);
+    // A data scientist may not set tiers (audited).
+    assert!(matches!(
+        classification::assign_risk_tier(
+            &w.gov,
+            credit.name(),
+            &low,
+            &c.alice.id,
+            &default_tier_setters(),
+            "mine is harmless"
+        ),
+        Err(GovernanceError::Unauthorized(_))
+    ));
+    assert_eq!(
+        w.store.get_model(credit.name()).unwrap().model().risk_tier,
+        RiskTier::Critical
+    );
+    let log = w.gov.audit_log();
+    log.verify().unwrap();
+    let tier_records: Vec<_> = log
+        .read_all()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.draft.action.as_str() == classification::RISK_TIER_CHANGED)
+        .collect();
+    assert_eq!(tier_records.len(), 2);
+    assert_eq!(tier_records[1].draft.details["to"], "critical");
+    assert_eq!(tier_records[1].draft.details["score"], 42);
+    assert!(
+        log.read_all()
+            .unwrap()
+            .iter()
+            .any(|r| r.draft.action.as_str() == actions::UNAUTHORIZED
+                && r.draft.actor.id == c.alice.id)
+    );
+
+    // The ad-hoc analysis: a model card with its intended use is all production needs.
+    let card = |v| {
+        ModelCard::build(
+            w.store.as_ref(),
+            &w.gov.audit_log(),
+            v,
+            &CardInputs::default().intended_use("weekly basket analysis"),
+        )
+        .unwrap()
+    };
+    let ctx = card(&analysis).into_context(PlanContext::in_environment("prod"));
+    for e in ["submit", "validate", "promote"] {
+        w.gov.transition(&analysis, e, &c.eve.id, &ctx).unwrap();
+    }
+    assert_eq!(w.state_of(&analysis), "production");
+
+    // The credit decision: entering pre-production is denied for every missing measure at once.
+    w.gov
+        .transition(&credit, "submit", &c.eve.id, &PlanContext::default())
+        .unwrap();
+    let Err(GovernanceError::Denied { verdict, .. }) =
+        w.gov
+            .transition(&credit, "validate", &c.eve.id, &PlanContext::default())
+    else {
+        panic!("expected a denial");
+    };
+    let reasons = verdict.reasons().join(" | ");
+    for needle in [
+        "validation.auc",
+        "fairness.parity_gap",
+        "data_quality.checks",
+        "two-person rule",
+        "risk-officer",
+    ] {
+        assert!(reasons.contains(needle), "`{needle}` not in {reasons}");
+    }
+
+    // With the evidence, only sign-offs are missing: the RACI says the risk officer is
+    // accountable for model acceptance, so a validator and a compliance officer are not enough.
+    let ctx = template_support::evidence_context(
+        &w,
+        &credit,
+        &[
+            "validation.auc",
+            "fairness.parity_gap",
+            "data_quality.checks",
+        ],
+    );
+    let Err(GovernanceError::Denied {
+        approval: Some(req),
+        verdict,
+    }) = w.gov.transition(&credit, "validate", &c.eve.id, &ctx)
+    else {
+        panic!("expected a denial awaiting sign-offs");
+    };
+    assert!(verdict.awaits_only_signoffs());
+    w.gov.approve(req, &c.val.id, "validated").unwrap();
+    let carl = c.carl.clone().with_role(Role::model_validator());
+    w.gov.add_actor(carl.clone());
+    w.gov.approve(req, &carl.id, "second look").unwrap();
+    let Err(GovernanceError::Denied { verdict, .. }) =
+        w.gov.transition(&credit, "validate", &c.eve.id, &ctx)
+    else {
+        panic!("the accountable role has not signed");
+    };
+    assert_eq!(verdict.unmet().count(), 1);
+    assert!(verdict.reasons()[0].contains("risk-officer"));
+    w.gov
+        .approve(req, &c.rita.id, "accountable for acceptance")
+        .unwrap();
+    w.gov
+        .transition(&credit, "validate", &c.eve.id, &ctx)
+        .unwrap();
+    assert_eq!(w.state_of(&credit), "pre_production");
+    assert_eq!(
+        raci.accountable(&Task::model_acceptance()).unwrap(),
+        &Role::risk_officer()
+    );
+}
+
+/// Model cards know lineage, approvals and history; the documentation guard checks them.
+#[test]
+fn model_cards_document_what_the_system_knows() {
+    let policy = GovernanceMatrix::default_matrix()
+        .compile("bank", &Raci::default_raci())
+        .unwrap();
+    let w = World::new(policy);
+    let c = &w.cast;
+    let parent = register(&w, "churn", RiskTier::Medium, &Lineage::default());
+    let v = register(
+        &w,
+        "churn",
+        RiskTier::Medium,
+        &Lineage {
+            parent: Some(parent.clone()),
+            data: b"2026q1".to_vec(),
+            commit: "abc123".into(),
+            params: vec![("depth", "6")],
+            auc: 0.88,
+        },
+    );
+    w.gov
+        .transition(&v, "submit", &c.eve.id, &PlanContext::default())
+        .unwrap();
+    let ctx = template_support::evidence_context(&w, &v, &["validation.auc"]);
+    w.gov.transition(&v, "validate", &c.eve.id, &ctx).unwrap();
+
+    let inputs = CardInputs::default().intended_use("predict churn for retention offers");
+    let card = ModelCard::build(
+        w.store.as_ref(),
+        &w.gov.audit_log(),
+        &v,
+        &inputs.clone().evidence(ctx.evidence[0].clone()),
+    )
+    .unwrap();
+    assert_eq!(card.risk_tier, RiskTier::Medium);
+    assert_eq!(card.state.as_str(), "pre_production");
+    assert_eq!(card.lineage.parent, Some(parent));
+    assert_eq!(card.lineage.datasets.len(), 1);
+    assert_eq!(
+        card.lineage.datasets[0].digest,
+        mlops_core::Digest::of(b"2026q1")
+    );
+    assert_eq!(
+        card.history
+            .iter()
+            .map(|h| h.action.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "registry.version.created",
+            actions::TRANSITION_APPLIED,
+            actions::TRANSITION_APPLIED
+        ]
+    );
+    assert_eq!(card.evidence.len(), 1);
+    let md = card.to_markdown();
+    let digest = mlops_core::Digest::of(b"2026q1").to_string();
+    for needle in [
+        digest.as_str(),
+        "# Model card: churn@",
+        "predict churn",
+        "abc123",
+        "param `depth` = 6",
+        "parent: churn@",
+    ] {
+        assert!(md.contains(needle), "`{needle}` not in\n{md}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&card.to_json().unwrap()).unwrap();
+    assert_eq!(json["risk_tier"], "medium");
+    assert_eq!(json["lineage"]["datasets"][0]["name"], "training");
+
+    // The medium tier's production measures need `limitations`: the documentation guard finds
+    // it missing until the host fills it.
+    assert_eq!(
+        card.missing(&["intended_use", "limitations", "lineage.datasets"]),
+        ["limitations"]
+    );
+    w.clock.advance(TimeDelta::hours(1));
+    let ctx = card.into_context(template_support::evidence_context(
+        &w,
+        &v,
+        &["drift.monitoring"],
+    ));
+    let Err(GovernanceError::Denied {
+        verdict,
+        approval: None,
+    }) = w.gov.transition(&v, "promote", &c.eve.id, &ctx)
+    else {
+        panic!("expected a documentation denial");
+    };
+    assert!(
+        verdict
+            .reasons()
+            .iter()
+            .any(|r| r.contains("`limitations`"))
+    );
+    let card = ModelCard::build(
+        w.store.as_ref(),
+        &w.gov.audit_log(),
+        &v,
+        &inputs.limitations("trained on EU customers only"),
+    )
+    .unwrap();
+    assert!(card.missing(&["intended_use", "limitations"]).is_empty());
+    let ctx = card.into_context(template_support::evidence_context(
+        &w,
+        &v,
+        &["drift.monitoring"],
+    ));
+    let Err(GovernanceError::Denied {
+        approval: Some(req),
+        ..
+    }) = w.gov.transition(&v, "promote", &c.eve.id, &ctx)
+    else {
+        panic!("expected only the sign-off to be missing");
+    };
+    w.gov.approve(req, &c.val.id, "fine").unwrap();
+    w.gov.transition(&v, "promote", &c.eve.id, &ctx).unwrap();
+    let card = ModelCard::build(
+        w.store.as_ref(),
+        &w.gov.audit_log(),
+        &v,
+        &CardInputs::default(),
+    )
+    .unwrap();
+    assert!(card.champion);
+    assert_eq!(card.approvals.len(), 1);
+    assert_eq!(card.approvals[0].decisions[0].actor, c.val.id);
+    assert_eq!(card.approvals[0].decisions[0].comment, "fine");
+    audit::production_roster(&w.gov.audit_log(), &[state("production")]).unwrap();
+}
+
+/// Bad input: every gap and contradiction is a typed error naming the culprit.
+#[test]
+fn bad_template_input_is_a_typed_error() {
+    let mut q = credit_decision();
+    q.quality_decay = None;
+    assert!(matches!(
+        q.complete(),
+        Err(mlops_governance::ClassificationError::Incomplete { missing }) if missing == ["quality_decay"]
+    ));
+    let q = Questionnaire {
+        regulations: Some(BTreeSet::from([Regulation::PersonalData])),
+        consumers: Some(Consumers::ExternalCustomers),
+        availability: Some(Availability::RealTime),
+        impact: Some(ErrorImpact {
+            legal: Severity::Limited,
+            ..ErrorImpact::none()
+        }),
+        release_cadence: Some(ReleaseCadence::Weekly),
+        model_lifetime: Some(Lifetime::Months),
+        decision_lifetime: Some(Lifetime::Days),
+        quality_decay: Some(QualityDecay::Fast),
+        explainability: Some(Explainability::Helpful),
+    };
+    // 3 + 3 + 3 + 1 + 2 + 1 + 0 + 2 + 1 = 16: high.
+    assert_eq!(classify(&q).score, 16);
+    assert_eq!(classify(&q).tier, RiskTier::High);
+    let toml = "[tasks.deployments]\nml-engineer = \"A\"\nbusiness-owner = \"A\"\n";
+    assert!(
+        matches!(Raci::from_toml(toml), Err(mlops_governance::RaciError::SeveralAccountable { task, .. }) if task == "deployments")
+    );
+    let toml = "[tasks.deployments]\nml-engineer = \"R\"\n";
+    assert!(
+        matches!(Raci::from_toml(toml), Err(mlops_governance::RaciError::NoAccountable { task }) if task == "deployments")
+    );
+}
