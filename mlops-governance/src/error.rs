@@ -501,3 +501,38 @@ pub enum ReportError {
         reason: String,
     },
 }
+
+/// A change assessment that cannot grant inherited approvals.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChangeError {
+    /// The change is material: the candidate needs full re-approval (the assessment is audited).
+    #[error("`{candidate}` is a material change from `{baseline}` and needs full re-approval: {}", .findings.join("; "))]
+    Material {
+        /// The new version.
+        candidate: mlops_core::ModelRef,
+        /// The approved version the plan is about.
+        baseline: mlops_core::ModelRef,
+        /// The material findings.
+        findings: Vec<String>,
+    },
+    /// The candidate is not a later version of the plan's model.
+    #[error("`{candidate}` is not a later version of `{baseline}`'s model")]
+    NotASuccessor {
+        /// The new version.
+        candidate: mlops_core::ModelRef,
+        /// The plan's baseline.
+        baseline: mlops_core::ModelRef,
+    },
+    /// A plan file could not be parsed.
+    #[error("malformed change plan ({format}): {reason}")]
+    Malformed {
+        /// `json` or `toml`.
+        format: &'static str,
+        /// The parser's message.
+        reason: String,
+    },
+    /// The engine or the store failed.
+    #[error(transparent)]
+    Governance(#[from] GovernanceError),
+}

@@ -21,6 +21,7 @@
 pub mod approval;
 pub mod audit;
 pub mod card;
+pub mod change;
 pub mod classification;
 pub mod engine;
 pub mod error;
@@ -34,7 +35,7 @@ pub use engine::{Governance, GovernanceBuilder, Plan, PlanContext, Transitioned}
 pub use error::{
     ApprovalError, AuditError, GovernanceError, LifecycleError, NameError, PolicyError,
 };
-pub use error::{ClassificationError, MatrixError, RaciError, ReportError};
+pub use error::{ChangeError, ClassificationError, MatrixError, RaciError, ReportError};
 pub use names::Period;
 
 pub use mlops_core;

@@ -458,3 +458,221 @@ fn bad_template_input_is_a_typed_error() {
         matches!(Raci::from_toml(toml), Err(mlops_governance::RaciError::NoAccountable { task }) if task == "deployments")
     );
 }
+
+/// A change plan: a monthly retrain on fresh data with a tuned learning rate stays within plan
+/// and inherits the approvals; new code is a material change that needs full re-approval.
+#[test]
+fn a_retrain_within_plan_inherits_approvals_and_a_material_change_does_not() {
+    use mlops_core::Direction;
+    use mlops_governance::change::{CHANGE_ASSESSED, ChangeClass, ChangePlan, InheritingPolicy};
+    use mlops_governance::policy::Threshold;
+    use std::sync::Arc;
+
+    let base = GovernanceMatrix::default_matrix()
+        .compile("bank", &Raci::default_raci())
+        .unwrap();
+    let policy = Arc::new(InheritingPolicy::new(Arc::new(base)));
+    let w = template_support::world_with_engine(policy.clone());
+    let c = &w.cast;
+    let pre = [
+        "validation.auc",
+        "fairness.parity_gap",
+        "data_quality.checks",
+    ];
+    let lineage = |data: &[u8],
+                   commit: &str,
+                   lr: &'static str,
+                   parent: Option<mlops_core::ModelRef>| Lineage {
+        parent,
+        data: data.to_vec(),
+        commit: commit.into(),
+        params: vec![("learning_rate", lr), ("depth", "6")],
+        auc: 0.9,
+    };
+
+    // The baseline goes through full approval at the high tier: two sign-offs per move.
+    let v1 = register(
+        &w,
+        "credit-limit",
+        RiskTier::High,
+        &lineage(b"jan", "abc123", "0.1", None),
+    );
+    w.gov
+        .transition(&v1, "submit", &c.eve.id, &PlanContext::default())
+        .unwrap();
+    let ctx = template_support::evidence_context(&w, &v1, &pre);
+    let Err(GovernanceError::Denied {
+        approval: Some(req),
+        ..
+    }) = w.gov.transition(&v1, "validate", &c.eve.id, &ctx)
+    else {
+        panic!("expected sign-offs to be missing");
+    };
+    w.gov.approve(req, &c.val.id, "validated").unwrap();
+    w.gov.approve(req, &c.rita.id, "risk accepted").unwrap();
+    w.gov.transition(&v1, "validate", &c.eve.id, &ctx).unwrap();
+    w.clock.advance(TimeDelta::days(7));
+    let ctx = template_support::full_card_context(&w, &v1, &["drift.monitoring"]);
+    let Err(GovernanceError::Denied {
+        approval: Some(req),
+        ..
+    }) = w.gov.transition(&v1, "promote", &c.eve.id, &ctx)
+    else {
+        panic!("expected sign-offs to be missing");
+    };
+    w.gov.approve(req, &c.val.id, "go").unwrap();
+    w.gov.approve(req, &c.rita.id, "go").unwrap();
+    w.gov.transition(&v1, "promote", &c.eve.id, &ctx).unwrap();
+    assert_eq!(w.state_of(&v1), "production");
+
+    let plan = ChangePlan::new("monthly-retrain", v1.clone())
+        .retrain_on_new_data()
+        .tunable("learning_rate")
+        .bound(
+            "auc",
+            Threshold {
+                direction: Direction::AtLeast,
+                value: 0.85,
+            },
+        );
+
+    // February's retrain: new data, a tuned learning rate, same code. Within plan.
+    let v2 = register(
+        &w,
+        "credit-limit",
+        RiskTier::High,
+        &lineage(b"feb", "abc123", "0.05", Some(v1.clone())),
+    );
+    let inherited = policy.grant(&w.gov, &plan, &v2, &c.rita.id).unwrap();
+    assert_eq!(inherited.signoffs[&state("pre_production")].len(), 2);
+    assert_eq!(inherited.signoffs[&state("production")].len(), 2);
+    w.gov
+        .transition(&v2, "submit", &c.eve.id, &PlanContext::default())
+        .unwrap();
+    // Evidence is still required: inheriting approvals is not inheriting evidence.
+    assert!(matches!(
+        w.gov
+            .transition(&v2, "validate", &c.eve.id, &PlanContext::default()),
+        Err(GovernanceError::Denied { approval: None, .. })
+    ));
+    let ctx = template_support::evidence_context(&w, &v2, &pre);
+    w.gov.transition(&v2, "validate", &c.eve.id, &ctx).unwrap();
+    w.clock.advance(TimeDelta::days(7));
+    let ctx = template_support::full_card_context(&w, &v2, &["drift.monitoring"]);
+    w.gov.transition(&v2, "promote", &c.eve.id, &ctx).unwrap();
+    assert_eq!(w.state_of(&v2), "production");
+    assert_eq!(w.state_of(&v1), "retired");
+    assert_eq!(
+        w.gov.approvals().iter().filter(|r| r.version == v2).count(),
+        0,
+        "no new sign-offs were asked for"
+    );
+
+    // March: new training code. Material: refused, audited, and the version needs sign-offs.
+    let v3 = register(
+        &w,
+        "credit-limit",
+        RiskTier::High,
+        &lineage(b"mar", "def456", "0.05", Some(v2.clone())),
+    );
+    let Err(mlops_governance::ChangeError::Material { findings, .. }) =
+        policy.grant(&w.gov, &plan, &v3, &c.rita.id)
+    else {
+        panic!("expected a material change");
+    };
+    assert_eq!(
+        findings,
+        ["code changed from `git://models@abc123` to `git://models@def456`"]
+    );
+    w.gov
+        .transition(&v3, "submit", &c.eve.id, &PlanContext::default())
+        .unwrap();
+    let ctx = template_support::evidence_context(&w, &v3, &pre);
+    assert!(matches!(
+        w.gov.transition(&v3, "validate", &c.eve.id, &ctx),
+        Err(GovernanceError::Denied {
+            approval: Some(_),
+            ..
+        })
+    ));
+
+    // Both assessments are in the audit chain, with the inherited approvers.
+    let log = w.gov.audit_log();
+    log.verify().unwrap();
+    let assessed: Vec<_> = log
+        .read_all()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.draft.action.as_str() == CHANGE_ASSESSED)
+        .collect();
+    assert_eq!(assessed.len(), 2);
+    assert_eq!(assessed[0].draft.details["class"], "within_plan");
+    assert_eq!(
+        assessed[0].draft.details["inherited"]["production"],
+        serde_json::json!(["val", "rita"])
+    );
+    assert_eq!(assessed[1].draft.details["class"], "material");
+
+    // The assessment itself, without the engine: an untunable parameter, a new dataset and a
+    // missed metric bound are each material.
+    let core = |l: &Lineage, extra_data: bool| {
+        let mut b =
+            mlops_registry::model::VersionCore::builder(c.alice.clone(), template_support::now(&w))
+                .artifact("model", "mem://m", mlops_core::Digest::of(b"m"), 1)
+                .dataset(
+                    "training",
+                    mlops_registry::model::DatasetRole::Training,
+                    "mem://d",
+                    mlops_core::Digest::of(&l.data),
+                )
+                .code("git://models", l.commit.clone(), Some("train.py".into()))
+                .metric("auc", l.auc);
+        for (k, v) in &l.params {
+            b = b.param(*k, *v);
+        }
+        if extra_data {
+            b = b.dataset(
+                "bureau",
+                mlops_registry::model::DatasetRole::Training,
+                "mem://b",
+                mlops_core::Digest::of(b"b"),
+            );
+        }
+        b.build().unwrap()
+    };
+    let base_core = core(&lineage(b"jan", "abc123", "0.1", None), false);
+    let next = v1.version().next().unwrap();
+    let cand = mlops_core::ModelRef::new(v1.name().clone(), next);
+    let mut l = lineage(b"feb", "abc123", "0.1", None);
+    assert_eq!(
+        plan.assess(&base_core, &cand, &core(&l, false)).class,
+        ChangeClass::WithinPlan
+    );
+    l.params = vec![("learning_rate", "0.1"), ("depth", "8")];
+    let a = plan.assess(&base_core, &cand, &core(&l, true));
+    assert_eq!(a.class, ChangeClass::Material);
+    assert_eq!(a.material().len(), 2, "{:?}", a.material());
+    let mut l = lineage(b"feb", "abc123", "0.1", None);
+    l.auc = 0.8;
+    assert_eq!(
+        plan.assess(&base_core, &cand, &core(&l, false)).material(),
+        ["metric `auc` = 0.8 misses >= 0.85"]
+    );
+    // A frozen-data plan makes even a data refresh material.
+    let frozen = ChangePlan::new("frozen", v1.clone());
+    assert_eq!(
+        frozen
+            .assess(
+                &base_core,
+                &cand,
+                &core(&lineage(b"feb", "abc123", "0.1", None), false)
+            )
+            .class,
+        ChangeClass::Material
+    );
+    assert_eq!(
+        frozen.assess(&base_core, &v1, &base_core).class,
+        ChangeClass::Material,
+        "not a successor"
+    );
+}

@@ -157,3 +157,46 @@ pub fn evidence_context(w: &World, v: &ModelRef, checks: &[&str]) -> PlanContext
     }
     ctx
 }
+
+/// A world whose engine uses `engine` (for wrapped policies).
+pub fn world_with_engine(
+    engine: std::sync::Arc<dyn mlops_governance::policy::PolicyEngine>,
+) -> World {
+    use std::sync::Arc;
+    let clock = mlops_core::ManualClock::new(super::support::start());
+    let store = Arc::new(mlops_registry::store::InMemoryStore::new());
+    let cast = super::support::Cast::new();
+    let gov = mlops_governance::Governance::builder(store.clone(), Arc::new(clock.clone()))
+        .policy_engine(engine)
+        .actors(cast.all())
+        .approval_ttl("3d".parse().unwrap())
+        .build();
+    World {
+        clock,
+        store,
+        gov,
+        cast,
+    }
+}
+
+/// Everything the default matrix's high tier documents, from the registry plus the host's
+/// fields.
+pub fn full_card_context(w: &World, v: &ModelRef, checks: &[&str]) -> PlanContext {
+    use mlops_governance::card::{CardInputs, ModelCard};
+    let inputs = CardInputs::default()
+        .intended_use("credit limit decisions for retail customers")
+        .limitations("not for business customers")
+        .field("explainability", "SHAP reason codes per decision")
+        .field(
+            "lineage.columns",
+            "income <- payroll.monthly_net; age <- crm.birth_date",
+        );
+    ModelCard::build(w.store.as_ref(), &w.gov.audit_log(), v, &inputs)
+        .unwrap()
+        .into_context(evidence_context(w, v, checks))
+}
+
+/// The world's current time.
+pub fn now(w: &World) -> mlops_core::chrono::DateTime<mlops_core::chrono::Utc> {
+    w.clock.now()
+}
