@@ -25,11 +25,13 @@ pub mod change;
 pub mod classification;
 pub mod engine;
 pub mod error;
+pub mod kpi;
 pub mod lifecycle;
 pub mod matrix;
 mod names;
 pub mod policy;
 pub mod raci;
+pub mod report;
 
 pub use engine::{Governance, GovernanceBuilder, Plan, PlanContext, Transitioned};
 pub use error::{
