@@ -67,7 +67,7 @@ impl DurationStats {
         let mid = count / 2;
         #[allow(clippy::cast_precision_loss)] // reason: durations far below 2^52
         let median = match (seconds.get(mid.wrapping_sub(1)), seconds.get(mid)) {
-            (Some(a), Some(b)) if count % 2 == 0 => (*a as f64 + *b as f64) / 2.0,
+            (Some(a), Some(b)) if count.is_multiple_of(2) => (*a as f64 + *b as f64) / 2.0,
             (_, Some(b)) => *b as f64,
             _ => 0.0,
         };

@@ -676,3 +676,344 @@ fn a_retrain_within_plan_inherits_approvals_and_a_material_change_does_not() {
         "not a successor"
     );
 }
+
+/// A seeded March: three models, sign-offs, a substantive denial, an override with its review,
+/// an expired request and drift checks. The auditor's report, the inventory and the KPIs are
+/// computed from it, with values known by construction.
+#[test]
+fn report_inventory_and_kpis_from_a_seeded_history() {
+    use mlops_core::chrono::{TimeZone, Utc};
+    use mlops_core::{Direction, Evidence, Subject};
+    use mlops_governance::approval::RequestStatus;
+    use mlops_governance::kpi::Kpis;
+    use mlops_governance::report::{
+        Alarm, AuditReport, ChainStatus, HowApplied, Inventory, ReportScope, ReportingPeriod,
+    };
+    use std::collections::BTreeMap;
+
+    let w = World::new(support::bank_policy());
+    let c = &w.cast;
+    let none = PlanContext::default();
+    let at = |d: u32, h: u32| Utc.with_ymd_and_hms(2026, 3, d, h, 0, 0).unwrap();
+    let approval_of = |r: Result<_, GovernanceError>| match r {
+        Err(GovernanceError::Denied {
+            approval: Some(id), ..
+        }) => id,
+        other => panic!("expected a denial awaiting sign-offs, got {other:?}"),
+    };
+
+    // 03-02 09:00: the credit model is classified critical.
+    let credit = register(&w, "credit", RiskTier::High, &Lineage::default());
+    classification::assign_risk_tier(
+        &w.gov,
+        credit.name(),
+        &classify(&credit_decision()),
+        &c.rita.id,
+        &default_tier_setters(),
+        "",
+    )
+    .unwrap();
+    w.gov
+        .transition(&credit, "submit", &c.eve.id, &none)
+        .unwrap();
+    // churn@v1 (medium) reaches production after a validator's sign-off two hours later.
+    let churn = register(&w, "churn", RiskTier::Medium, &Lineage::default());
+    w.gov
+        .transition(&churn, "submit", &c.eve.id, &none)
+        .unwrap();
+    w.gov
+        .transition(&churn, "validate", &c.eve.id, &none)
+        .unwrap();
+    let req1 = approval_of(w.gov.transition(&churn, "promote", &c.eve.id, &none));
+    w.clock.set(at(2, 11));
+    w.gov.approve(req1, &c.val.id, "ok").unwrap();
+    w.gov
+        .transition(&churn, "promote", &c.eve.id, &none)
+        .unwrap();
+    // fraud@v1 (high): validated after four hours, then a substantive denial (no documentation,
+    // no week in pre-production).
+    let fraud = register(&w, "fraud", RiskTier::High, &Lineage::default());
+    w.gov
+        .transition(&fraud, "submit", &c.eve.id, &none)
+        .unwrap();
+    let req2 =
+        approval_of(
+            w.gov
+                .transition(&fraud, "validate", &c.eve.id, &w.ready_context(&fraud)),
+        );
+    w.clock.set(at(2, 15));
+    w.gov.approve(req2, &c.val.id, "validated").unwrap();
+    w.gov
+        .transition(&fraud, "validate", &c.eve.id, &w.ready_context(&fraud))
+        .unwrap();
+    assert!(matches!(
+        w.gov.transition(
+            &fraud,
+            "promote",
+            &c.eve.id,
+            &PlanContext::in_environment("prod")
+        ),
+        Err(GovernanceError::Denied { approval: None, .. })
+    ));
+    // The credit model is pushed to pre-production by break-glass; a risk officer reviews it.
+    let done = w
+        .gov
+        .break_glass(&credit, "validate", &c.ivan.id, "regulator deadline", &none)
+        .unwrap();
+    w.clock.set(at(2, 16));
+    w.gov
+        .approve(done.review.unwrap(), &c.rita.id, "deadline confirmed")
+        .unwrap();
+    // churn@v2 waits for a sign-off that never comes: its request expires.
+    let churn2 = register(&w, "churn", RiskTier::Medium, &Lineage::default());
+    w.gov
+        .transition(&churn2, "submit", &c.eve.id, &none)
+        .unwrap();
+    w.gov
+        .transition(&churn2, "validate", &c.eve.id, &none)
+        .unwrap();
+    let _req4 = approval_of(w.gov.transition(&churn2, "promote", &c.eve.id, &none));
+    // 03-09 16:00: fraud asks again with everything but the sign-off, which comes a day later.
+    w.clock.set(at(9, 16));
+    assert_eq!(w.gov.expire_due().unwrap().len(), 1);
+    let req5 =
+        approval_of(
+            w.gov
+                .transition(&fraud, "promote", &c.eve.id, &w.ready_context(&fraud)),
+        );
+    w.clock.set(at(10, 16));
+    w.gov.approve(req5, &c.rita.id, "risk accepted").unwrap();
+    w.gov
+        .transition(&fraud, "promote", &c.eve.id, &w.ready_context(&fraud))
+        .unwrap();
+    // The credit model asks for production: it needs two people, so a request stays open.
+    let req6 =
+        approval_of(
+            w.gov
+                .transition(&credit, "promote", &c.eve.id, &w.ready_context(&credit)),
+        );
+
+    let drift = |v: &mlops_core::ModelRef, value: f64, when| {
+        Evidence::new(
+            "drift.psi".parse().unwrap(),
+            Subject::Version { version: v.clone() },
+            value,
+            0.2,
+            Direction::Below,
+            when,
+        )
+    };
+    let evidence = vec![
+        drift(&churn, 0.05, at(10, 9)),
+        drift(&churn, 0.04, at(28, 9)),
+        drift(&fraud, 0.3, at(2, 16)),
+    ];
+    let scope = ReportScope::default();
+    let march =
+        ReportingPeriod::new(at(1, 0), Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap()).unwrap();
+
+    // The auditor's report.
+    let log = w.gov.audit_log();
+    let report = AuditReport::build(&log, march, &scope).unwrap();
+    assert!(matches!(report.chain, ChainStatus::Verified { .. }));
+    assert_eq!(report.in_production.len(), 2);
+    let churn_spell = &report.in_production[0];
+    assert_eq!(
+        (
+            &churn_spell.version,
+            churn_spell.entered_at,
+            &churn_spell.approved_by
+        ),
+        (&churn, at(2, 11), &vec![c.val.id.clone()])
+    );
+    let fraud_spell = &report.in_production[1];
+    assert_eq!(
+        (
+            &fraud_spell.version,
+            fraud_spell.entered_at,
+            &fraud_spell.approved_by
+        ),
+        (&fraud, at(10, 16), &vec![c.rita.id.clone()])
+    );
+    assert_eq!(report.transitions.len(), 10);
+    assert_eq!(report.denials, 6);
+    assert_eq!(
+        report
+            .transitions
+            .iter()
+            .filter(|t| t.applied == HowApplied::Overridden)
+            .count(),
+        1
+    );
+    assert_eq!(report.overrides.len(), 1);
+    let o = &report.overrides[0];
+    assert_eq!(
+        (o.actor.as_str(), o.justification.as_str()),
+        ("ivan", "regulator deadline")
+    );
+    assert_eq!(o.review.status, Some(RequestStatus::Fulfilled));
+    assert_eq!(o.review.decisions[0].reviewer, c.rita.id);
+    assert_eq!(o.review.decisions[0].comment, "deadline confirmed");
+    assert_eq!(report.tier_changes.len(), 1);
+    assert_eq!(
+        (report.tier_changes[0].from, report.tier_changes[0].to),
+        (Some(RiskTier::High), Some(RiskTier::Critical))
+    );
+    let md = report.to_markdown();
+    for needle in [
+        "**verified**",
+        "churn@v1 in `production`",
+        "approved by val",
+        "\"regulator deadline\"",
+        "Approve by rita: deadline confirmed",
+        "high → critical",
+    ] {
+        assert!(md.contains(needle), "`{needle}` not in\n{md}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&report.to_json().unwrap()).unwrap();
+    assert_eq!(json["overrides"][0]["review"]["status"], "fulfilled");
+
+    // An empty period is a documented empty result; a reversed one is an error. April has no
+    // activity but two models still serve.
+    let feb =
+        ReportingPeriod::new(Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap(), at(1, 0)).unwrap();
+    let empty = AuditReport::build(&log, feb, &scope).unwrap();
+    assert!(empty.is_empty());
+    assert!(empty.to_markdown().contains("No activity in this period"));
+    let april = ReportingPeriod::new(
+        march.end,
+        Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap(),
+    )
+    .unwrap();
+    let april_report = AuditReport::build(&log, april, &scope).unwrap();
+    assert_eq!(
+        (
+            april_report.in_production.len(),
+            april_report.transitions.len()
+        ),
+        (2, 0)
+    );
+    assert!(matches!(
+        ReportingPeriod::new(march.end, march.start),
+        Err(mlops_governance::ReportError::InvalidPeriod { .. })
+    ));
+
+    // A tampered copy of the log is reported broken, at the first bad record.
+    let mut records = log.read_all().unwrap();
+    records[5].draft.justification = Some("edited".into());
+    let tampered = audit::MemoryAuditLog::from_records(records);
+    let broken = AuditReport::build(&tampered, march, &scope).unwrap();
+    assert!(
+        matches!(broken.chain, ChainStatus::Broken { first_bad_seq, .. } if first_bad_seq == 6)
+    );
+    assert!(broken.to_markdown().contains("**BROKEN** at record 6"));
+
+    // The inventory on 03-11.
+    let inv = Inventory::build(w.store.as_ref(), &log, &evidence, &scope, at(11, 9)).unwrap();
+    let names: Vec<&str> = inv.models.iter().map(|m| m.model.as_str()).collect();
+    assert_eq!(names, ["churn", "credit", "fraud"]);
+    let [churn_e, credit_e, fraud_e] = &inv.models[..] else {
+        unreachable!()
+    };
+    assert_eq!(
+        (churn_e.tier, churn_e.champion),
+        (RiskTier::Medium, Some(churn.version()))
+    );
+    assert_eq!(
+        churn_e
+            .versions
+            .values()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["production", "pre_production"]
+    );
+    assert!(
+        churn_e.open_approvals.is_empty() && churn_e.alarms.is_empty(),
+        "{churn_e:?}"
+    );
+    assert_eq!(
+        (credit_e.tier, credit_e.champion),
+        (RiskTier::Critical, None)
+    );
+    assert_eq!(
+        credit_e
+            .open_approvals
+            .iter()
+            .map(|a| a.id)
+            .collect::<Vec<_>>(),
+        [req6]
+    );
+    assert!(credit_e.alarms.is_empty());
+    assert_eq!(fraud_e.alarms.len(), 2);
+    assert!(
+        matches!(fraud_e.alarms[0], Alarm::NoRecentDriftCheck { last_checked: Some(t), .. } if t == at(2, 16))
+    );
+    assert!(
+        matches!(&fraud_e.alarms[1], Alarm::FailingCheck { check, .. } if check == "drift.psi")
+    );
+    assert!(
+        inv.to_markdown().contains("| fraud | high | alice | v1 |"),
+        "{}",
+        inv.to_markdown()
+    );
+    serde_json::from_str::<serde_json::Value>(&inv.to_json().unwrap()).unwrap();
+
+    // The KPIs for March.
+    let cards = BTreeMap::from([
+        (
+            churn.clone(),
+            CardInputs::default()
+                .intended_use("retention")
+                .limitations("EU only"),
+        ),
+        (
+            fraud.clone(),
+            CardInputs::default().intended_use("card fraud"),
+        ),
+    ]);
+    let k = Kpis::compute(w.store.as_ref(), &log, march, &scope, &evidence, &cards).unwrap();
+    let medium = &k.time_to_approval[&RiskTier::Medium];
+    assert_eq!((medium.count, medium.max_seconds), (1, 7_200));
+    let high = &k.time_to_approval[&RiskTier::High];
+    assert_eq!(
+        (
+            high.count,
+            high.mean_seconds,
+            high.median_seconds,
+            high.max_seconds
+        ),
+        (2, 50_400.0, 50_400.0, 86_400)
+    );
+    assert!(!k.time_to_approval.contains_key(&RiskTier::Critical));
+    assert_eq!((k.first_time_pass.count, k.first_time_pass.total), (8, 10));
+    assert_eq!(k.first_time_pass.ratio, Some(0.8));
+    assert_eq!(
+        k.overrides_per_month,
+        BTreeMap::from([("2026-03".to_owned(), 1)])
+    );
+    assert_eq!(k.approvals_expired, 1);
+    assert_eq!(k.without_recent_drift_check, std::slice::from_ref(&fraud));
+    assert_eq!(
+        (
+            k.documentation_complete.count,
+            k.documentation_complete.total
+        ),
+        (1, 2)
+    );
+    let json: serde_json::Value = serde_json::from_str(&k.to_json().unwrap()).unwrap();
+    assert_eq!(json["first_time_pass"]["ratio"], 0.8);
+    let back: Kpis = serde_json::from_value(json).unwrap();
+    assert_eq!(back, k);
+
+    // February: nothing happened.
+    let k = Kpis::compute(w.store.as_ref(), &log, feb, &scope, &evidence, &cards).unwrap();
+    assert!(k.time_to_approval.is_empty() && k.overrides_per_month.is_empty());
+    assert_eq!(
+        (
+            k.first_time_pass.total,
+            k.first_time_pass.ratio,
+            k.approvals_expired
+        ),
+        (0, None, 0)
+    );
+}
