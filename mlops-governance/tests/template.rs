@@ -323,7 +323,31 @@ fn model_cards_document_what_the_system_knows() {
         w.store.as_ref(),
         &w.gov.audit_log(),
         &v,
-        &inputs.clone().evidence(ctx.evidence[0].clone()),
+        &inputs
+            .clone()
+            .evidence(ctx.evidence[0].clone())
+            .evidence(mlops_core::Evidence::new(
+                "fairness.parity_gap".parse().unwrap(),
+                mlops_core::Subject::Segment {
+                    version: Some(v.clone()),
+                    segment: "region=eu".into(),
+                },
+                0.03,
+                0.05,
+                mlops_core::Direction::AtMost,
+                template_support::now(&w),
+            ))
+            // Evidence about another model is left out.
+            .evidence(mlops_core::Evidence::new(
+                "validation.auc".parse().unwrap(),
+                mlops_core::Subject::Model {
+                    model: "fraud".parse().unwrap(),
+                },
+                0.7,
+                0.8,
+                mlops_core::Direction::AtLeast,
+                template_support::now(&w),
+            )),
     )
     .unwrap();
     assert_eq!(card.risk_tier, RiskTier::Medium);
@@ -345,7 +369,7 @@ fn model_cards_document_what_the_system_knows() {
             actions::TRANSITION_APPLIED
         ]
     );
-    assert_eq!(card.evidence.len(), 1);
+    assert_eq!(card.evidence.len(), 2);
     let md = card.to_markdown();
     let digest = mlops_core::Digest::of(b"2026q1").to_string();
     for needle in [
@@ -355,6 +379,7 @@ fn model_cards_document_what_the_system_knows() {
         "abc123",
         "param `depth` = 6",
         "parent: churn@",
+        "`fairness.parity_gap` on segment `region=eu` of churn@v2: 0.03 <= 0.05",
     ] {
         assert!(md.contains(needle), "`{needle}` not in\n{md}");
     }

@@ -210,3 +210,38 @@ proptest! {
         prop_assert_eq!(a.material().len(), 1);
     }
 }
+
+/// The host-facing file formats of the shipped defaults are pinned: a change here is a change of
+/// wire format (regenerate with `MLOPS_BLESS=1` after checking the diff).
+#[test]
+fn default_files_are_pinned() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let files = [
+        (
+            "default_matrix.json",
+            GovernanceMatrix::default_matrix().to_json().unwrap(),
+        ),
+        (
+            "default_scoring.json",
+            serde_json::to_string_pretty(&Scoring::default()).unwrap(),
+        ),
+        (
+            "default_raci.json",
+            serde_json::to_string_pretty(Raci::default_raci().spec()).unwrap(),
+        ),
+    ];
+    for (name, text) in files {
+        let path = dir.join(name);
+        if std::env::var_os("MLOPS_BLESS").is_some() {
+            std::fs::write(&path, &text).unwrap();
+        }
+        let pinned = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(pinned, text, "{name} changed");
+    }
+    // The pinned files load.
+    GovernanceMatrix::from_json(&std::fs::read_to_string(dir.join("default_matrix.json")).unwrap())
+        .unwrap();
+    Scoring::from_json(&std::fs::read_to_string(dir.join("default_scoring.json")).unwrap())
+        .unwrap();
+    Raci::from_json(&std::fs::read_to_string(dir.join("default_raci.json")).unwrap()).unwrap();
+}
