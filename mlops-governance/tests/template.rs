@@ -1042,3 +1042,79 @@ fn report_inventory_and_kpis_from_a_seeded_history() {
         (0, None, 0)
     );
 }
+
+/// Tier assignments race with transitions on the same model from real threads: every
+/// assignment that returns Ok is in the audit chain, none is lost, and the stored tier is the
+/// last one recorded.
+#[test]
+fn tier_assignments_race_with_transitions_without_lost_updates() {
+    use std::sync::Arc;
+    let w = Arc::new(World::new(support::bank_policy()));
+    let model = register(&w, "pricing", RiskTier::Medium, &Lineage::default());
+    let tiers = [
+        classify(&scheduled_forecast()),
+        classify(&credit_decision()),
+    ];
+    let assigner = {
+        let w = Arc::clone(&w);
+        std::thread::spawn(move || {
+            let mut ok = 0usize;
+            for i in 0..20 {
+                let c = &tiers[i % 2];
+                match classification::assign_risk_tier(
+                    &w.gov,
+                    model.name(),
+                    c,
+                    &w.cast.rita.id,
+                    &default_tier_setters(),
+                    "re-classified",
+                ) {
+                    Ok(_) => ok += 1,
+                    Err(GovernanceError::Conflict { .. }) => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            ok
+        })
+    };
+    let mover = {
+        let w = Arc::clone(&w);
+        std::thread::spawn(move || {
+            for _ in 0..10 {
+                let v = register(&w, "pricing", RiskTier::Medium, &Lineage::default());
+                match w
+                    .gov
+                    .transition(&v, "submit", &w.cast.eve.id, &PlanContext::default())
+                {
+                    Ok(_) | Err(GovernanceError::Conflict { .. }) => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        })
+    };
+    let ok = assigner.join().unwrap();
+    mover.join().unwrap();
+    let log = w.gov.audit_log();
+    log.verify().unwrap();
+    let records: Vec<_> = log
+        .read_all()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.draft.action.as_str() == classification::RISK_TIER_CHANGED)
+        .collect();
+    assert_eq!(records.len(), ok);
+    assert!(ok > 0);
+    let last: RiskTier =
+        serde_json::from_value(records.last().unwrap().draft.details["to"].clone()).unwrap();
+    let stored = w
+        .store
+        .get_model(&"pricing".parse().unwrap())
+        .unwrap()
+        .model()
+        .risk_tier;
+    assert_eq!(stored, last);
+    // Each record's `from` is the previous record's `to`: no assignment was overwritten unseen.
+    for pair in records.windows(2) {
+        assert_eq!(pair[1].draft.details["from"], pair[0].draft.details["to"]);
+    }
+}
