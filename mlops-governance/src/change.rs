@@ -460,6 +460,11 @@ impl InheritingPolicy {
         self.grants.read().get(candidate).cloned()
     }
 
+    /// Withdraws `candidate`'s inheritance (for example when the plan is revoked); returns it.
+    pub fn revoke(&self, candidate: &ModelRef) -> Option<Inheritance> {
+        self.grants.write().remove(candidate)
+    }
+
     /// Assesses `candidate` against `plan` through `gov`'s store and audits the assessment as
     /// `actor`. Within plan, grants the candidate the sign-offs its baseline received (from the
     /// fulfilled approval requests in the audit log) and returns them; a material change is

@@ -802,8 +802,9 @@ pub fn default_tier_setters() -> BTreeSet<Role> {
 /// records the (re-)classification. Returns the previous tier.
 ///
 /// # Errors
-/// [`GovernanceError::UnknownActor`]; [`GovernanceError::Unauthorized`] (audited) for an actor
-/// without a setter role; [`GovernanceError::MissingJustification`] when lowering without one;
+/// [`GovernanceError::UnknownActor`]; [`GovernanceError::Unauthorized`] (audited, with action
+/// `set_risk_tier` in the record's details; the error names [`Action::ChangePolicy`] because the
+/// tier selects the policy a model is governed by) for an actor without a setter role; [`GovernanceError::MissingJustification`] when lowering without one;
 /// [`GovernanceError::Registry`] for an unknown model or a store failure;
 /// [`GovernanceError::Conflict`] after the retries.
 pub fn assign_risk_tier(

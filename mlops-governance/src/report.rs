@@ -33,6 +33,21 @@ use crate::names::Period;
 use crate::policy::{Decision, Verdict};
 
 /// A half-open span of time `[start, end)` that a report covers.
+///
+/// ```
+/// use mlops_core::chrono::{TimeZone, Utc};
+/// use mlops_governance::audit::MemoryAuditLog;
+/// use mlops_governance::report::{AuditReport, ReportScope, ReportingPeriod};
+///
+/// let march = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+/// let april = Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap();
+/// assert!(ReportingPeriod::new(april, march).is_err());
+/// // A period without activity is a documented empty result, not an error.
+/// let report = AuditReport::build(&MemoryAuditLog::new(), ReportingPeriod::new(march, april)?, &ReportScope::default())?;
+/// assert!(report.is_empty());
+/// assert!(report.to_markdown().contains("No activity in this period"));
+/// # Ok::<(), mlops_governance::ReportError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportingPeriod {
     /// Inclusive start.

@@ -637,6 +637,10 @@ fn a_retrain_within_plan_inherits_approvals_and_a_material_change_does_not() {
         serde_json::json!(["val", "rita"])
     );
     assert_eq!(assessed[1].draft.details["class"], "material");
+    assert_eq!(policy.inheritance(&v2), Some(inherited));
+    assert!(policy.revoke(&v2).is_some());
+    assert_eq!(policy.inheritance(&v2), None);
+    assert_eq!(policy.inheritance(&v3), None);
 
     // The assessment itself, without the engine: an untunable parameter, a new dataset and a
     // missed metric bound are each material.
