@@ -638,6 +638,42 @@ fn a_retrain_within_plan_inherits_approvals_and_a_material_change_does_not() {
     );
     assert_eq!(assessed[1].draft.details["class"], "material");
     assert_eq!(policy.inheritance(&v2), Some(inherited));
+    // The auditor sees whose sign-offs v2 entered production on.
+    let period = mlops_governance::report::ReportingPeriod::new(
+        support::start(),
+        template_support::now(&w) + TimeDelta::days(1),
+    )
+    .unwrap();
+    let report = mlops_governance::report::AuditReport::build(
+        &log,
+        period,
+        &mlops_governance::report::ReportScope::default(),
+    )
+    .unwrap();
+    let spell = report
+        .in_production
+        .iter()
+        .find(|p| p.version == v2)
+        .unwrap();
+    assert!(spell.approved_by.is_empty());
+    let inherited_by = spell.inherited.as_ref().unwrap();
+    assert_eq!(
+        (inherited_by.plan.as_str(), inherited_by.baseline.as_str()),
+        ("monthly-retrain", "credit-limit@v1")
+    );
+    assert_eq!(
+        inherited_by.approvers,
+        [c.val.id.clone(), c.rita.id.clone()]
+    );
+    assert!(report.to_markdown().contains(
+        "sign-offs inherited from credit-limit@v1 under change plan `monthly-retrain`: val, rita"
+    ));
+    let v1_spell = report
+        .in_production
+        .iter()
+        .find(|p| p.version == v1)
+        .unwrap();
+    assert!(v1_spell.inherited.is_none() && v1_spell.left_at.is_some());
     assert!(policy.revoke(&v2).is_some());
     assert_eq!(policy.inheritance(&v2), None);
     assert_eq!(policy.inheritance(&v3), None);
