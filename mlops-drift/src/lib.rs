@@ -15,7 +15,12 @@ pub use mlops_core;
 pub use ndarray;
 
 pub mod conformance;
+pub mod correction;
 pub mod error;
+pub mod policy;
+pub mod profile;
+mod sort;
 pub mod stats;
+pub mod table;
 
 pub use error::{DriftError, Result, Sample};
