@@ -19,6 +19,7 @@ pub mod correction;
 pub mod error;
 pub mod policy;
 pub mod profile;
+pub mod report;
 mod sort;
 pub mod stats;
 pub mod table;

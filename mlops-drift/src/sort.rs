@@ -14,7 +14,7 @@ const PASSES: usize = 6; // 6 × 11 ≥ 64 bits
 
 /// Sorts `values` ascending in the order of [`f64::total_cmp`] (−NaN < −∞ < … < −0 < +0 < … <
 /// +∞ < NaN).
-pub fn sort_f64(values: &mut Vec<f64>) {
+pub(crate) fn sort_f64(values: &mut Vec<f64>) {
     if values.len() < RADIX_THRESHOLD {
         values.sort_unstable_by(f64::total_cmp);
         return;
@@ -53,7 +53,7 @@ fn radix_sort_u64(keys: &mut Vec<u64>) {
     let mut buf = vec![0_u64; n];
     for (pass, count) in counts.iter().enumerate() {
         // A digit that every key shares moves nothing.
-        if count.iter().any(|&c| c == n) {
+        if count.contains(&n) {
             continue;
         }
         let mut offsets = [0_usize; BUCKETS];
