@@ -1,30 +1,25 @@
 //! The report's calls into the two-sample statistics of [`crate::stats`].
 
-use crate::error::{DriftError, Result};
+use crate::error::Result;
+use crate::stats::{anderson, cvm, ks};
 use crate::stats::PValue;
 
-/// Two-sided Kolmogorov–Smirnov on ascending samples: `(D, p)`.
+/// Two-sided Kolmogorov–Smirnov (SciPy's `auto` method) on ascending samples: `(D, p)`.
 pub(crate) fn ks(reference: &[f64], current: &[f64]) -> Result<(f64, PValue)> {
-    let _ = (reference, current);
-    Err(DriftError::Unsupported {
-        what: "ks (statistic not merged yet)".to_owned(),
-    })
+    let r = ks::ks_2samp_sorted(reference, current, ks::KsOptions::default())?;
+    Ok((r.statistic, r.p_value))
 }
 
-/// Cramér–von Mises on ascending samples: `(T, p)`.
+/// Cramér–von Mises (SciPy's `auto` method) on ascending samples: `(T, p)`.
 pub(crate) fn cvm(reference: &[f64], current: &[f64]) -> Result<(f64, PValue)> {
-    let _ = (reference, current);
-    Err(DriftError::Unsupported {
-        what: "cramer_von_mises (statistic not merged yet)".to_owned(),
-    })
+    let r = cvm::cramervonmises_2samp_sorted(reference, current, cvm::CvmMethod::Auto)?;
+    Ok((r.statistic, r.p_value))
 }
 
-/// Anderson–Darling k = 2: `(A, p)`.
+/// Anderson–Darling k = 2 (midrank, p capped to [0.001, 0.25]): `(A, p)`.
 pub(crate) fn anderson(reference: &[f64], current: &[f64]) -> Result<(f64, PValue)> {
-    let _ = (reference, current);
-    Err(DriftError::Unsupported {
-        what: "anderson_darling (statistic not merged yet)".to_owned(),
-    })
+    let r = anderson::anderson_2samp(reference, current)?;
+    Ok((r.statistic, r.p_value))
 }
 
 /// Chi-squared test of homogeneity on the 2×K table (SciPy's `chi2_contingency`: Yates'

@@ -429,26 +429,15 @@ fn numeric_column(
     col.missing = Some(missing.clone());
     col.n_reference = reference.len() as u64;
     col.n_current = cur.values.len() as u64;
-    let score = match numeric_method(profile, reference, &mut cur, method, bins) {
-        Ok(s) => s,
-        Err(e) => {
-            let mut f = failed(name, kind, e.to_string());
-            f.method = Some(method);
-            f.missing = Some(missing);
-            return (f, false);
-        }
-    };
-    col.statistic = score.statistic;
-    col.p_value = score.p_value.map(|p| p.p);
-    col.ln_p = score.p_value.map(|p| p.ln_p);
-
     // Constant samples.
-    let cur_sorted = cur.sorted();
     let (r0, r1) = (profile.min(), profile.max());
-    let (c0, c1) = (
-        cur_sorted.first().copied().unwrap_or(f64::NAN),
-        cur_sorted.last().copied().unwrap_or(f64::NAN),
-    );
+    let (c0, c1) = {
+        let s = cur.sorted();
+        (
+            s.first().copied().unwrap_or(f64::NAN),
+            s.last().copied().unwrap_or(f64::NAN),
+        )
+    };
     let mut forced = false;
     if r0 == r1 && c0 == c1 && r0 == c0 {
         col.statistic = 0.0;
@@ -457,15 +446,29 @@ fn numeric_column(
             col.ln_p = Some(0.0);
         }
         col.reason = Some(format!("both samples are constant at {r0}"));
-    } else if r0 == r1 && c0 != c1 {
-        forced = true;
-        col.reason = Some(format!(
-            "the reference is constant at {r0} while the current sample varies"
-        ));
-    } else if r0 == r1 && c0 == c1 {
-        col.reason = Some(format!(
-            "both samples are constant, at different values ({r0} and {c0})"
-        ));
+    } else {
+        let score = match numeric_method(profile, reference, &mut cur, method, bins) {
+            Ok(s) => s,
+            Err(e) => {
+                let mut f = failed(name, kind, e.to_string());
+                f.method = Some(method);
+                f.missing = Some(missing);
+                return (f, false);
+            }
+        };
+        col.statistic = score.statistic;
+        col.p_value = score.p_value.map(|p| p.p);
+        col.ln_p = score.p_value.map(|p| p.ln_p);
+        if r0 == r1 && c0 != c1 {
+            forced = true;
+            col.reason = Some(format!(
+                "the reference is constant at {r0} while the current sample varies"
+            ));
+        } else if r0 == r1 && c0 == c1 {
+            col.reason = Some(format!(
+                "both samples are constant, at different values ({r0} and {c0})"
+            ));
+        }
     }
     if config.nan_policy == NanPolicy::AsCategory && missing.drifted {
         forced = true;
@@ -480,6 +483,7 @@ fn numeric_column(
     }
 
     // Explanation over the profile's PSI bins.
+    let cur_sorted = cur.sorted();
     let cur_counts = counts_sorted(cur_sorted, bins.edges());
     let ref_counts = bins.reference_counts();
     col.effect_size = jensen_shannon_counts(ref_counts, &cur_counts, true);
