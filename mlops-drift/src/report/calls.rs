@@ -1,8 +1,8 @@
 //! The report's calls into the two-sample statistics of [`crate::stats`].
 
 use crate::error::Result;
-use crate::stats::{anderson, cvm, ks};
 use crate::stats::PValue;
+use crate::stats::{anderson, cvm, ks};
 
 /// Two-sided Kolmogorov–Smirnov (SciPy's `auto` method) on ascending samples: `(D, p)`.
 pub(crate) fn ks(reference: &[f64], current: &[f64]) -> Result<(f64, PValue)> {
