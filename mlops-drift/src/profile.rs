@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DriftError, Result};
 use crate::sort::sort_f64;
+use crate::stats::psi::{QuantileBins, numpy_linear_quantile};
 use crate::table::{ColumnData, Table};
 
 /// The format version written by this build. Readers accept this version and older ones.
@@ -52,39 +53,32 @@ pub const DEFAULT_PSI_BINS: usize = 10;
 /// automatic method rule; the profile keeps those values.
 pub const SMALL_SUPPORT: usize = 5;
 
-/// Bins whose edges are reference quantiles: the project's default PSI binning.
-///
-/// The edges are NumPy's linear quantiles of the reference at `i / bins` for `i = 1 .. bins-1`
-/// with duplicates removed; the outer edges are −∞ and +∞ and a bin is `[e_i, e_{i+1})`. There
-/// are `edges.len() + 1` bins.
+/// The project's default PSI binning ([`QuantileBins`]: reference quantiles, duplicate edges
+/// removed, outer edges −∞ and +∞, bins `[e_i, e_{i+1})`) together with the reference count of
+/// each bin, so scoring never bins the reference again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuantileBinning {
     /// The requested number of bins (before duplicate edges were removed).
     requested_bins: usize,
-    /// Interior edges, strictly increasing, finite.
-    edges: Vec<f64>,
-    /// Reference count per bin (`edges.len() + 1` entries).
+    /// Interior edges, finite and strictly increasing (`cuts` of [`QuantileBins`]).
+    cuts: Vec<f64>,
+    /// Reference count per bin.
     reference_counts: Vec<u64>,
 }
 
 impl QuantileBinning {
-    /// Fits `bins` quantile bins to an ascending, finite sample.
+    /// Fits `bins` quantile bins to an ascending, finite sample (one bin for an empty sample).
     #[must_use]
     pub fn fit_sorted(sorted: &[f64], bins: usize) -> Self {
         let bins = bins.max(1);
-        let mut edges: Vec<f64> = Vec::with_capacity(bins.saturating_sub(1));
-        if !sorted.is_empty() {
-            for i in 1..bins {
-                let q = quantile_sorted(sorted, i as f64 / bins as f64);
-                if edges.last().is_none_or(|&last| q > last) {
-                    edges.push(q);
-                }
-            }
-        }
-        let reference_counts = counts_sorted(sorted, &edges);
+        // An empty reference has one bin.
+        let cuts = QuantileBins::fit_sorted(sorted, bins)
+            .map(|b| b.cuts().to_vec())
+            .unwrap_or_default();
+        let reference_counts = counts_sorted(sorted, &cuts);
         Self {
             requested_bins: bins,
-            edges,
+            cuts,
             reference_counts,
         }
     }
@@ -98,13 +92,13 @@ impl QuantileBinning {
     /// The number of bins after duplicate edges were removed.
     #[must_use]
     pub fn n_bins(&self) -> usize {
-        self.edges.len() + 1
+        self.cuts.len() + 1
     }
 
     /// The interior edges.
     #[must_use]
     pub fn edges(&self) -> &[f64] {
-        &self.edges
+        &self.cuts
     }
 
     /// The reference count in each bin.
@@ -113,10 +107,10 @@ impl QuantileBinning {
         &self.reference_counts
     }
 
-    /// The bin of `value` (NaN goes to the last bin; callers filter NaN first).
+    /// The bin of a finite `value`.
     #[must_use]
     pub fn bin_of(&self, value: f64) -> usize {
-        self.edges.partition_point(|&e| e <= value)
+        self.cuts.partition_point(|&c| c <= value)
     }
 
     /// Counts unsorted values into the bins: one binary search over the edges per value, no
@@ -150,27 +144,10 @@ pub(crate) fn counts_sorted(sorted: &[f64], edges: &[f64]) -> Vec<u64> {
 /// NumPy's default (`linear`) quantile of an ascending sample; NaN for an empty one.
 #[must_use]
 pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    let n = sorted.len();
-    if n == 0 || q.is_nan() {
+    if sorted.is_empty() || q.is_nan() {
         return f64::NAN;
     }
-    let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
-    let lo = h.floor();
-    let frac = h - lo;
-    let lo = lo as usize;
-    let a = sorted.get(lo).copied().unwrap_or(f64::NAN);
-    match sorted.get(lo + 1) {
-        Some(&b) if frac > 0.0 => {
-            // numpy's _lerp: a + (b - a) * t, and b - (b - a) * (1 - t) for t >= 0.5.
-            let d = b - a;
-            if frac >= 0.5 {
-                b - d * (1.0 - frac)
-            } else {
-                a + d * frac
-            }
-        }
-        _ => a,
-    }
+    numpy_linear_quantile(sorted, q.clamp(0.0, 1.0))
 }
 
 /// The fitted profile of a numeric column.
@@ -348,10 +325,8 @@ impl NumericProfile {
             )));
         }
         let bins = &self.psi_bins;
-        if bins.edges.windows(2).any(|w| matches!(w, [a, b] if a >= b))
-            || bins.edges.iter().any(|e| !e.is_finite())
-            || bins.reference_counts.len() != bins.edges.len() + 1
-            || bins.reference_counts != counts_sorted(&self.sorted, &bins.edges)
+        if QuantileBins::from_cuts(bins.edges().to_vec()).is_err()
+            || bins.reference_counts != counts_sorted(&self.sorted, bins.edges())
         {
             return Err(bad("the PSI bins do not match the sample".to_owned()));
         }
@@ -659,10 +634,12 @@ mod tests {
     fn bins_dedupe_and_count() {
         let s = [1.0, 1.0, 1.0, 1.0, 2.0, 3.0];
         let b = QuantileBinning::fit_sorted(&s, 4);
-        // quantiles at 0.25, 0.5, 0.75: 1.0, 1.0, 1.75 → edges [1.0, 1.75]
-        assert_eq!(b.edges(), &[1.0, 1.75]);
-        assert_eq!(b.reference_counts(), &[0, 4, 2]);
-        assert_eq!(b.count([0.5, 1.0, 1.74, 1.75, 9.0]), vec![1, 2, 2]);
+        // numpy.quantile(s, [0, .25, .5, .75, 1]) = [1, 1, 1, 1.75, 3] → unique [1, 1.75, 3]
+        // → interior cut [1.75]
+        assert_eq!(b.edges(), &[1.75]);
+        assert_eq!(b.reference_counts(), &[4, 2]);
+        assert_eq!(b.count([0.5, 1.0, 1.74, 1.75, 9.0]), vec![3, 2]);
+        assert_eq!(QuantileBinning::fit_sorted(&[], 10).n_bins(), 1);
     }
 
     #[test]

@@ -13,8 +13,14 @@ use mlops_drift::profile::{
 };
 use mlops_drift::report::{ColumnConfig, DriftReport, Method, ReportConfig, score_numeric};
 use mlops_drift::stats::anderson::anderson_2samp;
+use mlops_drift::stats::categorical::{
+    CategoryTable, chi2_homogeneity_labels, two_proportion_z_test,
+};
 use mlops_drift::stats::cvm::{CvmMethod, cramervonmises_2samp};
+use mlops_drift::stats::distance::{energy_distance, wasserstein_distance};
+use mlops_drift::stats::divergence::{LogBase, jensen_shannon};
 use mlops_drift::stats::ks::{KsOptions, ks_2samp};
+use mlops_drift::stats::psi::{PsiOptions, psi};
 use mlops_drift::table::Table;
 
 /// A small deterministic normal generator (xorshift64* + Box–Muller).
@@ -108,6 +114,18 @@ fn profile_scores_equal_raw_scores_for_order_based_methods() {
         assert_eq!(got.statistic, raw.statistic);
         assert_eq!(got.p_value.unwrap(), raw.p_value);
 
+        let raw = wasserstein_distance(&r, &c).unwrap();
+        let got = score_numeric(&profile, &c, Method::WassersteinNormed).unwrap();
+        assert_eq!(got.statistic, raw.normed);
+
+        let raw = energy_distance(&r, &c).unwrap();
+        let got = score_numeric(&profile, &c, Method::Energy).unwrap();
+        assert_eq!(got.statistic, raw.distance);
+
+        let raw = psi(&r, &c, PsiOptions::default()).unwrap();
+        let got = score_numeric(&profile, &c, Method::Psi).unwrap();
+        assert_eq!(got.statistic, raw.psi);
+
         let raw = anderson_2samp(&r, &c).unwrap();
         let got = score_numeric(&profile, &c, Method::AndersonDarling).unwrap();
         assert_eq!(got.statistic, raw.statistic);
@@ -124,8 +142,10 @@ fn naive_psi(r: &[f64], c: &[f64], bins: usize) -> f64 {
         let hi = (lo + 1).min(s.len() - 1);
         s[lo] + (h - lo as f64) * (s[hi] - s[lo])
     };
-    let mut edges: Vec<f64> = (1..bins).map(|i| q(i as f64 / bins as f64)).collect();
-    edges.dedup();
+    // numpy.unique(numpy.quantile(r, numpy.linspace(0, 1, bins + 1))), outer edges dropped.
+    let mut all: Vec<f64> = (0..=bins).map(|i| q(i as f64 / bins as f64)).collect();
+    all.dedup();
+    let edges: Vec<f64> = all[1..all.len().saturating_sub(1).max(1)].to_vec();
     let count = |xs: &[f64]| {
         let mut k = vec![0.0; edges.len() + 1];
         for &x in xs {
@@ -161,9 +181,10 @@ fn profile_psi_equals_independent_psi() {
     // Ties collapse duplicate edges.
     let r: Vec<f64> = (0..100).map(|i| (i / 40) as f64).collect();
     let b = QuantileBinning::fit_sorted(&sorted(&r), 10);
-    // numpy.quantile([i // 40 for i in range(100)], [0.1, ..., 0.9]) has 0.0 and 2.0 repeated.
-    assert_eq!(b.edges().len(), 5);
-    assert!(b.edges().windows(2).all(|w| w[0] < w[1]));
+    // numpy.quantile([i // 40 for i in range(100)], numpy.linspace(0, 1, 11))
+    // = [0, 0, 0, 0, 0.6, 1, 1, 1, 1.2, 2, 2]: unique [0, 0.6, 1, 1.2, 2], interior cuts below.
+    assert_eq!(b.edges().len(), 3);
+    assert!((b.edges()[0] - 0.6).abs() < 1e-12 && b.edges()[1] == 1.0);
     let c = [0.0, 1.0, 1.0, 2.0, 2.0, 2.0];
     let got = score_numeric(&NumericProfile::fit(&r), &c, Method::Psi)
         .unwrap()
@@ -225,4 +246,54 @@ fn reports_from_raw_and_from_stored_profile_are_identical_for_every_method() {
             assert!(col.statistic.is_finite());
         }
     }
+}
+
+#[test]
+fn categorical_profile_scores_equal_raw_scores() {
+    // One category new in the current sample ("v"), so the pooled "other" bucket is the union.
+    let r: Vec<&str> = (0..600).map(|i| ["a", "b", "c", "d"][i * 7 % 4]).collect();
+    let c: Vec<&str> = (0..500)
+        .map(|i| ["a", "b", "c", "v", "a"][i * 3 % 5])
+        .collect();
+    let reference = Table::new().with_categorical("k", &r).unwrap();
+    let current = Table::new().with_categorical("k", &c).unwrap();
+    let stored =
+        DatasetProfile::from_json(&DatasetProfile::fit(&reference).to_json().unwrap()).unwrap();
+    let run = |m: Method| {
+        let cfg = ReportConfig::new().column("k", ColumnConfig::new().method(m));
+        DriftReport::from_profile(&stored, &current, &cfg)
+            .unwrap()
+            .column("k")
+            .unwrap()
+            .clone()
+    };
+    let raw = chi2_homogeneity_labels(&r, &c).unwrap();
+    let got = run(Method::ChiSquared);
+    assert_eq!(got.statistic, raw.statistic);
+    assert_eq!(got.p_value, Some(raw.p_value.p));
+
+    let t = CategoryTable::from_labels(&r, &c);
+    let w = |v: &[u64]| v.iter().map(|&x| x as f64).collect::<Vec<_>>();
+    let raw = jensen_shannon(&w(&t.reference), &w(&t.current), LogBase::E).unwrap();
+    let got = run(Method::JensenShannon);
+    assert!((got.statistic - raw.value).abs() < 1e-15);
+    assert!(got.drifted);
+    assert_eq!(got.explanation.new_categories, vec!["v".to_owned()]);
+    assert_eq!(got.explanation.vanished_categories, vec!["d".to_owned()]);
+
+    // Binary column: z-test on the share of the first category.
+    let rb: Vec<&str> = (0..300)
+        .map(|i| if i % 3 == 0 { "y" } else { "n" })
+        .collect();
+    let cb: Vec<&str> = (0..200)
+        .map(|i| if i % 2 == 0 { "y" } else { "n" })
+        .collect();
+    let reference = Table::new().with_categorical("b", &rb).unwrap();
+    let current = Table::new().with_categorical("b", &cb).unwrap();
+    let rep = DriftReport::compute(&reference, &current, &ReportConfig::new()).unwrap();
+    let col = rep.column("b").unwrap();
+    assert_eq!(col.method, Some(Method::ZTest));
+    let raw = two_proportion_z_test(200, 300, 100, 200).unwrap();
+    assert_eq!(col.statistic, raw.statistic);
+    assert_eq!(col.p_value, Some(raw.p_value.p));
 }

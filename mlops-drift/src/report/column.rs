@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::config::{ColumnConfig, Method, ReportConfig};
-use super::measures::{cdf_distance_sorted, jensen_shannon_counts, psi_terms, two_proportion};
 use super::{
     ColumnKind, ColumnReport, ColumnStatus, Contribution, Explanation, MissingShare, PSI_EPSILON,
     QuantileRow,
@@ -18,6 +17,10 @@ use crate::profile::{
 };
 use crate::sort::sort_f64;
 use crate::stats::PValue;
+use crate::stats::categorical::{chi2_homogeneity, two_proportion_z_test};
+use crate::stats::distance::{NORM_FLOOR, cdf_integral};
+use crate::stats::divergence::{LogBase, jensen_shannon};
+use crate::stats::psi::psi_from_counts;
 use crate::table::ColumnData;
 
 /// Distinct values above which a categorical method refuses a numeric column.
@@ -121,24 +124,24 @@ fn numeric_method(
             score(a, Some(p))
         }
         Method::WassersteinNormed => {
-            let w = cdf_distance_sorted(reference, cur.sorted(), 1);
-            score(w / profile.std().max(0.001), None)
+            // SciPy's `_cdf_distance` with p = 1, normed by the profile's σ (no pass over the
+            // reference for it).
+            let w = cdf_integral(reference, cur.sorted(), f64::abs);
+            score(w / profile.std().max(NORM_FLOOR), None)
         }
         Method::Energy => {
-            let e2 = cdf_distance_sorted(reference, cur.sorted(), 2);
-            score((2.0 * e2).sqrt(), None)
+            let e2 = cdf_integral(reference, cur.sorted(), |d| d * d);
+            score(std::f64::consts::SQRT_2 * e2.sqrt(), None)
         }
         Method::Psi => {
             let cur_counts = bins.count(cur.values.iter().copied());
-            let psi = psi_terms(bins.reference_counts(), &cur_counts, PSI_EPSILON)
-                .iter()
-                .sum();
-            score(psi, None)
+            let r = psi_from_counts(bins.reference_counts(), &cur_counts, PSI_EPSILON)?;
+            score(r.psi, None)
         }
         Method::ChiSquared | Method::ZTest | Method::JensenShannon => {
             let table = value_table(reference, cur.sorted())?;
             let (r, c): (Vec<u64>, Vec<u64>) = table.iter().map(|(_, r, c)| (*r, *c)).unzip();
-            categorical_method(method, &r, &c)
+            categorical_method(method, &r, &c)?
         }
     })
 }
@@ -171,17 +174,21 @@ fn value_table(reference: &[f64], current: &[f64]) -> Result<Vec<(f64, u64, u64)
     Ok(out)
 }
 
+fn weights(counts: &[u64]) -> Vec<f64> {
+    counts.iter().map(|&c| c as f64).collect()
+}
+
 /// A categorical method on counts over the same buckets.
-fn categorical_method(method: Method, reference: &[u64], current: &[u64]) -> MethodScore {
+fn categorical_method(method: Method, reference: &[u64], current: &[u64]) -> Result<MethodScore> {
     let score = |statistic: f64, p_value: Option<PValue>| MethodScore {
         method,
         statistic,
         p_value,
     };
-    match method {
+    Ok(match method {
         Method::ChiSquared => {
-            let (stat, p) = super::calls::chi2_homogeneity(reference, current);
-            score(stat, Some(p))
+            let r = chi2_homogeneity(reference, current)?;
+            score(r.statistic, Some(r.p_value))
         }
         Method::ZTest => {
             // The share of the first bucket (for a binary column the test is symmetric).
@@ -189,15 +196,20 @@ fn categorical_method(method: Method, reference: &[u64], current: &[u64]) -> Met
             let n2: u64 = current.iter().sum();
             let k1 = reference.first().copied().unwrap_or(0);
             let k2 = current.first().copied().unwrap_or(0);
-            let (z, p) = two_proportion(k1, n1, k2, n2);
-            score(z, Some(p))
+            let r = two_proportion_z_test(k1, n1, k2, n2)?;
+            score(r.statistic, Some(r.p_value))
         }
-        Method::JensenShannon => score(jensen_shannon_counts(reference, current, false), None),
-        _ => score(
-            psi_terms(reference, current, PSI_EPSILON).iter().sum(),
-            None,
-        ),
-    }
+        Method::JensenShannon => {
+            let r = jensen_shannon(&weights(reference), &weights(current), LogBase::E)?;
+            score(r.value, None)
+        }
+        _ => score(psi_from_counts(reference, current, PSI_EPSILON)?.psi, None),
+    })
+}
+
+/// Jensen–Shannon distance in bits (0 when it cannot be computed).
+fn effect_size(reference: &[u64], current: &[u64]) -> f64 {
+    jensen_shannon(&weights(reference), &weights(current), LogBase::Two).map_or(0.0, |r| r.value)
 }
 
 pub(crate) fn skipped(name: &str, kind: ColumnKind, reason: String) -> ColumnReport {
@@ -237,7 +249,8 @@ fn missing_share(
     alpha: f64,
 ) -> MissingShare {
     let share = |k: u64, n: u64| if n == 0 { 0.0 } else { k as f64 / n as f64 };
-    let (z, p) = two_proportion(ref_missing, ref_rows, cur_missing, cur_rows);
+    let (z, p) = two_proportion_z_test(ref_missing, ref_rows, cur_missing, cur_rows)
+        .map_or((0.0, PValue::from_p(1.0)), |r| (r.statistic, r.p_value));
     MissingShare {
         reference_missing: ref_missing,
         reference_rows: ref_rows,
@@ -486,7 +499,7 @@ fn numeric_column(
     let cur_sorted = cur.sorted();
     let cur_counts = counts_sorted(cur_sorted, bins.edges());
     let ref_counts = bins.reference_counts();
-    col.effect_size = jensen_shannon_counts(ref_counts, &cur_counts, true);
+    col.effect_size = effect_size(ref_counts, &cur_counts);
     let labels: Vec<String> = (0..bins.n_bins())
         .map(|i| {
             let lo = if i == 0 {
@@ -512,14 +525,16 @@ fn numeric_column(
 }
 
 fn contributions(labels: &[String], r: &[u64], c: &[u64], top: usize) -> Vec<Contribution> {
-    let terms = psi_terms(r, c, PSI_EPSILON);
+    let Ok(psi) = psi_from_counts(r, c, PSI_EPSILON) else {
+        return Vec::new();
+    };
     let rs = shares(r);
     let cs = shares(c);
     let mut all: Vec<Contribution> = labels
         .iter()
-        .zip(terms)
+        .zip(&psi.contributions)
         .zip(rs.iter().zip(&cs))
-        .map(|((label, t), (&r, &c))| Contribution {
+        .map(|((label, &t), (&r, &c))| Contribution {
             label: label.clone(),
             reference_share: r,
             current_share: c,
@@ -684,7 +699,15 @@ fn categorical_column(
         f.missing = Some(missing);
         return (f, false);
     }
-    let score = categorical_method(method, &r, &c);
+    let score = match categorical_method(method, &r, &c) {
+        Ok(s) => s,
+        Err(e) => {
+            let mut f = failed(name, kind, e.to_string());
+            f.method = Some(method);
+            f.missing = Some(missing);
+            return (f, false);
+        }
+    };
     let mut col = blank(name, kind, ColumnStatus::Tested);
     col.method = Some(method);
     col.threshold = config.threshold.unwrap_or(method.default_threshold());
@@ -693,7 +716,7 @@ fn categorical_column(
     col.ln_p = score.p_value.map(|p| p.ln_p);
     col.n_reference = n_ref;
     col.n_current = n_cur;
-    col.effect_size = jensen_shannon_counts(&r, &c, true);
+    col.effect_size = effect_size(&r, &c);
     let ref_nonzero = r.iter().filter(|&&v| v > 0).count();
     let cur_nonzero = c.iter().filter(|&&v| v > 0).count();
     let mut forced = false;

@@ -46,7 +46,6 @@
 mod calls;
 mod column;
 mod config;
-pub(crate) mod measures;
 
 use serde::{Deserialize, Serialize};
 
