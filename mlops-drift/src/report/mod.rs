@@ -107,6 +107,7 @@ pub struct MissingShare {
     /// Rows of the current sample.
     pub current_rows: u64,
     /// Reference share (0 for an empty sample).
+    #[serde(with = "mlops_core::float_serde")]
     pub reference_share: f64,
     /// Current share.
     pub current_share: f64,
@@ -176,12 +177,17 @@ pub struct ColumnReport {
     #[serde(with = "mlops_core::float_serde")]
     pub statistic: f64,
     /// The p-value of a p-value test.
+    #[serde(with = "opt_float")]
     pub p_value: Option<f64>,
     /// Its natural log (finite even when the p-value underflows to 0).
+    #[serde(with = "opt_float")]
     pub ln_p: Option<f64>,
     /// The p-value after the report's multiple-testing correction.
+    #[serde(with = "opt_float")]
     pub adjusted_p_value: Option<f64>,
-    /// The threshold: α for p-value tests, the score ceiling otherwise.
+    /// The threshold: α for p-value tests, the score ceiling otherwise (NaN when no method
+    /// ran).
+    #[serde(with = "mlops_core::float_serde")]
     pub threshold: f64,
     /// The decision.
     pub drifted: bool,
@@ -486,6 +492,22 @@ impl DriftReport {
             .with_detail("n_drifted", self.n_drifted as f64),
         );
         Ok(out)
+    }
+}
+
+/// Serde for `Option<f64>` with non-finite values as `"nan"`, `"inf"`, `"-inf"`.
+mod opt_float {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct F(#[serde(with = "mlops_core::float_serde")] f64);
+
+    pub(super) fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        v.map(F).serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        Ok(Option::<F>::deserialize(d)?.map(|F(v)| v))
     }
 }
 
