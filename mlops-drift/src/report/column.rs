@@ -293,8 +293,7 @@ pub fn score_column(
     };
     let (mut col, forced) = match (profile, current) {
         (ReferenceProfile::Numeric(p), ColumnData::Numeric(v)) => {
-            let values: Vec<f64> = v.iter().copied().collect();
-            numeric_column(name, p, &values, config, report)
+            numeric_column(name, p, v.view(), config, report)
         }
         (ReferenceProfile::Categorical(p), data) if !data.is_numeric() => {
             categorical_column(name, p, data, config, report)
@@ -319,7 +318,8 @@ pub fn score_column(
     (col, forced)
 }
 
-/// The automatic method for a numeric column (Evidently's rule).
+/// The automatic method for a numeric column (Evidently's rule, which counts the reference rows
+/// left after dropping missing and infinite values).
 fn auto_numeric(profile: &NumericProfile, cur_sorted: &[f64], small_reference: u64) -> Method {
     let n_unique = profile
         .small_support()
@@ -339,7 +339,7 @@ fn auto_numeric(profile: &NumericProfile, cur_sorted: &[f64], small_reference: u
             }
             all.len()
         });
-    let small = profile.n_rows() <= small_reference;
+    let small = profile.sorted().len() as u64 <= small_reference;
     match (small, n_unique <= SMALL_SUPPORT) {
         (true, true) if n_unique > 2 => Method::ChiSquared,
         (true, true) => Method::ZTest,
@@ -352,14 +352,14 @@ fn auto_numeric(profile: &NumericProfile, cur_sorted: &[f64], small_reference: u
 fn numeric_column(
     name: &str,
     profile: &NumericProfile,
-    values: &[f64],
+    values: ndarray::ArrayView1<'_, f64>,
     config: &ColumnConfig,
     report: &ReportConfig,
 ) -> (ColumnReport, bool) {
     let kind = ColumnKind::Numeric;
     let (mut n_nan, mut n_pos, mut n_neg) = (0_u64, 0_u64, 0_u64);
     let mut finite = Vec::with_capacity(values.len());
-    for &v in values {
+    for &v in &values {
         if v.is_nan() {
             n_nan += 1;
         } else if v == f64::INFINITY {
@@ -676,7 +676,7 @@ fn categorical_column(
         Some(m) => m,
         None => {
             let n_unique = ref_table.len() + new_categories.len();
-            if profile.n_rows() <= report.small_reference {
+            if n_ref <= report.small_reference {
                 if n_unique > 2 {
                     Method::ChiSquared
                 } else {
