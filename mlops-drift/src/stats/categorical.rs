@@ -454,6 +454,33 @@ pub fn fisher_exact(table: [[u64; 2]; 2]) -> Result<FisherResult> {
     })
 }
 
+/// [`fisher_exact`] on a binary column given as two label slices: the table is
+/// `[[reference counts], [current counts]]` over the sorted categories (a single category gets an
+/// empty second column).
+///
+/// # Errors
+/// [`DriftError::EmptySample`] for an empty slice, [`DriftError::InvalidParameter`] when the
+/// union has more than two categories.
+pub fn fisher_exact_labels<L: Ord + Clone>(reference: &[L], current: &[L]) -> Result<FisherResult> {
+    let t = CategoryTable::from_labels(reference, current);
+    check_counts(&t.reference, Sample::Reference)?;
+    check_counts(&t.current, Sample::Current)?;
+    let cell = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
+    if t.categories.len() > 2 {
+        return Err(DriftError::InvalidParameter {
+            name: "categories",
+            reason: format!(
+                "Fisher's exact test needs at most 2 categories, got {}",
+                t.categories.len()
+            ),
+        });
+    }
+    fisher_exact([
+        [cell(&t.reference, 0), cell(&t.reference, 1)],
+        [cell(&t.current, 0), cell(&t.current, 1)],
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
