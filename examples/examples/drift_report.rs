@@ -61,6 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let profile = DatasetProfile::from_json(&stored)?;
     let config = ReportConfig::new()
         .correction(Correction::Holm)
+        .column("age", ColumnConfig::new().method(Method::Ks))
         .column("income", ColumnConfig::new().method(Method::Psi))
         .column(
             "plan",

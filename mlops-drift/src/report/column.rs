@@ -267,8 +267,9 @@ fn missing_share(
 
 /// Scores one column of the current table against its reference profile, with the column's
 /// policies, method and threshold and the report's settings. Never fails: problems become the
-/// column's status. Returns the column report (decision not yet made: the caller applies the
-/// correction) and whether a rule forces drift.
+/// column's status. Returns the column report, decided without a multiple-testing correction
+/// ([`DriftReport`](super::DriftReport) decides again with the adjusted p-value), and whether a
+/// rule (constant reference, missing share under `AsCategory`) forces drift.
 #[must_use]
 pub fn score_column(
     name: &str,
