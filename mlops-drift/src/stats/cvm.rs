@@ -15,6 +15,10 @@
 //!   The exact table grows quickly with the sample sizes (as in SciPy); request `Exact`
 //!   explicitly only for small samples.
 //!
+//! The asymptotic p-value is SciPy's `1 - cdf`, so below about 1e-12 it carries the absolute
+//! rounding (~1e-15) of that difference, as SciPy's does, and it reaches 0 for very strong
+//! drift; `ln p` is its plain logarithm (no log-space tail for this distribution).
+//!
 //! NaN is rejected ([`DriftError::NonFinite`]); `±inf` are ordinary extreme values (ranks only).
 //! SciPy requires at least two values per sample; so does this function.
 

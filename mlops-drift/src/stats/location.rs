@@ -76,6 +76,12 @@ pub fn welch_t_test(
     }
     let (m1, v1) = mean_var(reference);
     let (m2, v2) = mean_var(current);
+    if ![m1, v1, m2, v2].iter().all(|x| x.is_finite()) {
+        return Err(DriftError::Numerical {
+            method: "welch_t_test",
+            reason: "the sample mean or variance overflows f64 (values beyond about 1e154)".into(),
+        });
+    }
     let (n1, n2) = (reference.len() as f64, current.len() as f64);
     let (vn1, vn2) = (v1 / n1, v2 / n2);
     let df_raw = (vn1 + vn2).powi(2) / (vn1 * vn1 / (n1 - 1.0) + vn2 * vn2 / (n2 - 1.0));
@@ -126,13 +132,30 @@ pub fn welch_t_test_view(
 }
 
 fn t_p_value(t: f64, df: f64, alternative: Alternative) -> PValue {
-    let Ok(dist) = StudentsT::new(0.0, 1.0, df) else {
-        return PValue::from_p(f64::NAN);
+    if t.is_nan() {
+        return PValue::from_p(1.0);
+    }
+    // statrs panics outside the support of its incomplete beta: keep to finite t and df, and
+    // use the normal limit when df overflowed.
+    let student = if df.is_finite() {
+        StudentsT::new(0.0, 1.0, df).ok()
+    } else {
+        None
+    };
+    let sf = |x: f64| -> f64 {
+        if x.is_infinite() {
+            f64::from(u8::from(x < 0.0))
+        } else if let Some(d) = &student {
+            d.sf(x)
+        } else {
+            Normal::standard().sf(x)
+        }
     };
     match alternative {
-        Alternative::TwoSided => PValue::from_p(2.0 * dist.sf(t.abs())),
-        Alternative::Less => PValue::from_p(dist.cdf(t)),
-        Alternative::Greater => PValue::from_p(dist.sf(t)),
+        Alternative::TwoSided => PValue::from_p((2.0 * sf(t.abs())).min(1.0)),
+        // cdf(t) = sf(−t) by symmetry.
+        Alternative::Less => PValue::from_p(sf(-t)),
+        Alternative::Greater => PValue::from_p(sf(t)),
     }
 }
 
