@@ -54,7 +54,9 @@ fn a_high_risk_model_reaches_production_with_its_signoffs() {
     // ... and a risk officer is not a validator (wrong role), which is audited.
     assert!(matches!(
         w.gov.approve(request, &c.rita.id, "ok"),
-        Err(GovernanceError::Unauthorized(_))
+        Err(GovernanceError::Unauthorized(
+            mlops_governance::PolicyError::WrongRole { .. }
+        ))
     ));
     w.gov
         .approve(request, &c.val.id, "AUC and calibration verified")
