@@ -54,7 +54,9 @@ fn a_high_risk_model_reaches_production_with_its_signoffs() {
     // ... and a risk officer is not a validator (wrong role), which is audited.
     assert!(matches!(
         w.gov.approve(request, &c.rita.id, "ok"),
-        Err(GovernanceError::Unauthorized(_))
+        Err(GovernanceError::Unauthorized(
+            mlops_governance::PolicyError::WrongRole { .. }
+        ))
     ));
     w.gov
         .approve(request, &c.val.id, "AUC and calibration verified")
@@ -400,4 +402,81 @@ fn policy_changes_are_permissioned_and_audited() {
         recs[recs.len() - 2].draft.action.as_str(),
         actions::UNAUTHORIZED
     );
+}
+
+#[test]
+fn a_version_in_a_state_the_lifecycle_does_not_know_is_a_typed_error() {
+    let w = World::new(bank_policy());
+    let v = w.version("fraud", RiskTier::Low);
+    let custom = mlops_governance::lifecycle::Lifecycle::from_toml(
+        r#"
+name = "two-step"
+initial = "draft"
+[[states]]
+name = "draft"
+[[states]]
+name = "live"
+[[transitions]]
+from = "draft"
+event = "ship"
+to = "live"
+"#,
+    )
+    .unwrap();
+    // A host's policy that names a state the lifecycle lacks is refused when building.
+    assert!(matches!(
+        mlops_governance::Governance::builder(w.store_dyn(), std::sync::Arc::new(w.clock.clone()))
+            .lifecycle(custom.clone())
+            .policy(bank_policy()),
+        Err(mlops_governance::PolicyError::UnknownState { .. })
+    ));
+    let other =
+        mlops_governance::Governance::builder(w.store_dyn(), std::sync::Arc::new(w.clock.clone()))
+            .lifecycle(custom)
+            .actors(w.cast.all())
+            .build();
+    let head = w.gov.audit_log().checkpoint().unwrap();
+    assert!(matches!(
+        other.transition(&v, "ship", &w.cast.eve.id, &PlanContext::default()),
+        Err(GovernanceError::Lifecycle(
+            mlops_governance::LifecycleError::UnknownState { .. }
+        ))
+    ));
+    assert_eq!(w.gov.audit_log().checkpoint().unwrap(), head);
+}
+
+#[test]
+fn a_declarative_policy_is_checked_against_the_lifecycle_before_it_replaces_the_current_one() {
+    let w = World::new(bank_policy());
+    let bad = mlops_governance::policy::PolicySpec::new("bad")
+        .tier(
+            RiskTier::Low,
+            mlops_governance::policy::TierRules::default().entering(
+                state("limbo"),
+                mlops_governance::policy::Guard::TwoPersonRule,
+            ),
+        )
+        .validate()
+        .unwrap();
+    let head = w.gov.audit_log().checkpoint().unwrap();
+    assert!(matches!(
+        w.gov.change_to_policy(&w.cast.gina.id, bad, "typo"),
+        Err(GovernanceError::Policy(
+            mlops_governance::PolicyError::UnknownState { .. }
+        ))
+    ));
+    assert_eq!(
+        w.gov.audit_log().checkpoint().unwrap(),
+        head,
+        "nothing written"
+    );
+    let id = w
+        .gov
+        .change_to_policy(
+            &w.cast.gina.id,
+            mlops_governance::policy::Policy::permissive("open"),
+            "pilot",
+        )
+        .unwrap();
+    assert_eq!(w.gov.policy().identity(), id);
 }
