@@ -15,6 +15,7 @@ pub use mlops_core;
 pub use ndarray;
 
 pub mod conformance;
+pub mod detect;
 pub mod error;
 pub mod stats;
 
