@@ -15,8 +15,14 @@ pub use mlops_core;
 pub use ndarray;
 
 pub mod conformance;
+pub mod correction;
 pub mod detect;
 pub mod error;
+pub mod policy;
+pub mod profile;
+pub mod report;
+mod sort;
 pub mod stats;
+pub mod table;
 
 pub use error::{DriftError, Result, Sample};
