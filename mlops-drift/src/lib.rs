@@ -23,6 +23,7 @@ pub mod profile;
 pub mod report;
 mod sort;
 pub mod stats;
+pub mod stream;
 pub mod table;
 
 pub use error::{DriftError, Result, Sample};
