@@ -18,6 +18,7 @@ pub mod conformance;
 pub mod correction;
 pub mod detect;
 pub mod error;
+pub mod monitor;
 pub mod policy;
 pub mod profile;
 pub mod report;
@@ -26,4 +27,4 @@ pub mod stats;
 pub mod stream;
 pub mod table;
 
-pub use error::{DriftError, Result, Sample};
+pub use error::{DriftError, PerformanceError, Result, Sample};
