@@ -417,3 +417,80 @@ proptest! {
         prop_assert_eq!(counts_only(&ab_c), counts_only(&a_bc));
     }
 }
+
+#[test]
+fn bins_only_keeps_psi_exact_and_states_the_bin_bound() {
+    use mlops_drift::report::{ColumnConfig, Method};
+    use mlops_drift::stream::ValueRetention;
+    let report = ReportConfig::default().default_column(ColumnConfig::new().method(Method::Psi));
+    let m = monitor(MonitorConfig {
+        window: WindowSpec::Count { rows: 5_000 },
+        retention: ValueRetention::BinsOnly,
+        report: report.clone(),
+        ..MonitorConfig::default()
+    });
+    let r = rows(40, 5_000, 5.0);
+    feed(&m, &r);
+    assert!(
+        m.heap_bytes_of_feature(0) < 1_024,
+        "bins only: no values kept"
+    );
+    let w = m.poll().unwrap().pop().unwrap();
+    let table = Table::new()
+        .with_numeric("age", &r.age)
+        .unwrap()
+        .with_numeric("income", &r.income)
+        .unwrap()
+        .with_categorical("plan", &r.plan)
+        .unwrap();
+    let batch = DriftReport::from_profile(&profile(), &table, &report).unwrap();
+    for name in ["age", "income"] {
+        let got = w.report.column(name).unwrap().statistic;
+        let want = batch.column(name).unwrap().statistic;
+        assert!(
+            (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+            "{name}: {got} vs {want}"
+        );
+        let f = w.feature(name).unwrap();
+        assert!(!f.exact && f.rank_error > 0.0 && f.rank_error <= 1.0);
+    }
+    assert_eq!(
+        w.report.column("plan").unwrap(),
+        batch.column("plan").unwrap()
+    );
+    let merged = w.summary.merge(&w.summary).unwrap();
+    let FeatureSummary::Numeric(age) = merged.feature("age").unwrap() else {
+        panic!()
+    };
+    assert_eq!(age.values.len(), 10_000);
+    assert_eq!(age.bin_counts.iter().sum::<u64>(), 10_000);
+}
+
+#[test]
+fn memory_per_feature_does_not_grow_with_the_stream() {
+    let m = DriftMonitor::new(
+        profile(),
+        &["age"],
+        MonitorConfig {
+            window: WindowSpec::Time {
+                length: TimeDelta::days(365),
+            },
+            exact_budget: 4_096,
+            sketch_k: 200,
+            shards: 1,
+            ..MonitorConfig::default()
+        },
+        Arc::new(ManualClock::default()),
+    )
+    .unwrap();
+    let mut sizes = Vec::new();
+    for (i, u) in lcg(9).take(400_000).enumerate() {
+        m.observe(&[FeatureValue::Number(u)]).unwrap();
+        if (i + 1) % 100_000 == 0 {
+            sizes.push(m.heap_bytes_of_feature(0));
+        }
+    }
+    let (lo, hi) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+    assert!(*hi < 64 * 1_024, "{sizes:?}");
+    assert!(*hi <= lo + lo / 2, "memory grew with the stream: {sizes:?}");
+}

@@ -20,7 +20,7 @@ mod summary;
 pub use kll::{KllSketch, RANK_ERROR_DELTA};
 pub use monitor::{
     ColumnBatch, DriftMonitor, FeatureValue, FeatureWindow, MAX_SCORED_VALUES, MonitorConfig,
-    MonitorCounters, Quality, WindowReport, WindowSpec,
+    MonitorCounters, Quality, ValueRetention, WindowReport, WindowSpec,
 };
 pub use summary::{
     BadInput, CategoricalSummary, FeatureSummary, MAX_UNSEEN_NAMES, MergeMismatch, NumericSummary,

@@ -39,6 +39,20 @@ pub enum WindowSpec {
     },
 }
 
+/// What a monitor keeps of each numeric feature's values besides the bin counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueRetention {
+    /// The exact values up to the budget, then a KLL sketch (order-based methods are exact or
+    /// carry the sketch's bound).
+    #[default]
+    ExactThenSketch,
+    /// Only the bin counts: the cheapest observe and the smallest summaries. Bin-based methods
+    /// (PSI, and chi-squared/JS on bins) stay exact; order-based methods see each value at its
+    /// bin's lower edge, with a rank-error bound of the largest bin's share.
+    BinsOnly,
+}
+
 /// The monitor's settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonitorConfig {
@@ -46,6 +60,8 @@ pub struct MonitorConfig {
     pub window: WindowSpec,
     /// Each report covers the last `panes` closed windows: 1 is tumbling, more is sliding.
     pub panes: usize,
+    /// What is kept of numeric values besides the bin counts.
+    pub retention: ValueRetention,
     /// Numeric values kept exactly per feature and window before switching to a sketch.
     pub exact_budget: usize,
     /// The sketch's accuracy parameter beyond the budget.
@@ -63,6 +79,7 @@ impl Default for MonitorConfig {
         Self {
             window: WindowSpec::Count { rows: 10_000 },
             panes: 1,
+            retention: ValueRetention::ExactThenSketch,
             exact_budget: 65_536,
             sketch_k: KllSketch::DEFAULT_K,
             shards: 0,
@@ -238,7 +255,22 @@ impl WindowReport {
         for (name, f) in &summary.features {
             match f {
                 FeatureSummary::Numeric(s) => {
-                    let mut values = materialize(&s.values);
+                    let numeric_profile = profile.get(name).and_then(ReferenceProfile::as_numeric);
+                    let mut values = match (&s.values, numeric_profile) {
+                        (Values::BinsOnly { .. }, Some(p)) => bin_representatives(
+                            p.psi_bins().edges(),
+                            &s.bin_counts,
+                            p.quantile(0.5),
+                        ),
+                        _ => materialize(&s.values),
+                    };
+                    #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^53
+                    let rank_error = match s.values {
+                        Values::BinsOnly { n } if n > 0 => {
+                            s.bin_counts.iter().copied().max().unwrap_or(0) as f64 / n as f64
+                        }
+                        _ => s.values.rank_error(),
+                    };
                     values.extend(std::iter::repeat_n(f64::NAN, usize_of(s.missing)));
                     let exact_psi = profile
                         .get(name)
@@ -255,7 +287,7 @@ impl WindowReport {
                     features.push(FeatureWindow {
                         feature: name.clone(),
                         exact: s.values.is_exact(),
-                        rank_error: s.values.rank_error(),
+                        rank_error,
                         exact_psi,
                         count: s.count,
                         missing: s.missing,
@@ -313,6 +345,20 @@ impl WindowReport {
     }
 }
 
+/// Each bin's count of values placed at a value inside the bin: its lower edge, or just below
+/// the first edge for the first bin (`fallback` when there is a single bin).
+fn bin_representatives(edges: &[f64], counts: &[u64], fallback: f64) -> Vec<f64> {
+    let mut out = Vec::with_capacity(usize_of(counts.iter().sum()));
+    for (i, &c) in counts.iter().enumerate() {
+        let at = match i.checked_sub(1) {
+            None => edges.first().map_or(fallback, |e| e.next_down()),
+            Some(j) => edges.get(j).copied().unwrap_or(fallback),
+        };
+        out.extend(std::iter::repeat_n(at, usize_of(c)));
+    }
+    out
+}
+
 fn usize_of(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
@@ -322,6 +368,7 @@ fn usize_of(n: u64) -> usize {
 fn materialize(values: &Values) -> Vec<f64> {
     match values {
         Values::Exact { values } => values.clone(),
+        Values::BinsOnly { .. } => Vec::new(),
         Values::Sketch { sketch } => {
             let n = sketch.len();
             let target = n.min(MAX_SCORED_VALUES);
@@ -472,9 +519,10 @@ impl DriftMonitor {
                 .plans
                 .iter()
                 .map(|p| match p {
-                    Plan::Numeric { bins, .. } => {
-                        FeatureSummary::Numeric(NumericSummary::new(bins.n_bins()))
-                    }
+                    Plan::Numeric { bins, .. } => FeatureSummary::Numeric(NumericSummary::new(
+                        bins.n_bins(),
+                        self.config.retention == ValueRetention::ExactThenSketch,
+                    )),
                     Plan::Categorical { .. } => {
                         FeatureSummary::Categorical(CategoricalSummary::new())
                     }
@@ -487,6 +535,23 @@ impl DriftMonitor {
     #[must_use]
     pub fn features(&self) -> &[String] {
         &self.names
+    }
+
+    /// Heap bytes the open window holds for the feature at `index` (summed over shards): bin
+    /// counts plus exact values or sketch. Independent of the stream's length: bounded by the
+    /// exact budget, then by the sketch's size.
+    #[must_use]
+    pub fn heap_bytes_of_feature(&self, index: usize) -> usize {
+        self.shards
+            .iter()
+            .map(|s| match s.0.lock().features.get(index) {
+                Some(FeatureSummary::Numeric(n)) => n.heap_bytes(),
+                Some(FeatureSummary::Categorical(c)) => {
+                    c.counts.keys().map(|k| k.capacity() + 48).sum::<usize>()
+                }
+                None => 0,
+            })
+            .sum()
     }
 
     /// Counters kept across windows.

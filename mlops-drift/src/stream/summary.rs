@@ -33,6 +33,11 @@ pub enum Values {
         /// The sketch.
         sketch: KllSketch,
     },
+    /// Only the bin counts are kept ([`ValueRetention::BinsOnly`](super::ValueRetention)).
+    BinsOnly {
+        /// How many values the bins hold.
+        n: u64,
+    },
 }
 
 impl Values {
@@ -42,6 +47,17 @@ impl Values {
         match self {
             Self::Exact { values } => values.len() as u64,
             Self::Sketch { sketch } => sketch.len(),
+            Self::BinsOnly { n } => *n,
+        }
+    }
+
+    /// Heap bytes held.
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Self::Exact { values } => values.capacity() * 8,
+            Self::Sketch { sketch } => sketch.heap_bytes(),
+            Self::BinsOnly { .. } => 0,
         }
     }
 
@@ -57,11 +73,13 @@ impl Values {
         matches!(self, Self::Exact { .. })
     }
 
-    /// The normalized rank-error bound of statistics derived from these values: 0 when exact.
+    /// The normalized rank-error bound of statistics derived from these values: 0 when exact,
+    /// the sketch's bound when sketched; for bins only, see
+    /// [`FeatureWindow::rank_error`](super::FeatureWindow::rank_error).
     #[must_use]
     pub fn rank_error(&self) -> f64 {
         match self {
-            Self::Exact { .. } => 0.0,
+            Self::Exact { .. } | Self::BinsOnly { .. } => 0.0,
             Self::Sketch { sketch } => sketch.rank_error(),
         }
     }
@@ -81,12 +99,14 @@ impl Values {
                 }
             }
             Self::Sketch { sketch } => sketch.insert(x),
+            Self::BinsOnly { n } => *n += 1,
         }
     }
 
     fn into_sketch(self, k: u32) -> KllSketch {
         match self {
             Self::Sketch { sketch } => sketch,
+            Self::BinsOnly { .. } => KllSketch::with_k(k),
             Self::Exact { values } => {
                 let mut sketch = KllSketch::with_k(k);
                 for v in values {
@@ -106,6 +126,9 @@ impl Values {
 
     fn merge(self, other: Self, budget: usize, k: u32) -> Self {
         match (self, other) {
+            (a @ Self::BinsOnly { .. }, b) | (b, a @ Self::BinsOnly { .. }) => Self::BinsOnly {
+                n: a.len() + b.len(),
+            },
             (Self::Exact { values: mut a }, Self::Exact { values: b })
                 if a.len() + b.len() <= budget =>
             {
@@ -129,6 +152,7 @@ impl Values {
                             sketch.insert(v);
                         }
                     }
+                    Self::BinsOnly { .. } => {}
                 }
                 Self::Sketch { sketch }
             }
@@ -142,6 +166,7 @@ fn order_key(v: &Values) -> (u64, u64) {
             .iter()
             .fold(0_u64, |h, x| h.rotate_left(5) ^ x.to_bits()),
         Values::Sketch { sketch } => sketch.min().to_bits() ^ sketch.max().to_bits().rotate_left(7),
+        Values::BinsOnly { .. } => 0,
     };
     (v.len(), bits)
 }
@@ -168,7 +193,7 @@ pub struct NumericSummary {
 }
 
 impl NumericSummary {
-    pub(crate) fn new(bins: usize) -> Self {
+    pub(crate) fn new(bins: usize, keep_values: bool) -> Self {
         Self {
             count: 0,
             missing: 0,
@@ -177,8 +202,18 @@ impl NumericSummary {
             below_range: 0,
             above_range: 0,
             bin_counts: vec![0; bins],
-            values: Values::Exact { values: Vec::new() },
+            values: if keep_values {
+                Values::Exact { values: Vec::new() }
+            } else {
+                Values::BinsOnly { n: 0 }
+            },
         }
+    }
+
+    /// Heap bytes held (bin counts and values).
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        self.bin_counts.capacity() * 8 + self.values.heap_bytes()
     }
 }
 
