@@ -13,6 +13,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DriftError, Result};
 
+/// (2/3)^d for d < 64.
+const TWO_THIRDS_POW: [f64; 64] = {
+    let mut t = [1.0_f64; 64];
+    let mut i = 1;
+    while i < 64 {
+        #[allow(clippy::indexing_slicing)] // reason: 1 <= i < 64 in a const initializer
+        {
+            t[i] = t[i - 1] * 2.0 / 3.0;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// The smallest capacity of a level.
+const MIN_LEVEL_CAPACITY: usize = 32;
+
 /// The failure probability δ of the reported rank-error bound.
 pub const RANK_ERROR_DELTA: f64 = 0.01;
 
@@ -128,7 +145,7 @@ impl KllSketch {
             level0.push(x);
         }
         if self.levels.first().map_or(0, Vec::len) >= self.capacity(0) {
-            self.compress();
+            self.compress(false);
         }
     }
 
@@ -150,17 +167,19 @@ impl KllSketch {
         for (mine, theirs) in self.levels.iter_mut().zip(&other.levels) {
             mine.extend_from_slice(theirs);
         }
-        self.compress();
+        self.compress(true);
     }
 
-    /// The capacity of level `h` now: `k · (2/3)^(depth)` counted from the top, at least 8.
+    /// The capacity of level `h` now: `k · (2/3)^depth` counted from the top, at least
+    /// [`MIN_LEVEL_CAPACITY`] (a table lookup: this runs on the insert path).
     fn capacity(&self, h: usize) -> usize {
         let top = self.levels.len().saturating_sub(1);
-        let depth = i32::try_from(top.saturating_sub(h)).unwrap_or(i32::MAX);
+        let depth = top.saturating_sub(h);
+        let factor = TWO_THIRDS_POW.get(depth).copied().unwrap_or(0.0);
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         // reason: the product is in [0, k]
-        let cap = (f64::from(self.k) * (2.0_f64 / 3.0).powi(depth)) as usize;
-        cap.max(8)
+        let cap = (f64::from(self.k) * factor) as usize;
+        cap.max(MIN_LEVEL_CAPACITY)
     }
 
     fn coin(&mut self) -> bool {
@@ -173,16 +192,26 @@ impl KllSketch {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 63 == 1
     }
 
-    /// Compacts every level over its capacity, lowest first.
-    fn compress(&mut self) {
+    /// Compacts levels over their capacity, lowest first. After an insert only a chain from
+    /// level 0 can overflow, so the pass stops at the first level within capacity; after a merge
+    /// (`full`) every level is checked.
+    fn compress(&mut self, full: bool) {
         let mut h = 0;
         while h < self.levels.len() {
-            if self.levels.get(h).map_or(0, Vec::len) >= self.capacity(h) {
+            let cap = self.capacity(h);
+            if self.levels.get(h).map_or(0, Vec::len) < cap {
+                if !full {
+                    break;
+                }
+            } else {
                 if h + 1 == self.levels.len() {
                     self.levels.push(Vec::new());
                 }
                 let odd = self.coin();
-                let Some(level) = self.levels.get_mut(h) else {
+                let weight = 2f64.powi(i32::try_from(h).unwrap_or(i32::MAX));
+                self.error_variance += weight * weight;
+                let (lower, upper) = self.levels.split_at_mut(h + 1);
+                let (Some(level), Some(next)) = (lower.last_mut(), upper.first_mut()) else {
                     break;
                 };
                 level.sort_unstable_by(f64::total_cmp);
@@ -192,19 +221,11 @@ impl KllSketch {
                 } else {
                     None
                 };
-                let promoted: Vec<f64> = level
-                    .iter()
-                    .skip(usize::from(odd))
-                    .step_by(2)
-                    .copied()
-                    .collect();
+                next.extend(level.iter().skip(usize::from(odd)).step_by(2).copied());
                 level.clear();
                 level.extend(keep);
-                let weight = 2f64.powi(i32::try_from(h).unwrap_or(i32::MAX));
-                self.error_variance += weight * weight;
-                if let Some(next) = self.levels.get_mut(h + 1) {
-                    next.extend(promoted);
-                }
+                // Capacities shrink as the sketch grows: give back what the level no longer needs.
+                level.shrink_to(cap);
             }
             h += 1;
         }

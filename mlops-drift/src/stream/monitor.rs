@@ -66,7 +66,7 @@ pub struct MonitorConfig {
     pub exact_budget: usize,
     /// The sketch's accuracy parameter beyond the budget.
     pub sketch_k: u32,
-    /// Accumulation shards (0: twice the available parallelism).
+    /// Accumulation shards, rounded up to a power of two (0: twice the available parallelism).
     pub shards: usize,
     /// Closed windows held for [`DriftMonitor::poll`]; older ones are dropped and counted.
     pub max_pending_reports: usize,
@@ -486,7 +486,8 @@ impl DriftMonitor {
             std::thread::available_parallelism().map_or(2, usize::from) * 2
         } else {
             config.shards
-        };
+        }
+        .next_power_of_two();
         let monitor = Self {
             profile,
             names: kept,
@@ -562,9 +563,9 @@ impl DriftMonitor {
 
     fn shard(&self) -> &Mutex<Shard> {
         let slot = THREAD_SLOT.with(|s| *s);
-        let n = self.shards.len().max(1);
-        // The shard list is never empty after construction.
-        match self.shards.get(slot % n) {
+        // A power of two: a mask instead of a division.
+        let mask = self.shards.len().saturating_sub(1);
+        match self.shards.get(slot & mask) {
             Some(s) => &s.0,
             None => &self.shards_fallback().0,
         }
