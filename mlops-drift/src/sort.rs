@@ -8,21 +8,18 @@
 
 /// Below this length the comparison sort is faster than the radix passes.
 const RADIX_THRESHOLD: usize = 4096;
-const DIGIT_BITS: u32 = 11;
+const DIGIT_BITS: u32 = 8;
 const BUCKETS: usize = 1 << DIGIT_BITS;
-const PASSES: usize = 6; // 6 × 11 ≥ 64 bits
+const PASSES: usize = 8; // 8 × 8 = 64 bits
 
 /// Sorts `values` ascending in the order of [`f64::total_cmp`] (−NaN < −∞ < … < −0 < +0 < … <
 /// +∞ < NaN).
-pub(crate) fn sort_f64(values: &mut Vec<f64>) {
+pub(crate) fn sort_f64(values: &mut [f64]) {
     if values.len() < RADIX_THRESHOLD {
         values.sort_unstable_by(f64::total_cmp);
         return;
     }
-    let mut keys: Vec<u64> = values.iter().map(|v| key(*v)).collect();
-    radix_sort_u64(&mut keys);
-    values.clear();
-    values.extend(keys.into_iter().map(unkey));
+    radix_sort_f64(values);
 }
 
 /// An order-preserving map from `f64` (total order) to `u64`.
@@ -40,36 +37,48 @@ fn unkey(k: u64) -> f64 {
     f64::from_bits(bits)
 }
 
+/// LSD radix sort: the key transform is fused with the histogram pass and the inverse transform
+/// with the last scatter, so the data is read `1 + passes` times.
 #[allow(clippy::indexing_slicing)] // reason: digits are masked to < BUCKETS and offsets are < len
-fn radix_sort_u64(keys: &mut Vec<u64>) {
-    let n = keys.len();
+fn radix_sort_f64(values: &mut [f64]) {
+    let n = values.len();
     let mask = (BUCKETS - 1) as u64;
+    let digit = |k: u64, pass: usize| ((k >> (pass as u32 * DIGIT_BITS)) & mask) as usize;
     let mut counts = vec![[0_usize; BUCKETS]; PASSES];
-    for &k in keys.iter() {
+    let mut keys: Vec<u64> = Vec::with_capacity(n);
+    for &v in values.iter() {
+        let k = key(v);
         for (pass, count) in counts.iter_mut().enumerate() {
-            count[((k >> (pass as u32 * DIGIT_BITS)) & mask) as usize] += 1;
+            count[digit(k, pass)] += 1;
         }
+        keys.push(k);
     }
+    // A digit that every key shares moves nothing.
+    let live: Vec<usize> = (0..PASSES).filter(|&p| !counts[p].contains(&n)).collect();
     let mut buf = vec![0_u64; n];
-    for (pass, count) in counts.iter().enumerate() {
-        // A digit that every key shares moves nothing.
-        if count.contains(&n) {
-            continue;
-        }
+    for (i, &pass) in live.iter().enumerate() {
         let mut offsets = [0_usize; BUCKETS];
         let mut total = 0;
-        for (o, &c) in offsets.iter_mut().zip(count.iter()) {
+        for (o, &c) in offsets.iter_mut().zip(counts[pass].iter()) {
             *o = total;
             total += c;
         }
-        let shift = pass as u32 * DIGIT_BITS;
-        for &k in keys.iter() {
-            let d = ((k >> shift) & mask) as usize;
+        if i + 1 == live.len() {
+            for &k in &keys {
+                let d = digit(k, pass);
+                values[offsets[d]] = unkey(k);
+                offsets[d] += 1;
+            }
+            return;
+        }
+        for &k in &keys {
+            let d = digit(k, pass);
             buf[offsets[d]] = k;
             offsets[d] += 1;
         }
-        std::mem::swap(keys, &mut buf);
+        std::mem::swap(&mut keys, &mut buf);
     }
+    // No live pass: every key is equal, and so is every value.
 }
 
 #[cfg(test)]

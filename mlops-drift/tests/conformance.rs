@@ -55,3 +55,10 @@ fn check_file(name: &str) {
 fn every_drift_case_agrees() {
     check_file("drift_cases.json");
 }
+
+/// The methods without a team case, against SciPy 1.17.1 values produced by the committed
+/// `tests/data/gen_extra_scipy_cases.py` (each case names its SciPy call).
+#[test]
+fn every_extra_scipy_case_agrees() {
+    check_file("extra_scipy_cases.json");
+}

@@ -297,3 +297,38 @@ fn categorical_profile_scores_equal_raw_scores() {
     assert_eq!(col.statistic, raw.statistic);
     assert_eq!(col.p_value, Some(raw.p_value.p));
 }
+
+/// The stored profile is a wire format (it lives with the model version): pinned by a golden
+/// file. Regenerate with `UPDATE_GOLDEN=1 cargo test -p mlops-drift --test profile` after an
+/// intended change, and raise `PROFILE_FORMAT_VERSION` when old files no longer read.
+#[test]
+fn profile_json_matches_golden_file() {
+    let x = [2.5, f64::NAN, -1.0, 4.0, f64::INFINITY, 0.5, 0.5, 3.0];
+    let k = [
+        Some("b"),
+        None,
+        Some("a"),
+        Some("b"),
+        Some("c"),
+        Some("b"),
+        None,
+        Some("a"),
+    ];
+    let t = Table::new()
+        .with_numeric("x", &x)
+        .unwrap()
+        .with(mlops_drift::table::Column::new(
+            "k",
+            mlops_drift::table::ColumnData::OptStrs(&k),
+        ))
+        .unwrap();
+    let json = serde_json::to_string_pretty(&DatasetProfile::fit_with_bins(&t, 4)).unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/profile.json");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, &json).unwrap();
+    }
+    let golden = std::fs::read_to_string(path).unwrap();
+    assert_eq!(json, golden.trim_end());
+    let back = DatasetProfile::from_json(&golden).unwrap();
+    assert_eq!(back, DatasetProfile::fit_with_bins(&t, 4));
+}

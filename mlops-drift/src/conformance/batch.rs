@@ -5,7 +5,9 @@ use serde_json::{Map, Value};
 
 use super::{Case, float_value};
 use crate::error::{DriftError, Result};
-use crate::stats::{categorical, distance, evidently, psi};
+use crate::stats::{
+    Alternative, anderson, categorical, cvm, distance, divergence, evidently, ks, location, psi,
+};
 
 /// Computes one batch case.
 ///
@@ -15,6 +17,51 @@ use crate::stats::{categorical, distance, evidently, psi};
 pub fn run_case(case: &Case) -> Result<Map<String, Value>> {
     let mut out = Map::new();
     match case.test.as_str() {
+        "ks_2samp" => {
+            let alternative = alternative(case)?;
+            let method = match param_str(case, "method")? {
+                None | Some("auto") => ks::KsMethod::Auto,
+                Some("exact") => ks::KsMethod::Exact,
+                Some("asymp") => ks::KsMethod::Asymptotic,
+                Some(other) => return Err(bad(case, format!("unknown method `{other}`"))),
+            };
+            let r = ks::ks_2samp(
+                &numbers(case, "reference")?,
+                &numbers(case, "current")?,
+                ks::KsOptions {
+                    alternative,
+                    method,
+                },
+            )?;
+            out.insert("statistic".into(), float_value(r.statistic));
+            out.insert("p_value".into(), float_value(r.p_value.p));
+            out.insert(
+                "statistic_location".into(),
+                float_value(r.statistic_location),
+            );
+            out.insert("statistic_sign".into(), Value::from(r.statistic_sign));
+        }
+        "cramervonmises_2samp" => {
+            let method = match param_str(case, "method")? {
+                None | Some("auto") => cvm::CvmMethod::Auto,
+                Some("exact") => cvm::CvmMethod::Exact,
+                Some("asymptotic") => cvm::CvmMethod::Asymptotic,
+                Some(other) => return Err(bad(case, format!("unknown method `{other}`"))),
+            };
+            let r = cvm::cramervonmises_2samp(
+                &numbers(case, "reference")?,
+                &numbers(case, "current")?,
+                method,
+            )?;
+            out.insert("statistic".into(), float_value(r.statistic));
+            out.insert("p_value".into(), float_value(r.p_value.p));
+        }
+        "anderson_ksamp" => {
+            let (r, c) = (numbers(case, "reference")?, numbers(case, "current")?);
+            let res = anderson::anderson_ksamp(&[&r, &c])?;
+            out.insert("statistic".into(), float_value(res.statistic));
+            out.insert("p_value".into(), float_value(res.p_value.p));
+        }
         "wasserstein" => {
             let r = distance::wasserstein_distance(
                 &numbers(case, "reference")?,
@@ -72,6 +119,68 @@ pub fn run_case(case: &Case) -> Result<Map<String, Value>> {
             };
             insert_score(&mut out, &score);
         }
+        "jensenshannon" | "kl_divergence" | "hellinger" | "total_variation" => {
+            let (r, c) = (numbers(case, "reference")?, numbers(case, "current")?);
+            let res = match case.test.as_str() {
+                "jensenshannon" => {
+                    let base = match param_f64(case, "base")? {
+                        None => divergence::LogBase::E,
+                        Some(2.0) => divergence::LogBase::Two,
+                        Some(b) => divergence::LogBase::Other(b),
+                    };
+                    divergence::jensen_shannon(&r, &c, base)?
+                }
+                "kl_divergence" => {
+                    divergence::kl_divergence(&r, &c, param_f64(case, "epsilon")?.unwrap_or(0.0))?
+                }
+                "hellinger" => divergence::hellinger(&r, &c)?,
+                _ => divergence::total_variation(&r, &c)?,
+            };
+            out.insert("value".into(), float_value(res.value));
+        }
+        "g_test" => {
+            let r =
+                categorical::g_test_labels(&labels(case, "reference")?, &labels(case, "current")?)?;
+            out.insert("statistic".into(), float_value(r.statistic));
+            out.insert("p_value".into(), float_value(r.p_value.p));
+            out.insert("dof".into(), Value::from(r.dof));
+        }
+        "fisher_exact" => {
+            let r = categorical::fisher_exact_labels(
+                &labels(case, "reference")?,
+                &labels(case, "current")?,
+            )?;
+            out.insert("odds_ratio".into(), float_value(r.odds_ratio));
+            out.insert("p_value".into(), float_value(r.p_value.p));
+        }
+        "two_proportion_ztest" => {
+            let (r, c) = (numbers(case, "reference")?, numbers(case, "current")?);
+            let ones = |v: &[f64]| v.iter().filter(|&&x| x == 1.0).count() as u64;
+            let res = categorical::two_proportion_z_test(
+                ones(&r),
+                r.len() as u64,
+                ones(&c),
+                c.len() as u64,
+            )?;
+            out.insert("statistic".into(), float_value(res.statistic));
+            out.insert("p_value".into(), float_value(res.p_value.p));
+        }
+        "welch_ttest" => {
+            let r = location::welch_t_test(
+                &numbers(case, "reference")?,
+                &numbers(case, "current")?,
+                alternative(case)?,
+            )?;
+            out.insert("statistic".into(), float_value(r.statistic));
+            out.insert("p_value".into(), float_value(r.p_value.p));
+            out.insert("df".into(), float_value(r.df));
+        }
+        "mannwhitneyu" => {
+            let r =
+                location::mann_whitney_u(&numbers(case, "reference")?, &numbers(case, "current")?)?;
+            out.insert("statistic".into(), float_value(r.statistic));
+            out.insert("p_value".into(), float_value(r.p_value.p));
+        }
         _ => {
             return Err(DriftError::Unsupported {
                 what: format!("conformance test `{}`", case.test),
@@ -79,6 +188,15 @@ pub fn run_case(case: &Case) -> Result<Map<String, Value>> {
         }
     }
     Ok(out)
+}
+
+fn alternative(case: &Case) -> Result<Alternative> {
+    match param_str(case, "alternative")? {
+        None | Some("two-sided") => Ok(Alternative::TwoSided),
+        Some("less") => Ok(Alternative::Less),
+        Some("greater") => Ok(Alternative::Greater),
+        Some(other) => Err(bad(case, format!("unknown alternative `{other}`"))),
+    }
 }
 
 fn insert_score(out: &mut Map<String, Value>, score: &evidently::EvidentlyScore) {
@@ -156,7 +274,6 @@ pub(crate) fn param_f64(case: &Case, name: &str) -> Result<Option<f64>> {
     }
 }
 
-#[allow(dead_code)] // reason: used by the order-statistic arms once `drift-order` is merged
 pub(crate) fn param_str<'a>(case: &'a Case, name: &str) -> Result<Option<&'a str>> {
     match case.params.get(name) {
         None | Some(Value::Null) => Ok(None),

@@ -267,8 +267,9 @@ fn missing_share(
 
 /// Scores one column of the current table against its reference profile, with the column's
 /// policies, method and threshold and the report's settings. Never fails: problems become the
-/// column's status. Returns the column report (decision not yet made: the caller applies the
-/// correction) and whether a rule forces drift.
+/// column's status. Returns the column report, decided without a multiple-testing correction
+/// ([`DriftReport`](super::DriftReport) decides again with the adjusted p-value), and whether a
+/// rule (constant reference, missing share under `AsCategory`) forces drift.
 #[must_use]
 pub fn score_column(
     name: &str,
@@ -293,8 +294,7 @@ pub fn score_column(
     };
     let (mut col, forced) = match (profile, current) {
         (ReferenceProfile::Numeric(p), ColumnData::Numeric(v)) => {
-            let values: Vec<f64> = v.iter().copied().collect();
-            numeric_column(name, p, &values, config, report)
+            numeric_column(name, p, v.view(), config, report)
         }
         (ReferenceProfile::Categorical(p), data) if !data.is_numeric() => {
             categorical_column(name, p, data, config, report)
@@ -319,7 +319,8 @@ pub fn score_column(
     (col, forced)
 }
 
-/// The automatic method for a numeric column (Evidently's rule).
+/// The automatic method for a numeric column (Evidently's rule, which counts the reference rows
+/// left after dropping missing and infinite values).
 fn auto_numeric(profile: &NumericProfile, cur_sorted: &[f64], small_reference: u64) -> Method {
     let n_unique = profile
         .small_support()
@@ -339,7 +340,7 @@ fn auto_numeric(profile: &NumericProfile, cur_sorted: &[f64], small_reference: u
             }
             all.len()
         });
-    let small = profile.n_rows() <= small_reference;
+    let small = profile.sorted().len() as u64 <= small_reference;
     match (small, n_unique <= SMALL_SUPPORT) {
         (true, true) if n_unique > 2 => Method::ChiSquared,
         (true, true) => Method::ZTest,
@@ -352,14 +353,14 @@ fn auto_numeric(profile: &NumericProfile, cur_sorted: &[f64], small_reference: u
 fn numeric_column(
     name: &str,
     profile: &NumericProfile,
-    values: &[f64],
+    values: ndarray::ArrayView1<'_, f64>,
     config: &ColumnConfig,
     report: &ReportConfig,
 ) -> (ColumnReport, bool) {
     let kind = ColumnKind::Numeric;
     let (mut n_nan, mut n_pos, mut n_neg) = (0_u64, 0_u64, 0_u64);
     let mut finite = Vec::with_capacity(values.len());
-    for &v in values {
+    for &v in &values {
         if v.is_nan() {
             n_nan += 1;
         } else if v == f64::INFINITY {
@@ -676,7 +677,7 @@ fn categorical_column(
         Some(m) => m,
         None => {
             let n_unique = ref_table.len() + new_categories.len();
-            if profile.n_rows() <= report.small_reference {
+            if n_ref <= report.small_reference {
                 if n_unique > 2 {
                     Method::ChiSquared
                 } else {

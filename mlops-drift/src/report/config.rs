@@ -144,7 +144,7 @@ impl ColumnConfig {
 /// The configuration of a [`DriftReport`](super::DriftReport).
 ///
 /// The automatic method is Evidently's rule: with at most [`ReportConfig::small_reference`]
-/// (1000) reference rows, a numeric column with more than 5 distinct values (reference and
+/// (1000) reference values (after missing and infinite values are dropped), a numeric column with more than 5 distinct values (reference and
 /// current together) gets [`Method::Ks`]; a categorical column, or a numeric one with at most 5
 /// distinct values, gets [`Method::ChiSquared`] when it has more than 2 distinct values and
 /// [`Method::ZTest`] otherwise. With more reference rows a numeric column gets
@@ -161,7 +161,8 @@ pub struct ReportConfig {
     pub drift_share: f64,
     /// Correction applied across the columns scored by p-value tests (default none).
     pub correction: Correction,
-    /// Reference sizes up to this use the small-sample methods of the automatic rule (1000).
+    /// Reference sizes (present values) up to this use the small-sample methods of the automatic
+    /// rule (1000).
     pub small_reference: u64,
     /// Bins of the project's default PSI for numeric columns (10).
     pub psi_bins: usize,

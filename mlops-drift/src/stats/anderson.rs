@@ -60,8 +60,8 @@ pub fn anderson_2samp(reference: &[f64], current: &[f64]) -> Result<AndersonResu
 ///
 /// # Errors
 ///
-/// [`DriftError::InvalidParameter`] if there are fewer than two samples or fewer than two
-/// distinct values overall; [`DriftError::EmptySample`] / [`DriftError::NonFinite`] for an empty
+/// [`DriftError::InvalidParameter`] if there are fewer than two samples, fewer than four values
+/// in total or fewer than two distinct values overall; [`DriftError::EmptySample`] / [`DriftError::NonFinite`] for an empty
 /// or NaN-holding sample (for more than two samples, [`DriftError::InvalidParameter`] naming the
 /// sample's position).
 pub fn anderson_ksamp(samples: &[&[f64]]) -> Result<AndersonResult> {
@@ -101,11 +101,22 @@ pub fn anderson_ksamp(samples: &[&[f64]]) -> Result<AndersonResult> {
             });
         }
     }
+    let total: usize = samples.iter().map(|s| s.len()).sum();
+    if total < 4 {
+        // SciPy raises for N = 2 and returns NaN for N = 3 (its variance formula divides by
+        // (N - 2)(N - 3)); a typed error is more useful than a NaN.
+        return Err(DriftError::InvalidParameter {
+            name: "samples",
+            reason: format!(
+                "anderson_ksamp needs at least four observations in total, got {total}"
+            ),
+        });
+    }
     let sorted: Vec<Vec<f64>> = samples
         .iter()
         .map(|s| {
             let mut v = s.to_vec();
-            v.sort_unstable_by(f64::total_cmp);
+            super::ks::sort_total(&mut v);
             v
         })
         .collect();

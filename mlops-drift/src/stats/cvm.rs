@@ -12,6 +12,12 @@
 //!   SciPy's series and stopping rule; the modified Bessel function `K_{1/4}` is evaluated by
 //!   the trapezoidal rule on its integral representation, which converges geometrically.
 //! * [`CvmMethod::Auto`] is exact when both samples have at most 20 values (SciPy's rule).
+//!   The exact table grows quickly with the sample sizes (as in SciPy); request `Exact`
+//!   explicitly only for small samples.
+//!
+//! The asymptotic p-value is SciPy's `1 - cdf`, so below about 1e-12 it carries the absolute
+//! rounding (~1e-15) of that difference, as SciPy's does, and it reaches 0 for very strong
+//! drift; `ln p` is its plain logarithm (no log-space tail for this distribution).
 //!
 //! NaN is rejected ([`DriftError::NonFinite`]); `±inf` are ordinary extreme values (ranks only).
 //! SciPy requires at least two values per sample; so does this function.
@@ -77,8 +83,8 @@ pub fn cramervonmises_2samp(
     check(current, Sample::Current)?;
     let mut a = reference.to_vec();
     let mut b = current.to_vec();
-    a.sort_unstable_by(f64::total_cmp);
-    b.sort_unstable_by(f64::total_cmp);
+    super::ks::sort_total(&mut a);
+    super::ks::sort_total(&mut b);
     compute(&a, &b, method)
 }
 

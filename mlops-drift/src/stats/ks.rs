@@ -16,9 +16,14 @@
 //! * [`KsMethod::Asymptotic`]: two-sided, the exact one-sample Kolmogorov distribution `kstwo`
 //!   at `n = round(n1 n2 / (n1 + n2))`; one-sided, Hodges' approximation (his eq. 5.3).
 //! * [`KsMethod::Auto`] is exact when `max(n1, n2) <= 10_000` and asymptotic otherwise.
+//!   An explicit [`KsMethod::Exact`] on large samples of unequal sizes costs up to
+//!   `O(n1 · n2)`, as in SciPy; `Auto` bounds that by its size rule.
 //!
 //! `ln p` is computed in log space where the method allows (equal-size exact tails, one-sided
-//! asymptotic, the Smirnov tail of `kstwo`), so it stays finite where `p` underflows.
+//! asymptotic, the Smirnov tail of `kstwo`), so it stays finite where `p` underflows. Where the
+//! p-value still underflows to 0 (exact counts for unequal sizes, complete separation), `ln p` is
+//! the exact lattice value at complete separation and otherwise Hodges' approximation, capped
+//! below `ln(f64::MIN_POSITIVE subnormal)` — good for ranking strong drift, not a precise tail.
 //!
 //! # Non-finite values
 //!
@@ -66,7 +71,8 @@ pub struct KsResult {
     pub statistic: f64,
     /// The p-value and its log.
     pub p_value: PValue,
-    /// The value (from either sample) at which the statistic is attained.
+    /// The value (from either sample) at which the statistic is attained (may be `±inf`).
+    #[serde(with = "mlops_core::float_serde")]
     pub statistic_location: f64,
     /// `+1` if the reference ECDF exceeds the current one there, `-1` otherwise (SciPy's
     /// `statistic_sign`).
@@ -105,8 +111,8 @@ pub fn ks_2samp(reference: &[f64], current: &[f64], options: KsOptions) -> Resul
     check_input(current, Sample::Current)?;
     let mut a = reference.to_vec();
     let mut b = current.to_vec();
-    a.sort_unstable_by(f64::total_cmp);
-    b.sort_unstable_by(f64::total_cmp);
+    sort_total(&mut a);
+    sort_total(&mut b);
     Ok(ks_sorted_unchecked(&a, &b, options))
 }
 
@@ -182,111 +188,295 @@ struct Extremes {
     min_loc: f64,
 }
 
-/// One running extreme: SciPy takes `argmax` over `concat(sorted a, sorted b)`, so among equal
-/// values the first position wins — any value of `a` before any value of `b`, smaller values
-/// first within each.
-#[derive(Clone, Copy)]
-struct Best {
-    value: f64,
-    loc: f64,
-    seen: bool,
+/// Receives the ECDF counts after each group of equal pooled values during the merge walk.
+trait Offer {
+    /// `i`, `j`: values of `a`, `b` at or below `at`; `in_a`: whether `at` occurs in `a`.
+    fn offer(&mut self, i: usize, j: usize, at: f64, in_a: bool);
+    fn finish(self) -> Extremes;
 }
 
-impl Best {
-    const NONE: Self = Self {
-        value: 0.0,
-        loc: f64::NAN,
-        seen: false,
-    };
+/// Running extremes of the ECDF difference, kept apart by whether the pooled value occurs in the
+/// first sample. SciPy takes `argmax`/`argmin` over `concat(sorted a, sorted b)`, so among equal
+/// differences the first position wins: a value present in `a` before any value found only in
+/// `b`, and the smaller value within each part (hence the strict comparisons).
+///
+/// This tracker evaluates SciPy's float difference `i/n1 - j/n2` at every group.
+struct FloatTracker {
+    n1: f64,
+    n2: f64,
+    max_a: (f64, f64),
+    min_a: (f64, f64),
+    max_b: (f64, f64),
+    min_b: (f64, f64),
+}
 
-    #[inline]
-    fn offer_max(&mut self, d: f64, at: f64) {
-        if !self.seen || d > self.value {
-            *self = Self {
-                value: d,
-                loc: at,
-                seen: true,
-            };
-        }
-    }
-
-    #[inline]
-    fn offer_min(&mut self, d: f64, at: f64) {
-        if !self.seen || d < self.value {
-            *self = Self {
-                value: d,
-                loc: at,
-                seen: true,
-            };
+impl FloatTracker {
+    fn new(n1: usize, n2: usize) -> Self {
+        Self {
+            n1: n1 as f64,
+            n2: n2 as f64,
+            max_a: (f64::NEG_INFINITY, f64::NAN),
+            min_a: (f64::INFINITY, f64::NAN),
+            max_b: (f64::NEG_INFINITY, f64::NAN),
+            min_b: (f64::INFINITY, f64::NAN),
         }
     }
 }
 
-fn pick(first: Best, second: Best, prefer_larger: bool) -> (f64, f64) {
-    match (first.seen, second.seen) {
-        (true, true) => {
-            let second_wins = if prefer_larger {
-                second.value > first.value
-            } else {
-                second.value < first.value
-            };
-            if second_wins {
-                (second.value, second.loc)
-            } else {
-                (first.value, first.loc)
-            }
-        }
-        (true, false) => (first.value, first.loc),
-        (false, _) => (second.value, second.loc),
-    }
-}
-
-/// Merge-walks two ascending samples and finds the extremes of `ECDF_a - ECDF_b` over the
-/// pooled values, evaluated as SciPy does (`searchsorted(side='right') / n`).
-fn ecdf_extremes(a: &[f64], b: &[f64]) -> Extremes {
-    let n1 = a.len() as f64;
-    let n2 = b.len() as f64;
-    let (mut i, mut j) = (0_usize, 0_usize);
-    let (mut max_a, mut max_b, mut min_a, mut min_b) =
-        (Best::NONE, Best::NONE, Best::NONE, Best::NONE);
-    loop {
-        // The next distinct pooled value.
-        let v = match (a.get(i), b.get(j)) {
-            (Some(&x), Some(&y)) => {
-                if x <= y {
-                    x
-                } else {
-                    y
-                }
-            }
-            (Some(&x), None) => x,
-            (None, Some(&y)) => y,
-            (None, None) => break,
-        };
-        let in_a = a.get(i).is_some_and(|&x| x == v);
-        let in_b = b.get(j).is_some_and(|&y| y == v);
-        while a.get(i).is_some_and(|&x| x == v) {
-            i += 1;
-        }
-        while b.get(j).is_some_and(|&y| y == v) {
-            j += 1;
-        }
-        let d = (i as f64) / n1 - (j as f64) / n2;
-        if in_a {
-            max_a.offer_max(d, v);
-            min_a.offer_min(d, v);
-        } else if in_b {
-            max_b.offer_max(d, v);
-            min_b.offer_min(d, v);
-        }
-    }
-    let (max, max_loc) = pick(max_a, max_b, true);
-    let (min, min_loc) = pick(min_a, min_b, false);
+/// Picks between the extremes seen at values of `a` and at values found only in `b`: the `a`
+/// one wins unless the `b` one is strictly more extreme (or `a` saw none).
+fn pick_extremes(
+    max_a: (f64, f64),
+    max_b: (f64, f64),
+    min_a: (f64, f64),
+    min_b: (f64, f64),
+) -> Extremes {
+    let (max, max_loc) = if max_b.0 > max_a.0 { max_b } else { max_a };
+    let (min, min_loc) = if min_b.0 < min_a.0 { min_b } else { min_a };
     Extremes {
         max,
         max_loc,
         min,
         min_loc,
+    }
+}
+
+impl Offer for FloatTracker {
+    #[inline(always)]
+    fn offer(&mut self, i: usize, j: usize, at: f64, in_a: bool) {
+        let d = (i as f64) / self.n1 - (j as f64) / self.n2;
+        // Non-short-circuit `&` keeps the rarely taken branches predictable.
+        if in_a & (d > self.max_a.0) {
+            self.max_a = (d, at);
+        }
+        if in_a & (d < self.min_a.0) {
+            self.min_a = (d, at);
+        }
+        if !in_a & (d > self.max_b.0) {
+            self.max_b = (d, at);
+        }
+        if !in_a & (d < self.min_b.0) {
+            self.min_b = (d, at);
+        }
+    }
+
+    fn finish(self) -> Extremes {
+        pick_extremes(self.max_a, self.max_b, self.min_a, self.min_b)
+    }
+}
+
+/// One extreme tracked by the exact integer key `i n2 - j n1` (= `n1 n2 (i/n1 - j/n2)`), with
+/// SciPy's float value and location.
+#[derive(Clone, Copy)]
+struct KeyedBest {
+    key: i64,
+    value: f64,
+    loc: f64,
+}
+
+/// The same extremes as [`FloatTracker`], found with exact integer keys: the float difference is
+/// computed only where the key reaches the running extreme. Valid while `n1 n2 < 1e15`: then
+/// distinct keys differ by more than the rounding of SciPy's float differences, so the float
+/// order agrees with the key order and only equal keys (whose floats may differ in the last
+/// bit) need the float comparison.
+struct KeyTracker {
+    n1: i64,
+    n2: i64,
+    n1f: f64,
+    n2f: f64,
+    max_a: KeyedBest,
+    min_a: KeyedBest,
+    max_b: KeyedBest,
+    min_b: KeyedBest,
+}
+
+/// Below this `n1 n2` the [`KeyTracker`] is exact (see there).
+const KEY_TRACKER_MAX_PRODUCT: f64 = 1e15;
+
+impl KeyTracker {
+    fn new(n1: usize, n2: usize) -> Self {
+        let lowest = KeyedBest {
+            key: i64::MIN,
+            value: f64::NEG_INFINITY,
+            loc: f64::NAN,
+        };
+        let highest = KeyedBest {
+            key: i64::MAX,
+            value: f64::INFINITY,
+            loc: f64::NAN,
+        };
+        Self {
+            n1: n1 as i64,
+            n2: n2 as i64,
+            n1f: n1 as f64,
+            n2f: n2 as f64,
+            max_a: lowest,
+            min_a: highest,
+            max_b: lowest,
+            min_b: highest,
+        }
+    }
+
+    #[cold]
+    fn update_max(best: &mut KeyedBest, key: i64, d: f64, at: f64) {
+        if key > best.key || d > best.value {
+            *best = KeyedBest {
+                key,
+                value: d,
+                loc: at,
+            };
+        }
+    }
+
+    #[cold]
+    fn update_min(best: &mut KeyedBest, key: i64, d: f64, at: f64) {
+        if key < best.key || d < best.value {
+            *best = KeyedBest {
+                key,
+                value: d,
+                loc: at,
+            };
+        }
+    }
+}
+
+impl Offer for KeyTracker {
+    #[inline(always)]
+    fn offer(&mut self, i: usize, j: usize, at: f64, in_a: bool) {
+        let key = (i as i64) * self.n2 - (j as i64) * self.n1;
+        let d = || (i as f64) / self.n1f - (j as f64) / self.n2f;
+        if in_a & (key >= self.max_a.key) {
+            Self::update_max(&mut self.max_a, key, d(), at);
+        }
+        if in_a & (key <= self.min_a.key) {
+            Self::update_min(&mut self.min_a, key, d(), at);
+        }
+        if !in_a & (key >= self.max_b.key) {
+            Self::update_max(&mut self.max_b, key, d(), at);
+        }
+        if !in_a & (key <= self.min_b.key) {
+            Self::update_min(&mut self.min_b, key, d(), at);
+        }
+    }
+
+    fn finish(self) -> Extremes {
+        let pair = |b: KeyedBest| (b.value, b.loc);
+        pick_extremes(
+            pair(self.max_a),
+            pair(self.max_b),
+            pair(self.min_a),
+            pair(self.min_b),
+        )
+    }
+}
+
+/// Finds the extremes of `ECDF_a - ECDF_b` over the pooled values of two ascending, non-empty
+/// samples, evaluated as SciPy does (`searchsorted(side='right') / n`).
+fn ecdf_extremes(a: &[f64], b: &[f64]) -> Extremes {
+    if (a.len() as f64) * (b.len() as f64) < KEY_TRACKER_MAX_PRODUCT {
+        merge_walk(a, b, KeyTracker::new(a.len(), b.len()))
+    } else {
+        merge_walk(a, b, FloatTracker::new(a.len(), b.len()))
+    }
+}
+
+/// Merge-walks two ascending samples, offering the counts after each group of equal pooled
+/// values. No allocation; the choice of sample at each step is branch-free.
+fn merge_walk<T: Offer>(a: &[f64], b: &[f64], mut t: T) -> Extremes {
+    let (mut i, mut j) = (0_usize, 0_usize);
+    // The current group of equal pooled values; NaN (never equal) before the first.
+    let mut cur = f64::NAN;
+    let mut cur_in_a = false;
+    let mut started = false;
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        let take_a = x <= y;
+        let v = if take_a { x } else { y };
+        if v != cur {
+            if started {
+                t.offer(i, j, cur, cur_in_a);
+            }
+            started = true;
+            cur = v;
+            cur_in_a = false;
+        }
+        cur_in_a |= take_a;
+        i += usize::from(take_a);
+        j += usize::from(!take_a);
+    }
+    while let Some(&x) = a.get(i) {
+        if x != cur {
+            if started {
+                t.offer(i, j, cur, cur_in_a);
+            }
+            started = true;
+            cur = x;
+        }
+        cur_in_a = true;
+        i += 1;
+    }
+    while let Some(&y) = b.get(j) {
+        if y != cur {
+            if started {
+                t.offer(i, j, cur, cur_in_a);
+            }
+            started = true;
+            cur = y;
+            cur_in_a = false;
+        }
+        j += 1;
+    }
+    if started {
+        t.offer(i, j, cur, cur_in_a);
+    }
+    t.finish()
+}
+
+/// Sorts ascending in [`f64::total_cmp`] order (so `-0.0` before `0.0`, and NaNs, if any, at
+/// the ends) — the order [`ks_2samp_sorted`] and the other `_sorted` entry points expect.
+///
+/// Large inputs are mapped in place to the order-preserving integer image of their bits and
+/// sorted as integers (faster than comparing with `total_cmp`, and without allocating), then
+/// mapped back; the values are unchanged bit for bit.
+///
+/// ```
+/// let mut v = [3.0, -1.0, f64::INFINITY, 0.5, -0.0, 0.0];
+/// mlops_drift::stats::ks::sort_ascending(&mut v);
+/// assert_eq!(v, [-1.0, -0.0, 0.0, 0.5, 3.0, f64::INFINITY]);
+/// assert!(v[1].is_sign_negative());
+/// ```
+pub fn sort_ascending(v: &mut [f64]) {
+    sort_total(v);
+}
+
+pub(crate) fn sort_total(v: &mut [f64]) {
+    const KEY_SORT_MIN_LEN: usize = 2048;
+    if v.len() < KEY_SORT_MIN_LEN {
+        v.sort_unstable_by(f64::total_cmp);
+        return;
+    }
+    // The transformed patterns are only moved, never used in arithmetic, so they survive intact.
+    v.iter_mut().for_each(|x| *x = f64::from_bits(to_key(*x)));
+    v.sort_unstable_by_key(|x| x.to_bits());
+    v.iter_mut().for_each(|x| *x = from_key(x.to_bits()));
+}
+
+/// Maps a float's bits to an unsigned integer with the same order as [`f64::total_cmp`].
+#[inline(always)]
+fn to_key(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+#[inline(always)]
+fn from_key(k: u64) -> f64 {
+    if k >> 63 == 1 {
+        f64::from_bits(k & !(1 << 63))
+    } else {
+        f64::from_bits(!k)
     }
 }
 
@@ -323,9 +513,9 @@ fn ks_sorted_unchecked(a: &[f64], b: &[f64], options: KsOptions) -> KsResult {
     };
     let mut p_value = PValue { p: 1.0, ln_p: 0.0 };
     if method == KsMethod::Exact {
-        let (ok, d_exact, p) = exact_p(n1 as u64, n2 as u64, g, d, options.alternative);
+        let (d_exact, p) = exact_p(n1 as u64, n2 as u64, g, d, options.alternative);
         d = d_exact;
-        if let Some(p) = p.filter(|_| ok) {
+        if let Some(p) = p {
             p_value = p;
         } else {
             tracing::debug!(
@@ -338,6 +528,9 @@ fn ks_sorted_unchecked(a: &[f64], b: &[f64], options: KsOptions) -> KsResult {
     }
     if method == KsMethod::Asymptotic {
         p_value = asymptotic_p(n1 as f64, n2 as f64, d, options.alternative);
+    }
+    if p_value.p == 0.0 && p_value.ln_p == f64::NEG_INFINITY {
+        p_value.ln_p = underflow_ln_p(n1 as f64, n2 as f64, d, options.alternative);
     }
     KsResult {
         statistic: d,
@@ -400,19 +593,41 @@ fn asymptotic_p(n1: f64, n2: f64, d: f64, alternative: Alternative) -> PValue {
     }
 }
 
-/// SciPy's `_attempt_exact_2kssamp`: returns (success, d rounded to the lattice, p-value).
-fn exact_p(
-    n1: u64,
-    n2: u64,
-    g: u64,
-    d: f64,
-    alternative: Alternative,
-) -> (bool, f64, Option<PValue>) {
+/// Natural log of the p-value where SciPy's p underflows to 0, so strong signals stay ranked:
+/// at complete separation (`d = 1`) the exact lattice value (`2 / binom(n1 + n2, n1)`
+/// two-sided, `1 / binom` one-sided); below it Hodges' one-sided exponent (doubled two-sided),
+/// an approximation that decreases with `d`. Capped below the log of the smallest positive
+/// double, so it stays consistent with `p = 0`.
+fn underflow_ln_p(n1: f64, n2: f64, d: f64, alternative: Alternative) -> f64 {
+    use statrs::function::gamma::ln_gamma;
+    const LN_MIN_POSITIVE: f64 = -744.440_072;
+    let ln_two = if alternative == Alternative::TwoSided {
+        std::f64::consts::LN_2
+    } else {
+        0.0
+    };
+    let ln = if d >= 1.0 {
+        ln_two - (ln_gamma(n1 + n2 + 1.0) - ln_gamma(n1 + 1.0) - ln_gamma(n2 + 1.0))
+    } else {
+        let (m, n) = if n1 >= n2 { (n1, n2) } else { (n2, n1) };
+        let z = (m * n / (m + n)).sqrt() * d;
+        ln_two - 2.0 * z * z - 2.0 * z * (m + 2.0 * n) / (m * n * (m + n)).sqrt() / 3.0
+    };
+    if ln.is_nan() {
+        f64::NEG_INFINITY
+    } else {
+        ln.min(LN_MIN_POSITIVE)
+    }
+}
+
+/// SciPy's `_attempt_exact_2kssamp`: returns `d` rounded to the lattice and the p-value, or
+/// `None` where SciPy's exact computation fails (it then falls back to the asymptotic one).
+fn exact_p(n1: u64, n2: u64, g: u64, d: f64, alternative: Alternative) -> (f64, Option<PValue>) {
     let lcm = (n1 / g) as f64 * n2 as f64;
     let h_f = round_half_even(d * lcm);
     let d = h_f / lcm;
     if h_f == 0.0 {
-        return (true, d, Some(PValue { p: 1.0, ln_p: 0.0 }));
+        return (d, Some(PValue { p: 1.0, ln_p: 0.0 }));
     }
     let h = h_f as u64;
     let result = match alternative {
@@ -450,8 +665,8 @@ fn exact_p(
         }
     };
     match result {
-        Some((p, ln_p)) if (0.0..=1.0).contains(&p) => (true, d, Some(pvalue_from(p, ln_p))),
-        _ => (false, d, None),
+        Some((p, ln_p)) if (0.0..=1.0).contains(&p) => (d, Some(pvalue_from(p, ln_p))),
+        _ => (d, None),
     }
 }
 
@@ -625,5 +840,106 @@ impl RoundIfIntegral for f64 {
         } else {
             self
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_sort_matches_total_cmp_sort() {
+        // A simple LCG is enough to scatter bits; special values are mixed in.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let specials = [
+            0.0,
+            -0.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE / 8.0,
+            -f64::MIN_POSITIVE / 8.0,
+            f64::MAX,
+            f64::MIN,
+            1.0,
+            -1.0,
+        ];
+        for len in [4096_usize, 5000, 20_011] {
+            let v: Vec<f64> = (0..len)
+                .map(|i| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    if i % 7 == 0 {
+                        specials[(state >> 60) as usize % specials.len()]
+                    } else if i % 3 == 0 {
+                        f64::from((state >> 40) as u32 % 50) - 25.0
+                    } else {
+                        let bits = state >> 2; // finite: exponent never all ones
+                        f64::from_bits(bits)
+                    }
+                })
+                .filter(|x| !x.is_nan())
+                .collect();
+            let mut want = v.clone();
+            want.sort_by(f64::total_cmp);
+            let mut got = v;
+            sort_total(&mut got);
+            assert_eq!(got.len(), want.len());
+            assert!(
+                want.iter()
+                    .zip(&got)
+                    .all(|(w, g)| w.to_bits() == g.to_bits()),
+                "key sort differs for len {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn key_tracker_agrees_with_float_tracker() {
+        let mut state = 12_345_u64;
+        let mut next = |m: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % m
+        };
+        for round in 0..400 {
+            let n1 = 1 + next(60) as usize;
+            let n2 = if round % 3 == 0 {
+                n1
+            } else {
+                1 + next(60) as usize
+            };
+            let spread = 1 + next(30);
+            let mut a: Vec<f64> = (0..n1).map(|_| next(spread) as f64 * 0.1).collect();
+            let mut b: Vec<f64> = (0..n2)
+                .map(|_| next(spread) as f64 * 0.1 + 0.05 * (round % 2) as f64)
+                .collect();
+            a.sort_by(f64::total_cmp);
+            b.sort_by(f64::total_cmp);
+            let k = merge_walk(&a, &b, KeyTracker::new(n1, n2));
+            let f = merge_walk(&a, &b, FloatTracker::new(n1, n2));
+            assert_eq!(k.max.to_bits(), f.max.to_bits(), "round {round}");
+            assert_eq!(k.min.to_bits(), f.min.to_bits(), "round {round}");
+            assert_eq!(k.max_loc.to_bits(), f.max_loc.to_bits(), "round {round}");
+            assert_eq!(k.min_loc.to_bits(), f.min_loc.to_bits(), "round {round}");
+        }
+    }
+
+    #[test]
+    fn large_samples_take_the_key_sort_path_and_agree_with_the_sorted_entry() {
+        let a: Vec<f64> = (0..9000)
+            .map(|i| f64::from((i * 7919) % 9000) * 0.001)
+            .collect();
+        let b: Vec<f64> = (0..7000)
+            .map(|i| f64::from((i * 104_729) % 7000) * 0.0013 - 0.5)
+            .collect();
+        let o = KsOptions::default();
+        let r = ks_2samp(&a, &b, o).unwrap();
+        let mut sa = a.clone();
+        sa.sort_by(f64::total_cmp);
+        let mut sb = b.clone();
+        sb.sort_by(f64::total_cmp);
+        assert_eq!(ks_2samp_sorted(&sa, &sb, o).unwrap(), r);
     }
 }

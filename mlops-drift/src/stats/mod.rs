@@ -37,8 +37,10 @@ pub enum Alternative {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PValue {
     /// The p-value, in [0, 1].
+    #[serde(with = "mlops_core::float_serde")]
     pub p: f64,
     /// Its natural log, in [-inf, 0].
+    #[serde(with = "mlops_core::float_serde")]
     pub ln_p: f64,
 }
 

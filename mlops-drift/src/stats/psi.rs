@@ -321,6 +321,10 @@ pub(crate) fn numpy_linear_quantile(sorted: &[f64], q: f64) -> f64 {
         return last;
     };
     let diff = b - a;
+    if !diff.is_finite() {
+        // Only for values beyond ±8.9e307, where NumPy's formula overflows to NaN.
+        return a * (1.0 - gamma) + b * gamma;
+    }
     if gamma >= 0.5 {
         b - diff * (1.0 - gamma)
     } else {
