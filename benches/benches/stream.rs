@@ -192,7 +192,7 @@ fn merge(c: &mut Criterion) {
             b.iter(|| {
                 let mut acc = summaries.first().cloned().unwrap();
                 for s in summaries.iter().skip(1) {
-                    acc.merge_from(s.clone()).unwrap();
+                    acc.merge_from(s).unwrap();
                 }
                 black_box(acc.rows)
             });

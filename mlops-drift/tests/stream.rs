@@ -288,7 +288,7 @@ fn replicas_merge_to_what_one_monitor_sees() {
         .collect();
     let mut merged = shipped[0].clone();
     for s in &shipped[1..] {
-        merged.merge_from(s.clone()).unwrap();
+        merged.merge_from(s).unwrap();
     }
     let one = single.snapshot();
     assert_eq!(merged.features, one.features);

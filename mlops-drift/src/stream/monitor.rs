@@ -761,7 +761,7 @@ impl DriftMonitor {
             let part = self.summary_of(&shard, start, out.end);
             drop(shard);
             // Same features by construction, so the merge cannot fail.
-            let _ = out.merge_from(part);
+            let _ = out.merge_from(&part);
         }
         out
     }
@@ -801,7 +801,7 @@ impl DriftMonitor {
         for s in &*self.shards {
             let fresh = self.fresh_shard();
             let old = std::mem::replace(&mut *s.0.lock(), fresh);
-            let _ = closed.merge_from(self.summary_of(&old, w.start, now));
+            let _ = closed.merge_from(&self.summary_of(&old, w.start, now));
         }
         self.rows_in_window.0.store(0, Ordering::Relaxed);
         w.start = now;
