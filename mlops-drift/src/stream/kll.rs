@@ -228,7 +228,8 @@ impl KllSketch {
                 level.clear();
                 level.extend(keep);
                 // Capacities shrink as the sketch grows: give back what the level no longer needs.
-                level.shrink_to(cap);
+                // Eight spare slots keep the level's writes off the next allocation's line.
+                level.shrink_to(cap + 8);
             }
             h += 1;
         }

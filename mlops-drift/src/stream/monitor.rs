@@ -547,7 +547,7 @@ impl DriftMonitor {
     }
 
     fn fresh_shard(&self) -> Shard {
-        Shard {
+        let shard = Shard {
             rows: 0,
             bad: BadInput::default(),
             features: self
@@ -562,8 +562,13 @@ impl DriftMonitor {
                         FeatureSummary::Categorical(CategoricalSummary::new())
                     }
                 })
-                .collect(),
-        }
+                .collect::<Vec<_>>(),
+        };
+        let mut shard = shard;
+        // Spare capacity after the summaries: one shard's hot counters never share a cache
+        // line with the next heap allocation.
+        shard.features.reserve_exact(1);
+        shard
     }
 
     /// The monitored features, in row order.

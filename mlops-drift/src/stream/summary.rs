@@ -177,7 +177,7 @@ impl NumericSummary {
             wrong_type: 0,
             below_range: 0,
             above_range: 0,
-            bin_counts: vec![0; bins],
+            bin_counts: padded_counts(bins),
             values: if keep_values {
                 Values::Exact { values: Vec::new() }
             } else {
@@ -191,6 +191,14 @@ impl NumericSummary {
     pub fn heap_bytes(&self) -> usize {
         self.bin_counts.capacity() * 8 + self.values.heap_bytes()
     }
+}
+
+/// Zeroed counts with spare capacity after them, so the counters written by one shard never
+/// share a cache line with the next heap allocation (another shard's counters).
+fn padded_counts(bins: usize) -> Vec<u64> {
+    let mut v = Vec::with_capacity(bins + 16);
+    v.resize(bins, 0);
+    v
 }
 
 /// The window's accumulation for one categorical feature.
