@@ -179,8 +179,8 @@ fn threads(c: &mut Criterion) {
     g.finish();
 }
 
-/// Publishes a new table every millisecond until `stop`.
-fn swapper(router: &Router, stop: &AtomicBool) -> u64 {
+/// Publishes a new table every millisecond until `stop`, counting swaps in `count`.
+fn swapper(router: &Router, stop: &AtomicBool, count: &AtomicU64) -> u64 {
     let mut revision = router.revision().get();
     let mut next = Instant::now();
     let mut swaps = 0;
@@ -188,6 +188,7 @@ fn swapper(router: &Router, stop: &AtomicBool) -> u64 {
         revision += 1;
         if router.publish(table(revision)).is_ok() {
             swaps += 1;
+            count.fetch_add(1, Ordering::Relaxed);
         }
         next += Duration::from_millis(1);
         if let Some(wait) = next.checked_duration_since(Instant::now()) {
@@ -201,8 +202,9 @@ fn under_swap(c: &mut Criterion) {
     let ids = ids();
     let router = Router::new(table(1));
     let stop = AtomicBool::new(false);
+    let count = AtomicU64::new(0);
     std::thread::scope(|s| {
-        let swaps = s.spawn(|| swapper(&router, &stop));
+        let swaps = s.spawn(|| swapper(&router, &stop, &count));
 
         let mut g = c.benchmark_group("routing/under_swap");
         let mut cur = Cursor::new(&ids, 0);
@@ -213,6 +215,7 @@ fn under_swap(c: &mut Criterion) {
 
         // Latency distribution of individually timed decisions (timer overhead included).
         let started = Instant::now();
+        let swaps_before = count.load(Ordering::Relaxed);
         let samples = 4_000_000;
         let mut lat: Vec<u32> = Vec::with_capacity(samples);
         let mut cur = Cursor::new(&ids, 0);
@@ -223,13 +226,14 @@ fn under_swap(c: &mut Criterion) {
             lat.push(u32::try_from(t0.elapsed().as_nanos()).unwrap_or(u32::MAX));
         }
         let seconds = started.elapsed().as_secs_f64();
+        let swaps_during = count.load(Ordering::Relaxed) - swaps_before;
         let mut timer: Vec<u32> = Vec::with_capacity(1_000_000);
         for _ in 0..1_000_000 {
             let t0 = Instant::now();
             timer.push(u32::try_from(t0.elapsed().as_nanos()).unwrap_or(u32::MAX));
         }
         stop.store(true, Ordering::Relaxed);
-        let swaps = swaps.join().unwrap_or(0);
+        let total_swaps = swaps.join().unwrap_or(0);
         lat.sort_unstable();
         timer.sort_unstable();
         let q = |v: &[u32], p: f64| {
@@ -237,10 +241,11 @@ fn under_swap(c: &mut Criterion) {
             v.get(i).copied().unwrap_or(0)
         };
         eprintln!(
-            "routing/under_swap latency over {samples} decisions in {seconds:.2} s with {swaps} \
-             swaps in total ({:.0}/s over the whole run): p50 {} ns, p99 {} ns, p99.9 {} ns, \
-             max {} ns (empty timer: p50 {} ns, p99.9 {} ns); revision now {}",
-            swaps as f64 / seconds.max(1e-9),
+            "routing/under_swap latency over {samples} decisions in {seconds:.2} s with \
+             {swaps_during} swaps meanwhile ({:.0}/s; {total_swaps} in the whole bench): p50 {} ns, \
+             p99 {} ns, p99.9 {} ns, max {} ns (empty timer: p50 {} ns, p99.9 {} ns); revision \
+             now {}",
+            swaps_during as f64 / seconds.max(1e-9),
             q(&lat, 0.5),
             q(&lat, 0.99),
             q(&lat, 0.999),

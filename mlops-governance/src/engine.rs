@@ -793,6 +793,7 @@ impl Governance {
         if justification.trim().is_empty() {
             return Err(GovernanceError::MissingJustification);
         }
+        self.expire_due()?;
         if let Err(e) = self.policy.read().authorize(&who, Action::Override, None) {
             return Err(self.audit_unauthorized(
                 &who,

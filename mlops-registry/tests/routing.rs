@@ -949,3 +949,99 @@ mod aliases {
         ));
     }
 }
+
+#[test]
+fn exposure_counts_stay_exact_beyond_the_leased_shards_and_across_thread_exits() {
+    let router = Arc::new(Router::new(
+        RouteTable::builder(r("m@v1"))
+            .challenger(r("m@v2"), 50.0)
+            .build()
+            .unwrap(),
+    ));
+    // 80 threads alive at once: more than the 64 leased shards, so some share the overflow one.
+    let barrier = Arc::new(Barrier::new(80));
+    let hs: Vec<_> = (0..80)
+        .map(|t| {
+            let (router, barrier) = (router.clone(), barrier.clone());
+            thread::spawn(move || {
+                barrier.wait();
+                for i in 0..250 {
+                    router.route(format!("t{t}-u{i}").as_bytes());
+                }
+                barrier.wait();
+            })
+        })
+        .collect();
+    for h in hs {
+        h.join().unwrap();
+    }
+    // Then 100 short-lived threads one after another, reusing released leases.
+    for t in 0..100 {
+        let router = router.clone();
+        thread::spawn(move || {
+            for i in 0..10 {
+                router.route(format!("s{t}-u{i}").as_bytes());
+            }
+        })
+        .join()
+        .unwrap();
+    }
+    let total: u64 = router.exposures().arms.iter().map(|a| a.hashed).sum();
+    assert_eq!(total, 80 * 250 + 100 * 10);
+}
+
+#[test]
+fn replaced_tables_are_dropped_by_a_writer_once_no_reader_holds_them() {
+    let b = |k: u64| {
+        RouteTable::builder(r("m@v1"))
+            .revision(ConfigRevision::new(k))
+            .challenger(r("m@v2"), 10.0)
+            .build()
+            .unwrap()
+    };
+    let router = Router::new(b(1));
+    let held = router.table(); // a reader still holding revision 1
+    router.publish(b(2)).unwrap();
+    assert_eq!(router.reclaim(), 1, "revision 1 is still held");
+    assert_eq!(
+        Arc::strong_count(&held),
+        2,
+        "the retire list keeps it alive, not the reader"
+    );
+    drop(held); // the reader lets go: nothing is freed on its thread
+    assert_eq!(router.reclaim(), 0, "the writer frees it");
+    router.publish(b(3)).unwrap();
+    assert_eq!(router.reclaim(), 0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Any unit id and attributes route without panicking, to an arm of the table, and the same
+    /// input gives the same decision.
+    #[test]
+    fn routing_any_input_is_total_and_deterministic(
+        unit in proptest::collection::vec(any::<u8>(), 0..100),
+        key in "[a-z]{0,6}",
+        value in ".{0,6}",
+    ) {
+        let t = RouteTable::builder(r("m@v1"))
+            .challenger(r("m@v2"), 33.33)
+            .challenger_with_lane(r("m@v3"), 12.5, 30.0)
+            .shadow(r("m@v4"), 50.0)
+            .segment(SegmentRule::new("s", v(3)).when_equals("plan", "beta"))
+            .override_unit([0_u8, 1], v(2))
+            .build()
+            .unwrap();
+        let attrs = [(key.as_str(), value.as_str())];
+        let req = Request::new(&unit).with_attributes(&attrs);
+        let d = t.route(&req);
+        prop_assert_eq!(d, t.route(&req));
+        prop_assert!(t.arms().iter().any(|a| a.version == d.version));
+        prop_assert!(d.probability > 0.0 && d.probability <= 1.0);
+        if d.reason == Reason::Hash {
+            let b = d.bucket.unwrap();
+            prop_assert_eq!(t.arms()[usize::from(t.arm_of_bucket(b))].version, d.version);
+        }
+    }
+}

@@ -297,10 +297,10 @@ impl<I: Send + 'static> ShadowRunner<I> {
         }
     }
 
-    /// The recorder comparing champion and shadow outputs.
+    /// The recorder comparing champion and shadow outputs (shared: it outlives the runner).
     #[must_use]
-    pub fn recorder(&self) -> &ShadowRecorder {
-        &self.recorder
+    pub fn recorder(&self) -> Arc<ShadowRecorder> {
+        Arc::clone(&self.recorder)
     }
 
     /// Closes the queue, waits for the queued jobs to finish and joins the workers.

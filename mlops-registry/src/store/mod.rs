@@ -541,3 +541,61 @@ macro_rules! forward_store {
 }
 
 forward_store!(Box<T>, Arc<T>, &T);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_tokens_round_trip_and_reject_garbage() {
+        let m = ModelName::new("fraud.v2").unwrap();
+        let v = mlops_core::VersionNumber::new(12).unwrap();
+        assert_eq!(
+            PageToken::after(&m, Some(v)).decode().unwrap(),
+            (m.clone(), Some(v))
+        );
+        assert_eq!(PageToken::after(&m, None).decode().unwrap(), (m, None));
+        for bad in [
+            "",
+            "zz",
+            "00",
+            &hex::encode("a@x"),
+            &hex::encode("a@0"),
+            &hex::encode("../x"),
+        ] {
+            let t = PageToken::from_string(bad.to_owned());
+            assert!(
+                matches!(t.decode(), Err(RegistryError::InvalidPageToken { .. })),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn capabilities_set_logic() {
+        let c = Capabilities::none().with(Capability::CompareAndSwap);
+        assert!(c.contains(Capability::CompareAndSwap));
+        assert!(!c.contains(Capability::Durable));
+        assert_eq!(
+            c.missing(Capabilities::required()),
+            Some(Capability::AtomicAudit)
+        );
+        assert_eq!(
+            Capabilities::required().missing(Capabilities::required()),
+            None
+        );
+    }
+
+    #[test]
+    fn page_sizes_are_clamped() {
+        assert_eq!(
+            VersionQuery::new().page_size(0).effective_page_size(),
+            DEFAULT_PAGE_SIZE
+        );
+        assert_eq!(
+            VersionQuery::new().page_size(5000).effective_page_size(),
+            MAX_PAGE_SIZE
+        );
+        assert_eq!(VersionQuery::new().page_size(7).effective_page_size(), 7);
+    }
+}

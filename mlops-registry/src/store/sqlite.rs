@@ -663,11 +663,15 @@ impl ModelStore for SqliteStore {
     fn get_model(&self, model: &ModelName) -> Result<ModelAggregate> {
         let mut guard = self.inner.lock();
         let inner = &mut *guard;
-        let tx = inner.conn.transaction().map_err(db_err)?;
-        let revision =
-            read_revision(&tx, model)?.ok_or_else(|| RegistryError::model_not_found(model))?;
-        drop(tx);
-        let agg = inner.aggregate(model, revision)?;
+        // One read transaction: the revision and the aggregate come from the same snapshot.
+        inner.conn.execute_batch("BEGIN").map_err(db_err)?;
+        let result = (|| {
+            let revision = read_revision(&inner.conn, model)?
+                .ok_or_else(|| RegistryError::model_not_found(model))?;
+            inner.aggregate(model, revision)
+        })();
+        inner.conn.execute_batch("COMMIT").map_err(db_err)?;
+        let agg = result?;
         Ok(ModelAggregate::clone(&agg))
     }
 

@@ -835,8 +835,15 @@ pub fn concurrent_alias_race(store: &dyn ModelStore) {
     );
 }
 
-/// Runs every behaviour above against `store`.
+/// Runs every behaviour above against `store`, with the full-size concurrency tests (8 threads
+/// × 500 version creations).
 pub fn run_all(store: &dyn ModelStore) {
+    run_all_sized(store, 8, 500);
+}
+
+/// Runs every behaviour above, with `threads` × `per_thread` concurrent version creations (for
+/// slow stores, such as a SQLite file syncing every commit to disk, in debug builds).
+pub fn run_all_sized(store: &dyn ModelStore, threads: u64, per_thread: u64) {
     declares_required_capabilities(store);
     create_and_get_model(store);
     unknown_is_not_found(store);
@@ -851,6 +858,6 @@ pub fn run_all(store: &dyn ModelStore) {
     alias_moves_keep_history(store);
     version_core_is_immutable(store);
     idempotent_create(store);
-    concurrent_version_creation(store);
+    concurrent_version_creation_sized(store, threads, per_thread);
     concurrent_alias_race(store);
 }
