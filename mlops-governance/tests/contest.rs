@@ -273,6 +273,67 @@ fn a_harmful_challenger_rolls_back_before_the_minimum_duration_audited() {
 }
 
 #[test]
+fn rolling_back_one_of_two_challengers_removes_only_it() {
+    let router = Router::new(table(&[2, 3]));
+    let mut c = Contest::new(guarded_config(), &router.table(), clock()).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(19);
+    for _ in 0..2_000 {
+        for (arm, extra) in [(1, 0.0), (2, 0.0), (3, 25.0)] {
+            c.record(v(arm), 0, bernoulli(&mut rng, 0.1)).unwrap();
+            c.record(v(arm), 1, normal(&mut rng, 100.0 + extra, 30.0))
+                .unwrap();
+        }
+    }
+    let r = c.look();
+    assert_eq!(
+        r.challenger(v(3)).unwrap().outcome,
+        ChallengerOutcome::RollBackNow { metric: 1 }
+    );
+    assert_eq!(
+        r.challenger(v(2)).unwrap().outcome,
+        ChallengerOutcome::KeepRunning
+    );
+    assert!(matches!(
+        c.roll_back(
+            v(2),
+            &router,
+            &MemoryAuditLog::new(),
+            &Actor::service("b").unwrap()
+        ),
+        Err(ContestError::NotActionable { .. })
+    ));
+    let audit = MemoryAuditLog::new();
+    let revision = c
+        .roll_back(v(3), &router, &audit, &Actor::service("bot").unwrap())
+        .unwrap();
+    let t = router.table();
+    assert_eq!(t.revision(), revision);
+    assert!(!t.is_killed());
+    let versions: Vec<u64> = t.arms().iter().map(|a| a.version.get()).collect();
+    assert_eq!(versions, vec![1, 2], "v3 removed, v2 still contested");
+    assert_eq!(
+        audit.read(0, 10).unwrap()[0].draft.details["kill_switch"],
+        false
+    );
+    assert!(matches!(
+        c.record(v(3), 0, 1.0),
+        Err(ContestError::ArmRemoved { .. })
+    ));
+    assert!(
+        matches!(
+            c.roll_back(v(3), &router, &audit, &Actor::service("bot").unwrap()),
+            Err(ContestError::ArmRemoved { .. })
+        ),
+        "a second rollback changes nothing"
+    );
+    assert_eq!(router.revision(), revision);
+    // The contest continues on the new revision without complaint.
+    assert!(c.check_table(&router.table()).is_ok());
+    let d = router.route(b"u");
+    c.record_decision(&d, 0, 1.0).unwrap();
+}
+
+#[test]
 fn guardrails_must_be_held_for_promotion() {
     let clock = clock();
     let config = ContestConfig::builder(MetricSpec::proportion("conversion", Better::Higher))

@@ -649,6 +649,21 @@ impl Contest {
         self.revision = revision;
     }
 
+    /// Whether `version` was removed from the contest (rolled back, or gone from the table).
+    #[must_use]
+    pub fn is_removed(&self, version: VersionNumber) -> bool {
+        self.arms
+            .iter()
+            .skip(1)
+            .any(|a| a.version == version && a.removed)
+    }
+
+    pub(crate) fn mark_removed(&mut self, version: VersionNumber) {
+        if let Some(a) = self.arms.iter_mut().skip(1).find(|a| a.version == version) {
+            a.removed = true;
+        }
+    }
+
     pub(crate) fn set_outcome(&mut self, version: VersionNumber, outcome: ChallengerOutcome) {
         if let Some(i) = self.arms.iter().skip(1).position(|a| a.version == version)
             && let Some(o) = self.outcomes.get_mut(i)
