@@ -846,3 +846,67 @@ fn configuration_is_validated() {
     assert_eq!(c.metric_index("conversion"), Some(0));
     assert_eq!(c.metric_index("nope"), None);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            8 => 0.0..1.0_f64,
+            1 => Just(f64::NAN),
+            1 => Just(f64::INFINITY),
+            1 => -1e300..1e300_f64,
+            1 => Just(0.0),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Any sequence of outcomes (NaN, infinities, huge, constant) and looks: no panic,
+        /// p-values in [0, 1], bounds ordered, outcomes that never go back to running, and no
+        /// promotion once the contest is invalid.
+        #[test]
+        fn arbitrary_outcomes_keep_the_invariants(
+            ops in proptest::collection::vec((1_u64..=4, 0_usize..3, value(), any::<bool>()), 0..600),
+        ) {
+            let config = ContestConfig::builder(MetricSpec::mean("score", Better::Higher, 0.1))
+                .guardrail(MetricSpec::proportion("error", Better::Lower), 0.01)
+                .warmup(5)
+                .min_samples(5)
+                .min_duration(TimeDelta::zero())
+                .build()
+                .unwrap();
+            let mut c = Contest::new(config, &table(&[2, 3]), clock()).unwrap();
+            let mut finals = std::collections::HashMap::new();
+            for (arm, metric, x, look) in ops {
+                let _ = c.record(v(arm), metric, x);
+                if look {
+                    let r = c.look();
+                    for ch in &r.challengers {
+                        for m in &ch.metrics {
+                            prop_assert!((0.0..=1.0).contains(&m.p_value), "{}", m.p_value);
+                            prop_assert!(
+                                m.improvement_low.is_nan() || m.improvement_low <= m.improvement_high
+                                    || (m.improvement_high - m.improvement_low).abs() < 1e-9 * m.improvement_low.abs().max(1.0),
+                                "{} > {}", m.improvement_low, m.improvement_high
+                            );
+                        }
+                        if r.invalid.is_some() {
+                            prop_assert_ne!(ch.outcome, ChallengerOutcome::Promote);
+                        }
+                        if let Some(prev) = finals.get(&ch.version) {
+                            prop_assert!(ch.outcome.is_final(), "{prev:?} went back to {:?}", ch.outcome);
+                        }
+                        if ch.outcome.is_final() {
+                            finals.insert(ch.version.clone(), ch.outcome);
+                        }
+                        let _ = ch.to_evidence();
+                        let _ = ch.metric_evidence();
+                    }
+                }
+            }
+        }
+    }
+}
