@@ -61,7 +61,7 @@ impl AuditAction {
     /// `[a-z0-9._-]`.
     pub fn new(action: impl Into<String>) -> Result<Self> {
         let action = action.into();
-        if action.is_empty() || action.len() > Self::MAX_LEN {
+        if action.is_empty() || action.chars().count() > Self::MAX_LEN {
             return Err(RegistryError::invalid(
                 "audit action",
                 &action,

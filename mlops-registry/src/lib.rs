@@ -9,7 +9,9 @@
 //!
 //! - [`model`]: registered models, versions ([`model::VersionCore`] is immutable), aliases,
 //!   lifecycle state names, history, and the per-model [`model::ModelAggregate`].
-//! - [`store`]: the [`store::ModelStore`] trait, its query types and [`store::InMemoryStore`].
+//! - [`store`]: the [`store::ModelStore`] trait, its query types, [`store::InMemoryStore`] and
+//!   (feature `sqlite`) the durable `SqliteStore`.
+//! - `testkit` (feature `testkit`): the conformance test kit any `ModelStore` runs.
 //! - [`Registry`]: the facade (register, add version, set alias with retry, tag, search,
 //!   lineage, history).
 //! - [`audit`]: hash-chained audit records shared with governance.

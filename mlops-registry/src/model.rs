@@ -130,7 +130,7 @@ impl StateName {
     /// `[a-z0-9_-]`, or a first character that is not a letter.
     pub fn new(name: impl Into<String>) -> Result<Self> {
         let name = name.into();
-        if name.is_empty() || name.len() > Self::MAX_LEN {
+        if name.is_empty() || name.chars().count() > Self::MAX_LEN {
             return Err(RegistryError::invalid(
                 "state name",
                 &name,
@@ -873,6 +873,10 @@ pub struct StateEvent {
 /// [`ModelStore::commit`](crate::store::ModelStore::commit) with the revision you read. Stores
 /// reject a successor that renames the model, adds or removes versions, points an alias at a
 /// missing version or rewrites history.
+///
+/// Cost: the aggregate is a plain value, so a read–modify–commit copies it: O(versions + alias
+/// and state history) per commit (tens of microseconds at a thousand of each). Version creation
+/// does not copy it.
 ///
 /// ```
 /// use mlops_core::{ActorId, AliasName, ModelName, VersionNumber};

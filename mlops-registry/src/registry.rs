@@ -461,6 +461,14 @@ impl<S: ModelStore> Registry<S> {
         self.store.get_model(model)
     }
 
+    /// One page of models matching `query`, in name order.
+    ///
+    /// # Errors
+    /// [`RegistryError::InvalidPageToken`]; store errors.
+    pub fn models(&self, query: &crate::store::ModelQuery) -> Result<Page<RegisteredModel>> {
+        self.store.list_models(query)
+    }
+
     /// One page of versions matching `query`.
     ///
     /// # Errors
