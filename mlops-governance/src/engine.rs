@@ -40,7 +40,7 @@ use crate::audit::{AuditLogExt, StoreAuditLog, actions};
 use crate::error::{GovernanceError, PolicyError};
 use crate::lifecycle::{Effect, EventName, Lifecycle};
 use crate::names::Period;
-use crate::policy::{Action, GuardInput, Policy, PolicyEngine, PolicyEngineExt, Signoff, Verdict};
+use crate::policy::{Action, GuardInput, Policy, PolicyEngine, PolicyEngineExt, Verdict};
 
 /// The engine's result type.
 pub type Result<T, E = GovernanceError> = std::result::Result<T, E>;
