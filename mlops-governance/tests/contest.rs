@@ -910,3 +910,31 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn removing_a_challenger_takes_its_segments_and_overrides_with_it() {
+    use mlops_registry::routing::{Request, SegmentRule};
+    let t = RouteTable::builder("ranker@v1".parse().unwrap())
+        .champion_weight(40.0)
+        .challenger("ranker@v2".parse().unwrap(), 30.0)
+        .challenger("ranker@v3".parse().unwrap(), 30.0)
+        .segment(SegmentRule::new("staff", v(3)).when_equals("staff", "yes"))
+        .override_unit(b"qa-1", v(3))
+        .build()
+        .unwrap();
+    let mut b = t.to_builder();
+    b.remove_challenger(v(3)).unwrap();
+    assert!(matches!(
+        b.remove_challenger(v(3)),
+        Err(mlops_registry::routing::RoutingError::UnknownArm { .. })
+    ));
+    let t2 = b.revision(2.into()).build().unwrap();
+    let shares: Vec<(u64, f64)> = t2
+        .arms()
+        .iter()
+        .map(|a| (a.version.get(), a.probability))
+        .collect();
+    assert_eq!(shares, vec![(1, 0.7), (2, 0.3)]);
+    let d = t2.route(&Request::new(b"qa-1").with_attributes(&[("staff", "yes")]));
+    assert_eq!(d.reason, Reason::Hash, "no override or segment left for v3");
+}
