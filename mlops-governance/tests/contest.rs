@@ -938,3 +938,60 @@ fn removing_a_challenger_takes_its_segments_and_overrides_with_it() {
     let d = t2.route(&Request::new(b"qa-1").with_attributes(&[("staff", "yes")]));
     assert_eq!(d.reason, Reason::Hash, "no override or segment left for v3");
 }
+
+#[test]
+fn a_ramp_step_made_on_purpose_is_followed_without_invalidation() {
+    use mlops_registry::routing::Ramp;
+    let router = Router::new(
+        RouteTable::builder("ranker@v1".parse().unwrap())
+            .ramped_challenger(
+                "ranker@v2".parse().unwrap(),
+                Ramp::new([5.0, 20.0, 50.0]).unwrap(),
+                0,
+            )
+            .challenger("ranker@v3".parse().unwrap(), 10.0)
+            .build()
+            .unwrap(),
+    );
+    let mut c = Contest::new(
+        quick(MetricSpec::proportion("conversion", Better::Higher)),
+        &router.table(),
+        clock(),
+    )
+    .unwrap();
+    // The owner steps v2's ramp and takes v3 out, then tells the contest.
+    let mut next = router.table().to_builder();
+    next.advance_ramp(v(2)).unwrap();
+    next.remove_challenger(v(3)).unwrap();
+    let r = router
+        .publish(
+            next.revision(router.revision().get().saturating_add(1).into())
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(c.follow(&router.table()).unwrap(), vec![v(3)]);
+    assert_eq!(c.revision(), r);
+    assert!(c.check_table(&router.table()).is_ok());
+    assert!(c.invalid_reason().is_none());
+    assert_eq!(
+        c.outcome(v(3)),
+        Some(ChallengerOutcome::Stop {
+            reason: StopReason::Removed
+        })
+    );
+    assert!(matches!(
+        c.follow(&router.table()),
+        Err(ContestError::RevisionMoved { .. })
+    ));
+    // A table with an arm the contest never saw is refused.
+    let foreign = RouteTable::builder("ranker@v1".parse().unwrap())
+        .challenger("ranker@v9".parse().unwrap(), 10.0)
+        .revision(99.into())
+        .build()
+        .unwrap();
+    assert!(matches!(
+        c.follow(&foreign),
+        Err(ContestError::UnknownArm { .. })
+    ));
+}
