@@ -995,3 +995,51 @@ fn a_ramp_step_made_on_purpose_is_followed_without_invalidation() {
         Err(ContestError::UnknownArm { .. })
     ));
 }
+
+#[test]
+fn without_enough_data_nothing_is_decided_and_the_evidence_fails() {
+    let config = ContestConfig::builder(MetricSpec::proportion("conversion", Better::Higher))
+        .warmup(100)
+        .min_samples(100)
+        .min_duration(TimeDelta::zero())
+        .build()
+        .unwrap();
+    let mut c = Contest::new(config, &table(&[2]), clock()).unwrap();
+    for _ in 0..99 {
+        c.record(v(1), 0, 0.0).unwrap();
+        c.record(v(2), 0, 1.0).unwrap();
+    }
+    let r = c.look();
+    let ch = &r.challengers[0];
+    assert_eq!(
+        ch.outcome,
+        ChallengerOutcome::KeepRunning,
+        "99 < warm-up of 100"
+    );
+    assert!(ch.metrics[0].improvement_low.is_nan());
+    assert_eq!(ch.metrics[0].p_value, 1.0);
+    let ev = ch.to_evidence();
+    assert_eq!(ev.check.as_str(), "contest.keep_running");
+    assert!(!ev.passed());
+    assert!(ch.metric_evidence().iter().all(|e| !e.passed()));
+    // A proportion of 0 % against 100 % decides once warm (the variance is floored at the
+    // Laplace-smoothed Bernoulli variance)...
+    c.record(v(1), 0, 0.0).unwrap();
+    c.record(v(2), 0, 1.0).unwrap();
+    assert_eq!(c.look().challengers[0].outcome, ChallengerOutcome::Promote);
+    // ...while constant means (zero variance) never decide, however long they run.
+    let mean = ContestConfig::builder(MetricSpec::mean("score", Better::Higher, 1.0))
+        .min_samples(100)
+        .min_duration(TimeDelta::zero())
+        .build()
+        .unwrap();
+    let mut c = Contest::new(mean, &table(&[2]), clock()).unwrap();
+    for _ in 0..10_000 {
+        c.record(v(1), 0, 0.0).unwrap();
+        c.record(v(2), 0, 1.0).unwrap();
+    }
+    assert_eq!(
+        c.look().challengers[0].outcome,
+        ChallengerOutcome::KeepRunning
+    );
+}

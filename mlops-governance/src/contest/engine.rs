@@ -319,6 +319,22 @@ impl ContestReport {
     }
 }
 
+/// For a proportion, the variance is at least the Laplace-smoothed Bernoulli variance
+/// `p̃(1 − p̃)` with `p̃ = (Σx + 1)/(n + 2)`, so an arm whose outcomes are all 0 (or all 1) still
+/// has a positive plug-in variance and a contest of 0 % against 100 % can decide.
+fn laplace_floor(m: Moments) -> Moments {
+    if m.n < 2 {
+        return m;
+    }
+    #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^52
+    let n = m.n as f64;
+    let p = (m.mean * n + 1.0) / (n + 2.0);
+    Moments {
+        m2: m.m2.max(p * (1.0 - p) * (n - 1.0)),
+        ..m
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Arm {
     version: VersionNumber,
@@ -760,8 +776,12 @@ impl Contest {
 
     fn metric_report(&mut self, arm: usize, metric: usize) -> Option<MetricReport> {
         let spec = self.config.metric(metric)?;
-        let champ = *self.arms.first()?.moments.get(metric)?;
-        let chal = *self.arms.get(arm)?.moments.get(metric)?;
+        let mut champ = *self.arms.first()?.moments.get(metric)?;
+        let mut chal = *self.arms.get(arm)?.moments.get(metric)?;
+        if spec.kind == MetricKind::Proportion {
+            champ = laplace_floor(champ);
+            chal = laplace_floor(chal);
+        }
         let sign = spec.better.sign();
         let warm = champ.n >= self.config.warmup && chal.n >= self.config.warmup;
         let track = self.tracks.get_mut(arm - 1)?.get_mut(metric)?;
