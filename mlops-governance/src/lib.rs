@@ -37,13 +37,10 @@
 
 pub mod approval;
 pub mod audit;
-<<<<<<< HEAD
 pub mod card;
 pub mod change;
 pub mod classification;
-=======
 pub mod contest;
->>>>>>> contest
 pub mod engine;
 pub mod error;
 pub mod kpi;
