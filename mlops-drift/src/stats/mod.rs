@@ -13,6 +13,7 @@ pub mod cvm;
 pub mod distance;
 pub mod divergence;
 pub mod evidently;
+mod input;
 pub mod ks;
 pub mod location;
 pub mod psi;
