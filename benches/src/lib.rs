@@ -44,3 +44,41 @@ pub fn unit_ids(seed: u64, n: usize) -> Vec<String> {
         })
         .collect()
 }
+
+/// The drift benches' data, shared with the Python side-by-side script in `benches/compare/`
+/// (which reads the files [`write_f64`] writes, so both sides score the very same numbers).
+pub mod drift_data {
+    use super::normal;
+
+    /// Reference and current samples of `n` values: N(0, 1) against N(0.05, 1.05²).
+    #[must_use]
+    pub fn pair(n: usize) -> (Vec<f64>, Vec<f64>) {
+        (normal(1, n, 0.0, 1.0), normal(2, n, 0.05, 1.05))
+    }
+
+    /// Columns of the dataset-report bench: `cols` reference columns of `rows` values, and the
+    /// current ones, of which every other one is shifted by 0.2 σ.
+    #[must_use]
+    pub fn table(rows: usize, cols: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+        let reference = (0..cols)
+            .map(|i| normal(100 + i as u64, rows, i as f64, 1.0 + i as f64 * 0.1))
+            .collect();
+        let current = (0..cols)
+            .map(|i| {
+                let shift = if i % 2 == 0 { 0.2 } else { 0.0 };
+                let sd = 1.0 + i as f64 * 0.1;
+                normal(200 + i as u64, rows, i as f64 + shift * sd, sd)
+            })
+            .collect();
+        (reference, current)
+    }
+
+    /// Writes values as little-endian `f64` (NumPy: `numpy.fromfile(path, dtype="<f8")`).
+    ///
+    /// # Errors
+    /// The I/O error of the write.
+    pub fn write_f64(path: &std::path::Path, values: &[f64]) -> std::io::Result<()> {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        std::fs::write(path, bytes)
+    }
+}

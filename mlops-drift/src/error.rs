@@ -76,6 +76,23 @@ pub enum DriftError {
         /// What was asked for.
         what: String,
     },
+    /// A stored profile or report was written by a newer version of this crate.
+    #[error("format version {found} is newer than the supported version {supported}")]
+    FormatVersion {
+        /// The version found in the input.
+        found: u32,
+        /// The newest version this build reads.
+        supported: u32,
+    },
+    /// A stored profile could not be read or breaks an invariant (unsorted sample, counts that
+    /// do not add up).
+    #[error("invalid profile for column `{column}`: {reason}")]
+    InvalidProfile {
+        /// The column (empty for problems with the whole profile).
+        column: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A conformance case file or case could not be read.
     #[error("conformance case `{id}`: {reason}")]
     Conformance {

@@ -9,13 +9,30 @@
 //!
 //! It depends only on `mlops-core`: results leave the crate as `mlops_core::Evidence`.
 //!
+//! Batch drift, in layers:
+//!
+//! - [`stats`]: the two-sample statistics themselves.
+//! - [`table`]: the input of profiles and reports, named numeric or categorical columns borrowed
+//!   from the caller.
+//! - [`profile`]: reference profiles fitted once at training time, stored as versioned JSON and
+//!   scored against without sorting or binning the reference again.
+//! - [`report`]: dataset drift reports (method per column by Evidently's rule or chosen,
+//!   thresholds, [`policy`] for missing and infinite values, [`correction`] for multiple
+//!   testing, explanations, evidence).
+//!
 //! The capabilities land module by module; see the workspace README for what is available.
 
 pub use mlops_core;
 pub use ndarray;
 
 pub mod conformance;
+pub mod correction;
 pub mod error;
+pub mod policy;
+pub mod profile;
+pub mod report;
+mod sort;
 pub mod stats;
+pub mod table;
 
 pub use error::{DriftError, Result, Sample};
