@@ -105,3 +105,46 @@ pub enum DriftError {
 
 /// The crate's result type.
 pub type Result<T, E = DriftError> = std::result::Result<T, E>;
+
+/// What can go wrong when recording predictions and outcomes for performance monitoring.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PerformanceError {
+    /// A prediction with this id is already pending.
+    #[error("prediction `{id}` is already recorded")]
+    DuplicatePrediction {
+        /// The id.
+        id: String,
+    },
+    /// An outcome arrived for an id with no pending prediction (never recorded, already
+    /// matched, expired or evicted).
+    #[error("no pending prediction `{id}` for this outcome")]
+    UnknownPrediction {
+        /// The id.
+        id: String,
+    },
+    /// A score, value or outcome was NaN or infinite, or a probability outside [0, 1].
+    #[error("invalid {what} for `{id}`: {value}")]
+    InvalidValue {
+        /// The id.
+        id: String,
+        /// Which value.
+        what: &'static str,
+        /// The value.
+        value: f64,
+    },
+    /// The outcome's kind (class or number) does not match the prediction's.
+    #[error("outcome for `{id}` does not match its prediction's kind")]
+    KindMismatch {
+        /// The id.
+        id: String,
+    },
+    /// A configuration value was out of its domain.
+    #[error("invalid parameter `{name}`: {reason}")]
+    InvalidParameter {
+        /// The parameter.
+        name: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+}

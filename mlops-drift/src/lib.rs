@@ -27,12 +27,15 @@ pub use ndarray;
 
 pub mod conformance;
 pub mod correction;
+pub mod detect;
 pub mod error;
+pub mod monitor;
 pub mod policy;
 pub mod profile;
 pub mod report;
 mod sort;
 pub mod stats;
+pub mod stream;
 pub mod table;
 
-pub use error::{DriftError, Result, Sample};
+pub use error::{DriftError, PerformanceError, Result, Sample};

@@ -74,7 +74,7 @@ pub fn parse_file(text: &str) -> Result<CaseFile> {
 /// an unknown `test` is [`DriftError::Unsupported`].
 pub fn run_case(case: &Case) -> Result<Map<String, Value>> {
     match case.test.as_str() {
-        "adwin" | "page_hinkley" | "ddm" | "eddm" | "hddm_a" | "hddm_w" => {
+        "adwin" | "page_hinkley" | "cusum" | "ddm" | "eddm" | "hddm_a" | "hddm_w" => {
             detectors::run_case(case)
         }
         _ => batch::run_case(case),

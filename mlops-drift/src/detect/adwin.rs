@@ -1,0 +1,369 @@
+//! ADWIN (adaptive windowing), Bifet & Gavaldà 2007, with River 0.26.1's arithmetic.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Flags, check_unit_open, impl_detector_via_flags};
+use crate::error::{DriftError, Result};
+
+/// ADWIN's parameters; the defaults are River's.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AdwinParams {
+    /// Confidence δ in (0, 1); smaller is more conservative. Default 0.002.
+    pub delta: f64,
+    /// Cut points are checked every `clock` updates. Default 32.
+    pub clock: u32,
+    /// Summaries kept per row of the exponential histogram before two merge. Default 5.
+    pub max_buckets: u32,
+    /// The smallest sub-window either side of a cut. Default 5.
+    pub min_window_length: u32,
+    /// No cut is checked while the window holds this many values or fewer. Default 10.
+    pub grace_period: u32,
+}
+
+impl Default for AdwinParams {
+    fn default() -> Self {
+        Self {
+            delta: 0.002,
+            clock: 32,
+            max_buckets: 5,
+            min_window_length: 5,
+            grace_period: 10,
+        }
+    }
+}
+
+/// One summary of the exponential histogram: the total and the variance (sum of squared
+/// deviations) of 2^row values.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Summary {
+    total: f64,
+    variance: f64,
+}
+
+/// The ADWIN change detector for real-valued streams.
+///
+/// Keeps a window of recent values as an exponential histogram (row `r` holds summaries of
+/// 2^r values each) and drops its oldest part whenever two sub-windows have means that differ by
+/// more than a Hoeffding-style bound.
+///
+/// ```
+/// use mlops_drift::detect::{Adwin, ChangeDetector};
+///
+/// let mut adwin = Adwin::default();
+/// let drifts: Vec<usize> = (0..2_000)
+///     .filter(|&i| {
+///         adwin.update(if i < 1_000 { f64::from(i as u32 % 2) } else { 5.0 });
+///         adwin.drift_detected()
+///     })
+///     .collect();
+/// assert!(!drifts.is_empty() && drifts[0] >= 1_000);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Adwin {
+    params: AdwinParams,
+    rows: Vec<Vec<Summary>>,
+    total: f64,
+    variance: f64,
+    width: f64,
+    tick: u64,
+    detections: u64,
+    flags: Flags,
+}
+
+impl Default for Adwin {
+    fn default() -> Self {
+        Self::fresh(AdwinParams::default())
+    }
+}
+
+impl Adwin {
+    /// A detector with the given parameters.
+    ///
+    /// # Errors
+    /// [`DriftError::InvalidParameter`] if `delta` is not in (0, 1), `clock` or `max_buckets` is
+    /// 0, or `min_window_length` is 0.
+    pub fn new(params: AdwinParams) -> Result<Self> {
+        check_unit_open("delta", params.delta)?;
+        for (name, v) in [
+            ("clock", params.clock),
+            ("max_buckets", params.max_buckets),
+            ("min_window_length", params.min_window_length),
+        ] {
+            if v == 0 {
+                return Err(DriftError::InvalidParameter {
+                    name,
+                    reason: "must be at least 1".into(),
+                });
+            }
+        }
+        Ok(Self::fresh(params))
+    }
+
+    fn fresh(params: AdwinParams) -> Self {
+        Self {
+            params,
+            rows: vec![Vec::new()],
+            total: 0.0,
+            variance: 0.0,
+            width: 0.0,
+            tick: 0,
+            detections: 0,
+            flags: Flags::default(),
+        }
+    }
+
+    /// The parameters.
+    #[must_use]
+    pub fn params(&self) -> AdwinParams {
+        self.params
+    }
+
+    /// How many values the window holds now.
+    #[must_use]
+    pub fn width(&self) -> f64 {
+        self.width
+    }
+
+    /// The mean of the window (0 when empty).
+    #[must_use]
+    pub fn estimation(&self) -> f64 {
+        if self.width == 0.0 {
+            0.0
+        } else {
+            self.total / self.width
+        }
+    }
+
+    /// How many changes this detector has reported since it was created or reset.
+    #[must_use]
+    pub fn detections(&self) -> u64 {
+        self.detections
+    }
+
+    fn restart(&mut self) {
+        let params = self.params;
+        let flags = self.flags;
+        *self = Self::fresh(params);
+        self.flags = flags;
+    }
+
+    fn step(&mut self, x: f64) {
+        if !x.is_finite() {
+            self.flags.ignored += 1;
+            return;
+        }
+        if self.flags.drift {
+            // River starts a fresh window after reporting drift.
+            let detections = self.detections;
+            self.restart();
+            self.detections = detections;
+        }
+        self.insert(x);
+        self.flags.drift = self.detect_change();
+        if self.flags.drift {
+            self.detections += 1;
+        }
+    }
+
+    fn insert(&mut self, x: f64) {
+        if let Some(first) = self.rows.first_mut() {
+            first.push(Summary {
+                total: x,
+                variance: 0.0,
+            });
+        }
+        self.width += 1.0;
+        let mut increment = 0.0;
+        if self.width > 1.0 {
+            let d = x - self.total / (self.width - 1.0);
+            increment = (self.width - 1.0) * d * d / self.width;
+        }
+        self.variance += increment;
+        self.total += x;
+        self.compress();
+    }
+
+    /// Merges the two oldest summaries of every overfull row into the next row.
+    fn compress(&mut self) {
+        let max = self.params.max_buckets as usize;
+        let mut row = 0usize;
+        loop {
+            let Some(current) = self.rows.get_mut(row) else {
+                return;
+            };
+            if current.len() != max + 1 {
+                return;
+            }
+            let (a, b) = match current.as_slice() {
+                [a, b, ..] => (*a, *b),
+                _ => return,
+            };
+            current.drain(..2);
+            let size = row_size(row);
+            let mean_a = a.total / size;
+            let mean_b = b.total / size;
+            let merged = Summary {
+                total: a.total + b.total,
+                variance: a.variance
+                    + b.variance
+                    + size * 0.5 * (mean_a - mean_b) * (mean_a - mean_b),
+            };
+            if self.rows.len() <= row + 1 {
+                self.rows.push(Vec::with_capacity(max + 1));
+            }
+            let Some(next) = self.rows.get_mut(row + 1) else {
+                return;
+            };
+            next.push(merged);
+            if next.len() <= max {
+                return;
+            }
+            row += 1;
+        }
+    }
+
+    /// Drops the oldest summary (from the last row).
+    fn delete_oldest(&mut self) {
+        let last = self.rows.len().saturating_sub(1);
+        let size = row_size(last);
+        let Some(oldest_row) = self.rows.get_mut(last) else {
+            return;
+        };
+        if oldest_row.is_empty() {
+            return;
+        }
+        let oldest = oldest_row.remove(0);
+        let emptied = oldest_row.is_empty();
+        let mean = oldest.total / size;
+        self.width -= size;
+        self.total -= oldest.total;
+        let window_mean = self.total / self.width;
+        self.variance -= oldest.variance
+            + size * self.width * (mean - window_mean) * (mean - window_mean) / (size + self.width);
+        if emptied && self.rows.len() > 1 {
+            self.rows.pop();
+        }
+    }
+
+    fn detect_change(&mut self) -> bool {
+        let mut change = false;
+        self.tick += 1;
+        let min_len = f64::from(self.params.min_window_length);
+        if !self.tick.is_multiple_of(u64::from(self.params.clock))
+            || self.width <= f64::from(self.params.grace_period)
+        {
+            return false;
+        }
+        let mut again = true;
+        while again {
+            again = false;
+            let mut n0 = 0.0;
+            let mut n1 = self.width;
+            let mut u0 = 0.0;
+            let mut u1 = self.total;
+            let mut cut = false;
+            'scan: for row in (0..self.rows.len()).rev() {
+                let size = row_size(row);
+                let len = self.rows.get(row).map_or(0, Vec::len);
+                for k in 0..len {
+                    let total = self
+                        .rows
+                        .get(row)
+                        .and_then(|r| r.get(k))
+                        .map_or(0.0, |s| s.total);
+                    n0 += size;
+                    n1 -= size;
+                    u0 += total;
+                    u1 -= total;
+                    if row == 0 && k + 1 == len {
+                        break 'scan;
+                    }
+                    let delta_mean = u0 / n0 - u1 / n1;
+                    if n1 >= min_len && n0 >= min_len && self.cut_holds(n0, n1, delta_mean) {
+                        cut = true;
+                        break 'scan;
+                    }
+                }
+            }
+            if cut {
+                again = true;
+                change = true;
+                if self.width > 0.0 {
+                    self.delete_oldest();
+                }
+            }
+        }
+        change
+    }
+
+    fn cut_holds(&self, n0: f64, n1: f64, delta_mean: f64) -> bool {
+        let min_len = f64::from(self.params.min_window_length);
+        let delta_prime = (2.0 * self.width.ln() / self.params.delta).ln();
+        let m_recip = 1.0 / (n0 - min_len + 1.0) + 1.0 / (n1 - min_len + 1.0);
+        let epsilon = (2.0 * m_recip * (self.variance / self.width) * delta_prime).sqrt()
+            + 2.0 / 3.0 * delta_prime * m_recip;
+        delta_mean.abs() > epsilon
+    }
+}
+
+/// How many values one summary of `row` stands for: 2^row.
+fn row_size(row: usize) -> f64 {
+    2f64.powi(i32::try_from(row).unwrap_or(i32::MAX))
+}
+
+impl_detector_via_flags!(Adwin, "adwin");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::ChangeDetector;
+
+    #[test]
+    fn window_statistics_are_exact_for_a_short_sequence() {
+        let mut a = Adwin::default();
+        for x in [1.0, 2.0, 3.0, 4.0, 5.0] {
+            a.update(x);
+        }
+        assert_eq!(a.width(), 5.0);
+        assert_eq!(a.estimation(), 3.0);
+        assert!((a.variance - 10.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn constant_stream_never_drifts_and_memory_stays_logarithmic() {
+        let mut a = Adwin::default();
+        for _ in 0..20_000 {
+            assert!(!a.update(1.0).eq(&crate::detect::DetectorState::Drift));
+        }
+        let summaries: usize = a.rows.iter().map(Vec::len).sum();
+        assert!(summaries <= 6 * a.rows.len());
+        assert!(a.rows.len() <= 16, "{} rows", a.rows.len());
+        let held: f64 = a
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(r, row)| row_size(r) * row.len() as f64)
+            .sum();
+        assert_eq!(held, a.width());
+    }
+
+    #[test]
+    fn invalid_parameters_are_typed_errors() {
+        let bad = AdwinParams {
+            delta: 1.5,
+            ..AdwinParams::default()
+        };
+        assert!(matches!(
+            Adwin::new(bad),
+            Err(DriftError::InvalidParameter { name: "delta", .. })
+        ));
+        let bad = AdwinParams {
+            clock: 0,
+            ..AdwinParams::default()
+        };
+        assert!(matches!(
+            Adwin::new(bad),
+            Err(DriftError::InvalidParameter { name: "clock", .. })
+        ));
+    }
+}

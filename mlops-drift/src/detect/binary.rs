@@ -1,0 +1,275 @@
+//! DDM and EDDM: drift detectors for a stream of 0/1 errors, with River 0.26.1's arithmetic.
+
+use serde::{Deserialize, Serialize};
+
+use super::running::{Mean, Var};
+use super::{Flags, check_finite_non_negative, impl_detector_via_flags, is_binary};
+use crate::error::{DriftError, Result};
+
+/// DDM parameters; the defaults are River's.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DdmParams {
+    /// Values seen before any warning or drift can be reported. Default 30.
+    pub warm_start: u32,
+    /// Warning when the error rate exceeds its minimum by this many deviations. Default 2.
+    pub warning_threshold: f64,
+    /// Drift at this many deviations. Default 3.
+    pub drift_threshold: f64,
+}
+
+impl Default for DdmParams {
+    fn default() -> Self {
+        Self {
+            warm_start: 30,
+            warning_threshold: 2.0,
+            drift_threshold: 3.0,
+        }
+    }
+}
+
+/// DDM (Gama et al. 2004): watches the running error rate `p` and its binomial deviation `s`,
+/// remembering where `p + s` was lowest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ddm {
+    params: DdmParams,
+    p: Mean,
+    p_min: f64,
+    s_min: f64,
+    #[serde(with = "mlops_core::float_serde")]
+    ps_min: f64,
+    flags: Flags,
+}
+
+impl Default for Ddm {
+    fn default() -> Self {
+        Self::fresh(DdmParams::default())
+    }
+}
+
+impl Ddm {
+    /// A detector with the given parameters.
+    ///
+    /// # Errors
+    /// [`DriftError::InvalidParameter`] if a threshold is negative or not finite, or the warning
+    /// threshold exceeds the drift threshold.
+    pub fn new(params: DdmParams) -> Result<Self> {
+        check_finite_non_negative("warning_threshold", params.warning_threshold)?;
+        check_finite_non_negative("drift_threshold", params.drift_threshold)?;
+        if params.warning_threshold > params.drift_threshold {
+            return Err(DriftError::InvalidParameter {
+                name: "warning_threshold",
+                reason: format!(
+                    "must not exceed drift_threshold `{}`, got `{}`",
+                    params.drift_threshold, params.warning_threshold
+                ),
+            });
+        }
+        Ok(Self::fresh(params))
+    }
+
+    fn fresh(params: DdmParams) -> Self {
+        Self {
+            params,
+            p: Mean::default(),
+            p_min: 0.0,
+            s_min: 0.0,
+            ps_min: f64::INFINITY,
+            flags: Flags::default(),
+        }
+    }
+
+    /// The running error rate.
+    #[must_use]
+    pub fn error_rate(&self) -> f64 {
+        self.p.mean
+    }
+
+    fn restart(&mut self) {
+        let flags = self.flags;
+        *self = Self::fresh(self.params);
+        self.flags = flags;
+    }
+
+    fn step(&mut self, x: f64) {
+        if !is_binary(x) {
+            self.flags.ignored += 1;
+            return;
+        }
+        if self.flags.drift {
+            self.restart();
+            self.flags.clear();
+        }
+        self.p.update(x);
+        let p = self.p.mean;
+        let n = self.p.n;
+        let s = (p * (1.0 - p) / n).sqrt();
+        if n > f64::from(self.params.warm_start) {
+            if p + s <= self.ps_min {
+                self.p_min = p;
+                self.s_min = s;
+                self.ps_min = self.p_min + self.s_min;
+            }
+            self.flags.warning = p + s > self.p_min + self.params.warning_threshold * self.s_min;
+            if p + s > self.p_min + self.params.drift_threshold * self.s_min {
+                self.flags.drift = true;
+                self.flags.warning = false;
+            }
+        }
+    }
+}
+
+impl_detector_via_flags!(Ddm, "ddm");
+
+/// EDDM parameters; the defaults are River's.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EddmParams {
+    /// Values (and errors) seen before any warning or drift can be reported. Default 30.
+    pub warm_start: u32,
+    /// Warning below this ratio to the best level. Default 0.95.
+    pub alpha: f64,
+    /// Drift below this ratio (must not exceed `alpha`). Default 0.9.
+    pub beta: f64,
+}
+
+impl Default for EddmParams {
+    fn default() -> Self {
+        Self {
+            warm_start: 30,
+            alpha: 0.95,
+            beta: 0.9,
+        }
+    }
+}
+
+/// EDDM (Baena-García et al. 2006): watches the distance between consecutive errors, which
+/// shrinks when the error rate grows.
+///
+/// As in River, the warning flag keeps its value on updates that are not errors, and drift does
+/// not clear it: [`crate::detect::ChangeDetector::warning_detected`] can be true together with
+/// drift.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Eddm {
+    params: EddmParams,
+    distances: Var,
+    n: u64,
+    last_error: u64,
+    n_errors: u64,
+    p2s_max: f64,
+    flags: Flags,
+}
+
+impl Default for Eddm {
+    fn default() -> Self {
+        Self::fresh(EddmParams::default())
+    }
+}
+
+impl Eddm {
+    /// A detector with the given parameters.
+    ///
+    /// # Errors
+    /// [`DriftError::InvalidParameter`] if `alpha` or `beta` is not finite and non-negative, or
+    /// `alpha < beta`.
+    pub fn new(params: EddmParams) -> Result<Self> {
+        check_finite_non_negative("alpha", params.alpha)?;
+        check_finite_non_negative("beta", params.beta)?;
+        if params.alpha < params.beta {
+            return Err(DriftError::InvalidParameter {
+                name: "alpha",
+                reason: format!(
+                    "must be greater than or equal to beta `{}`, got `{}`",
+                    params.beta, params.alpha
+                ),
+            });
+        }
+        Ok(Self::fresh(params))
+    }
+
+    fn fresh(params: EddmParams) -> Self {
+        Self {
+            params,
+            distances: Var::default(),
+            n: 0,
+            last_error: 0,
+            n_errors: 0,
+            p2s_max: -1.0,
+            flags: Flags::default(),
+        }
+    }
+
+    fn restart(&mut self) {
+        let flags = self.flags;
+        *self = Self::fresh(self.params);
+        self.flags = flags;
+    }
+
+    #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^53
+    fn step(&mut self, x: f64) {
+        if !is_binary(x) {
+            self.flags.ignored += 1;
+            return;
+        }
+        if self.flags.drift {
+            self.restart();
+            self.flags.clear();
+        }
+        self.n += 1;
+        if x == 1.0 {
+            self.n_errors += 1;
+            self.distances.update((self.n - self.last_error) as f64);
+            if self.n > u64::from(self.params.warm_start) {
+                let mean = self.distances.mean.mean;
+                let sd = self.distances.get().powf(0.5);
+                let p2s = mean + 2.0 * sd;
+                if p2s > self.p2s_max {
+                    self.p2s_max = p2s;
+                } else if self.n_errors > u64::from(self.params.warm_start) {
+                    let level = p2s / self.p2s_max;
+                    if level < self.params.beta {
+                        self.flags.drift = true;
+                    } else {
+                        self.flags.warning = level < self.params.alpha;
+                    }
+                }
+            }
+            self.last_error = self.n;
+        }
+    }
+}
+
+impl_detector_via_flags!(Eddm, "eddm");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{ChangeDetector, DetectorState};
+
+    #[test]
+    fn ddm_flags_a_jump_in_error_rate() {
+        let mut d = Ddm::default();
+        // 10 % errors, then 60 %.
+        let stream = (0..2_000).map(|i| {
+            if i < 1_000 {
+                f64::from(u8::from(i % 10 == 0))
+            } else {
+                f64::from(u8::from(i % 5 < 3))
+            }
+        });
+        let states: Vec<DetectorState> = stream.map(|x| d.update(x)).collect();
+        assert!(states[..1_000].iter().all(|s| *s != DetectorState::Drift));
+        assert!(states[1_000..].contains(&DetectorState::Drift));
+    }
+
+    #[test]
+    fn eddm_rejects_alpha_below_beta() {
+        let p = EddmParams {
+            alpha: 0.5,
+            beta: 0.9,
+            warm_start: 30,
+        };
+        assert!(matches!(
+            Eddm::new(p),
+            Err(DriftError::InvalidParameter { name: "alpha", .. })
+        ));
+    }
+}

@@ -1,0 +1,419 @@
+//! Mergeable window summaries: what a monitor accumulated for each feature during one window.
+//!
+//! A summary is plain data (serde), so replicas can ship theirs to one place and merge them.
+//! Merging is associative and commutative: counts, bin counts and category tables add exactly;
+//! numeric values are kept exactly (sorted) while they fit the configured budget, and beyond it
+//! in a [`KllSketch`] whose rank-error bound travels with the summary.
+
+use std::collections::BTreeMap;
+
+use mlops_core::chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::kll::KllSketch;
+
+/// The name under which unseen categories are pooled once a window already holds
+/// [`MAX_UNSEEN_NAMES`] distinct unseen names.
+pub const UNSEEN_OVERFLOW: &str = "<unseen:overflow>";
+
+/// The most distinct unseen category names a window keeps by name.
+pub const MAX_UNSEEN_NAMES: usize = 256;
+
+/// The values of a numeric feature in a window: exact while they fit the budget, then a sketch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Values {
+    /// Every finite value (ascending after a merge or a close).
+    Exact {
+        /// The values.
+        values: Vec<f64>,
+    },
+    /// A quantile sketch of them.
+    Sketch {
+        /// The sketch.
+        sketch: KllSketch,
+    },
+    /// Only the bin counts are kept ([`ValueRetention::BinsOnly`](super::ValueRetention)).
+    BinsOnly {
+        /// How many values the bins hold.
+        n: u64,
+    },
+}
+
+impl Values {
+    /// How many values are summarized.
+    #[must_use]
+    pub fn len(&self) -> u64 {
+        match self {
+            Self::Exact { values } => values.len() as u64,
+            Self::Sketch { sketch } => sketch.len(),
+            Self::BinsOnly { n } => *n,
+        }
+    }
+
+    /// Heap bytes held.
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Self::Exact { values } => values.capacity() * 8,
+            Self::Sketch { sketch } => sketch.heap_bytes(),
+            Self::BinsOnly { .. } => 0,
+        }
+    }
+
+    /// Whether no value is summarized.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the values are exact.
+    #[must_use]
+    pub fn is_exact(&self) -> bool {
+        matches!(self, Self::Exact { .. })
+    }
+
+    /// The normalized rank-error bound of statistics derived from these values: 0 when exact,
+    /// the sketch's bound when sketched; for bins only, see
+    /// [`FeatureWindow::rank_error`](super::FeatureWindow::rank_error).
+    #[must_use]
+    pub fn rank_error(&self) -> f64 {
+        match self {
+            Self::Exact { .. } | Self::BinsOnly { .. } => 0.0,
+            Self::Sketch { sketch } => sketch.rank_error(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, x: f64, budget: usize, k: u32) {
+        match self {
+            Self::Exact { values } => {
+                if values.len() < budget {
+                    values.push(x);
+                } else {
+                    let mut sketch = KllSketch::with_k(k);
+                    for &v in values.iter() {
+                        sketch.insert(v);
+                    }
+                    sketch.insert(x);
+                    *self = Self::Sketch { sketch };
+                }
+            }
+            Self::Sketch { sketch } => sketch.insert(x),
+            Self::BinsOnly { n } => *n += 1,
+        }
+    }
+
+    fn into_sketch(self, k: u32) -> KllSketch {
+        match self {
+            Self::Sketch { sketch } => sketch,
+            Self::BinsOnly { .. } => KllSketch::with_k(k),
+            Self::Exact { values } => {
+                let mut sketch = KllSketch::with_k(k);
+                for v in values {
+                    sketch.insert(v);
+                }
+                sketch
+            }
+        }
+    }
+
+    /// Sorts exact values (the canonical form).
+    pub(crate) fn canonicalize(&mut self) {
+        if let Self::Exact { values } = self {
+            values.sort_unstable_by(f64::total_cmp);
+        }
+    }
+
+    fn merge(self, other: Self, budget: usize, k: u32) -> Self {
+        match (self, other) {
+            (a @ Self::BinsOnly { .. }, b) | (b, a @ Self::BinsOnly { .. }) => Self::BinsOnly {
+                n: a.len() + b.len(),
+            },
+            (Self::Exact { values: mut a }, Self::Exact { values: b })
+                if a.len() + b.len() <= budget =>
+            {
+                a.extend(b);
+                a.sort_unstable_by(f64::total_cmp);
+                Self::Exact { values: a }
+            }
+            (a, b) => {
+                // Merge the smaller into the larger, so the result does not depend on the order
+                // of the arguments more than the sketch's own compaction does.
+                let (big, small) = if order_key(&a) >= order_key(&b) {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
+                let mut sketch = big.into_sketch(k);
+                match small {
+                    Self::Sketch { sketch: s } => sketch.merge(&s),
+                    Self::Exact { values } => {
+                        for v in values {
+                            sketch.insert(v);
+                        }
+                    }
+                    Self::BinsOnly { .. } => {}
+                }
+                Self::Sketch { sketch }
+            }
+        }
+    }
+}
+
+fn order_key(v: &Values) -> (u64, u64) {
+    let bits = match v {
+        Values::Exact { values } => values
+            .iter()
+            .fold(0_u64, |h, x| h.rotate_left(5) ^ x.to_bits()),
+        Values::Sketch { sketch } => sketch.min().to_bits() ^ sketch.max().to_bits().rotate_left(7),
+        Values::BinsOnly { .. } => 0,
+    };
+    (v.len(), bits)
+}
+
+/// The window's accumulation for one numeric feature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumericSummary {
+    /// Finite values observed.
+    pub count: u64,
+    /// Missing values (explicitly missing or NaN).
+    pub missing: u64,
+    /// Infinite values (excluded from the statistics).
+    pub infinite: u64,
+    /// Values of the wrong type (a category where a number was expected).
+    pub wrong_type: u64,
+    /// Finite values below the reference minimum.
+    pub below_range: u64,
+    /// Finite values above the reference maximum.
+    pub above_range: u64,
+    /// Counts on the reference profile's PSI bins (exact).
+    pub bin_counts: Vec<u64>,
+    /// The finite values, exact or sketched.
+    pub values: Values,
+}
+
+impl NumericSummary {
+    pub(crate) fn new(bins: usize, keep_values: bool) -> Self {
+        Self {
+            count: 0,
+            missing: 0,
+            infinite: 0,
+            wrong_type: 0,
+            below_range: 0,
+            above_range: 0,
+            bin_counts: vec![0; bins],
+            values: if keep_values {
+                Values::Exact { values: Vec::new() }
+            } else {
+                Values::BinsOnly { n: 0 }
+            },
+        }
+    }
+
+    /// Heap bytes held (bin counts and values).
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        self.bin_counts.capacity() * 8 + self.values.heap_bytes()
+    }
+}
+
+/// The window's accumulation for one categorical feature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoricalSummary {
+    /// Present values observed.
+    pub count: u64,
+    /// Missing values.
+    pub missing: u64,
+    /// Values of the wrong type (a number where a category was expected).
+    pub wrong_type: u64,
+    /// Values of categories the reference never saw.
+    pub unseen: u64,
+    /// Count per category (unseen ones by name, up to [`MAX_UNSEEN_NAMES`]; then pooled under
+    /// [`UNSEEN_OVERFLOW`]).
+    pub counts: BTreeMap<String, u64>,
+}
+
+impl CategoricalSummary {
+    pub(crate) fn new() -> Self {
+        Self {
+            count: 0,
+            missing: 0,
+            wrong_type: 0,
+            unseen: 0,
+            counts: BTreeMap::new(),
+        }
+    }
+}
+
+/// One feature's summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FeatureSummary {
+    /// A numeric feature.
+    Numeric(NumericSummary),
+    /// A categorical feature.
+    Categorical(CategoricalSummary),
+}
+
+/// Observations the monitor could not use as given, per window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BadInput {
+    /// Rows with the wrong number of features (rejected whole).
+    pub wrong_width: u64,
+    /// Batches whose columns had different lengths (rejected whole; counted per batch).
+    pub ragged_batches: u64,
+}
+
+impl BadInput {
+    fn add(&mut self, o: &Self) {
+        self.wrong_width += o.wrong_width;
+        self.ragged_batches += o.ragged_batches;
+    }
+}
+
+/// Everything a monitor accumulated in one window, for every feature: mergeable across replicas.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowSummary {
+    /// When the earliest merged window opened (from the monitor's clock).
+    pub start: DateTime<Utc>,
+    /// When the latest merged window closed.
+    pub end: DateTime<Utc>,
+    /// Rows accepted.
+    pub rows: u64,
+    /// Rows or batches rejected.
+    pub bad_input: BadInput,
+    /// Per feature, in the monitor's feature order.
+    pub features: Vec<(String, FeatureSummary)>,
+    /// The exact-value budget per numeric feature.
+    pub exact_budget: usize,
+    /// The sketch accuracy parameter used beyond the budget.
+    pub sketch_k: u32,
+}
+
+/// Why two summaries cannot be merged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("window summaries do not match: {reason}")]
+pub struct MergeMismatch {
+    /// What differs.
+    pub reason: String,
+}
+
+impl WindowSummary {
+    /// Merges `other` into a new summary.
+    ///
+    /// # Errors
+    /// [`MergeMismatch`] when the two summaries describe different features (names, kinds or
+    /// bin counts).
+    pub fn merge(&self, other: &Self) -> Result<Self, MergeMismatch> {
+        let mut out = self.clone();
+        out.merge_from(other.clone())?;
+        Ok(out)
+    }
+
+    /// Merges `other` into `self`.
+    ///
+    /// # Errors
+    /// As [`WindowSummary::merge`]; `self` is unchanged on error.
+    pub fn merge_from(&mut self, other: Self) -> Result<(), MergeMismatch> {
+        if self.features.len() != other.features.len() {
+            return Err(MergeMismatch {
+                reason: format!(
+                    "{} features against {}",
+                    self.features.len(),
+                    other.features.len()
+                ),
+            });
+        }
+        for ((a, fa), (b, fb)) in self.features.iter().zip(&other.features) {
+            let same = a == b
+                && match (fa, fb) {
+                    (FeatureSummary::Numeric(x), FeatureSummary::Numeric(y)) => {
+                        x.bin_counts.len() == y.bin_counts.len()
+                    }
+                    (FeatureSummary::Categorical(_), FeatureSummary::Categorical(_)) => true,
+                    _ => false,
+                };
+            if !same {
+                return Err(MergeMismatch {
+                    reason: format!("feature `{a}` against `{b}`"),
+                });
+            }
+        }
+        let budget = self.exact_budget.min(other.exact_budget);
+        let k = self.sketch_k.min(other.sketch_k);
+        self.exact_budget = budget;
+        self.sketch_k = k;
+        self.start = self.start.min(other.start);
+        self.end = self.end.max(other.end);
+        self.rows += other.rows;
+        self.bad_input.add(&other.bad_input);
+        for ((_, mine), (_, theirs)) in self.features.iter_mut().zip(other.features) {
+            match (mine, theirs) {
+                (FeatureSummary::Numeric(x), FeatureSummary::Numeric(y)) => {
+                    merge_numeric(x, y, budget, k);
+                }
+                (FeatureSummary::Categorical(x), FeatureSummary::Categorical(y)) => {
+                    merge_categorical(x, y);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The summary of the feature named `name`.
+    #[must_use]
+    pub fn feature(&self, name: &str) -> Option<&FeatureSummary> {
+        self.features
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, f)| f)
+    }
+
+    /// Serializes to JSON (exact floats round-trip).
+    ///
+    /// # Errors
+    /// [`crate::DriftError::InvalidParameter`] if serialization fails (it does not for a
+    /// summary built by a monitor).
+    pub fn to_json(&self) -> crate::Result<String> {
+        serde_json::to_string(self).map_err(|e| crate::DriftError::InvalidParameter {
+            name: "summary",
+            reason: e.to_string(),
+        })
+    }
+
+    /// Reads a summary written by [`WindowSummary::to_json`].
+    ///
+    /// # Errors
+    /// [`crate::DriftError::InvalidParameter`] for text that is not a summary.
+    pub fn from_json(json: &str) -> crate::Result<Self> {
+        serde_json::from_str(json).map_err(|e| crate::DriftError::InvalidParameter {
+            name: "summary",
+            reason: e.to_string(),
+        })
+    }
+}
+
+fn merge_numeric(x: &mut NumericSummary, y: NumericSummary, budget: usize, k: u32) {
+    x.count += y.count;
+    x.missing += y.missing;
+    x.infinite += y.infinite;
+    x.wrong_type += y.wrong_type;
+    x.below_range += y.below_range;
+    x.above_range += y.above_range;
+    for (a, b) in x.bin_counts.iter_mut().zip(&y.bin_counts) {
+        *a += b;
+    }
+    let mine = std::mem::replace(&mut x.values, Values::Exact { values: Vec::new() });
+    x.values = mine.merge(y.values, budget, k);
+}
+
+fn merge_categorical(x: &mut CategoricalSummary, y: CategoricalSummary) {
+    x.count += y.count;
+    x.missing += y.missing;
+    x.wrong_type += y.wrong_type;
+    x.unseen += y.unseen;
+    for (name, c) in y.counts {
+        *x.counts.entry(name).or_insert(0) += c;
+    }
+}
