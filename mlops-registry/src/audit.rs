@@ -1,0 +1,468 @@
+//! Audit records, hash-chained.
+//!
+//! A caller describes an event as an [`AuditDraft`]; a store seals it into an [`AuditRecord`] with
+//! [`seal`] inside the same atomic commit as the state change it describes, giving it the next
+//! global sequence number and chaining it to the previous record by SHA-256. [`verify_chain`]
+//! recomputes every hash and names the first record that was modified, reordered or removed.
+//!
+//! # Canonical encoding
+//!
+//! The hash of record `seq` is `SHA-256(encoding)` where `encoding` is the concatenation of
+//!
+//! 1. the 15 ASCII bytes `mlops-audit-v1\n` (domain separation and format version),
+//! 2. `seq` as 8 bytes, big-endian,
+//! 3. the 32 raw bytes of `prev_hash` (all zero for the first record, seq 1: [`genesis_hash`]),
+//! 4. the draft's *canonical JSON*: the draft's serde JSON form (as pinned by the golden files in
+//!    `tests/golden/`) written with no whitespace, object keys sorted by their UTF-8 bytes at
+//!    every level, strings escaped as `serde_json` escapes them (`"`, `\`, control characters;
+//!    non-ASCII written as UTF-8), numbers as `serde_json` prints them.
+//!
+//! [`canonical_encoding`] returns these bytes, so an auditor's own tool can be checked against
+//! this crate.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use mlops_core::{Actor, Digest, Subject};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+
+use crate::error::{RegistryError, Result};
+use crate::model::StateName;
+
+/// The domain-separation prefix of the canonical encoding.
+pub const DOMAIN: &[u8; 15] = b"mlops-audit-v1\n";
+/// The longest justification, in characters.
+pub const MAX_JUSTIFICATION_LEN: usize = 4096;
+/// The largest `details` value, in bytes of canonical JSON.
+pub const MAX_DETAILS_BYTES: usize = 64 * 1024;
+
+/// The `prev_hash` of the first record: 32 zero bytes.
+#[must_use]
+pub fn genesis_hash() -> Digest {
+    Digest::from_bytes([0; 32])
+}
+
+/// What happened, such as `registry.version.created`, `registry.alias.moved`,
+/// `lifecycle.transition.denied`: 1–128 characters of `[a-z0-9._-]`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AuditAction(String);
+
+impl AuditAction {
+    /// The longest action, in characters.
+    pub const MAX_LEN: usize = 128;
+
+    /// Validates `action`.
+    ///
+    /// # Errors
+    /// [`RegistryError::InvalidInput`] for an empty or too long action or a character outside
+    /// `[a-z0-9._-]`.
+    pub fn new(action: impl Into<String>) -> Result<Self> {
+        let action = action.into();
+        if action.is_empty() || action.chars().count() > Self::MAX_LEN {
+            return Err(RegistryError::invalid(
+                "audit action",
+                &action,
+                "must be 1 to 128 characters",
+            ));
+        }
+        if let Some(c) = action.chars().find(|c| {
+            !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        }) {
+            return Err(RegistryError::invalid(
+                "audit action",
+                &action,
+                format!("contains {c:?}; allowed: lowercase ASCII letters, digits, `.`, `_`, `-`"),
+            ));
+        }
+        Ok(Self(action))
+    }
+
+    fn known(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+
+    /// `registry.model.registered`.
+    #[must_use]
+    pub fn model_registered() -> Self {
+        Self::known("registry.model.registered")
+    }
+    /// `registry.model.updated`.
+    #[must_use]
+    pub fn model_updated() -> Self {
+        Self::known("registry.model.updated")
+    }
+    /// `registry.version.created` (written by every store when it creates a version).
+    #[must_use]
+    pub fn version_created() -> Self {
+        Self::known("registry.version.created")
+    }
+    /// `registry.version.annotated`.
+    #[must_use]
+    pub fn version_annotated() -> Self {
+        Self::known("registry.version.annotated")
+    }
+    /// `registry.alias.moved`.
+    #[must_use]
+    pub fn alias_moved() -> Self {
+        Self::known("registry.alias.moved")
+    }
+    /// `registry.alias.removed`.
+    #[must_use]
+    pub fn alias_removed() -> Self {
+        Self::known("registry.alias.removed")
+    }
+
+    /// The action as a string slice.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for AuditAction {
+    type Err = RegistryError;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::new(s)
+    }
+}
+
+impl TryFrom<String> for AuditAction {
+    type Error = RegistryError;
+    fn try_from(s: String) -> Result<Self> {
+        Self::new(s)
+    }
+}
+
+impl From<AuditAction> for String {
+    fn from(a: AuditAction) -> String {
+        a.0
+    }
+}
+
+/// An event to record, before the store gives it a sequence number and a hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditDraft {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Who did it.
+    pub actor: Actor,
+    /// What happened.
+    pub action: AuditAction,
+    /// What it happened to.
+    pub subject: Subject,
+    /// The lifecycle state before, where relevant.
+    pub state_before: Option<StateName>,
+    /// The lifecycle state after, where relevant.
+    pub state_after: Option<StateName>,
+    /// Structured details (the verdict, the approvals, the alias move...).
+    pub details: Value,
+    /// Why, in the actor's words (required by some policies, such as overrides).
+    pub justification: Option<String>,
+}
+
+impl AuditDraft {
+    /// A draft with no states, `null` details and no justification.
+    #[must_use]
+    pub fn new(at: DateTime<Utc>, actor: Actor, action: AuditAction, subject: Subject) -> Self {
+        Self {
+            at,
+            actor,
+            action,
+            subject,
+            state_before: None,
+            state_after: None,
+            details: Value::Null,
+            justification: None,
+        }
+    }
+
+    /// Sets the states before and after.
+    #[must_use]
+    pub fn with_states(mut self, before: Option<StateName>, after: Option<StateName>) -> Self {
+        self.state_before = before;
+        self.state_after = after;
+        self
+    }
+
+    /// Sets the details.
+    #[must_use]
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// Sets the justification.
+    #[must_use]
+    pub fn with_justification(mut self, justification: impl Into<String>) -> Self {
+        self.justification = Some(justification.into());
+        self
+    }
+
+    /// Checks the documented limits ([`MAX_JUSTIFICATION_LEN`], [`MAX_DETAILS_BYTES`]).
+    ///
+    /// # Errors
+    /// [`RegistryError::InvalidInput`] naming the field.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(j) = &self.justification {
+            let n = j.chars().count();
+            if n > MAX_JUSTIFICATION_LEN {
+                return Err(RegistryError::invalid(
+                    "justification",
+                    j,
+                    format!("{n} characters; at most {MAX_JUSTIFICATION_LEN} are allowed"),
+                ));
+            }
+        }
+        let mut buf = Vec::new();
+        write_canonical(&self.details, &mut buf)?;
+        if buf.len() > MAX_DETAILS_BYTES {
+            return Err(RegistryError::invalid(
+                "audit details",
+                &String::from_utf8_lossy(&buf),
+                format!(
+                    "{} bytes; at most {MAX_DETAILS_BYTES} are allowed",
+                    buf.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A sealed audit record: a draft with its global sequence number and hash chain links.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// The global sequence number: 1, 2, 3, … with no gaps.
+    pub seq: u64,
+    /// The event.
+    pub draft: AuditDraft,
+    /// The hash of the previous record ([`genesis_hash`] for seq 1).
+    pub prev_hash: Digest,
+    /// The hash of this record (see the [module docs](self)).
+    pub hash: Digest,
+}
+
+fn write_canonical(value: &Value, out: &mut Vec<u8>) -> Result<()> {
+    let io = |e: serde_json::Error| RegistryError::Storage {
+        message: format!("cannot encode audit record: {e}"),
+    };
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push(b'{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut *out, k).map_err(io)?;
+                out.push(b':');
+                write_canonical(v, out)?;
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(v, out)?;
+            }
+            out.push(b']');
+        }
+        scalar => serde_json::to_writer(&mut *out, scalar).map_err(io)?,
+    }
+    Ok(())
+}
+
+/// The bytes hashed for a record (see the [module docs](self)).
+///
+/// # Errors
+/// [`RegistryError::Storage`] if the draft cannot be encoded as JSON (not expected for valid
+/// drafts).
+pub fn canonical_encoding(seq: u64, prev_hash: &Digest, draft: &AuditDraft) -> Result<Vec<u8>> {
+    let value = serde_json::to_value(draft).map_err(|e| RegistryError::Storage {
+        message: format!("cannot encode audit record: {e}"),
+    })?;
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(DOMAIN);
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(prev_hash.as_bytes());
+    write_canonical(&value, &mut out)?;
+    Ok(out)
+}
+
+/// The hash of a record with these contents.
+///
+/// # Errors
+/// As [`canonical_encoding`].
+pub fn record_hash(seq: u64, prev_hash: &Digest, draft: &AuditDraft) -> Result<Digest> {
+    let bytes = canonical_encoding(seq, prev_hash, draft)?;
+    Ok(Digest::from_bytes(Sha256::digest(&bytes).into()))
+}
+
+/// Seals `draft` as the record after `prev` (`None`: the first record of the log). Every store
+/// calls this inside the atomic commit that writes the record.
+///
+/// ```
+/// use mlops_core::{Actor, Subject};
+/// use mlops_core::chrono::DateTime;
+/// use mlops_registry::audit::{self, AuditAction, AuditDraft};
+///
+/// let draft = AuditDraft::new(
+///     DateTime::UNIX_EPOCH,
+///     Actor::human("alice")?,
+///     AuditAction::model_registered(),
+///     Subject::Model { model: "fraud".parse()? },
+/// );
+/// let first = audit::seal(None, draft.clone())?;
+/// let second = audit::seal(Some(&first), draft)?;
+/// assert_eq!((first.seq, second.seq), (1, 2));
+/// assert_eq!(second.prev_hash, first.hash);
+/// assert!(audit::verify_chain(&[first, second]).is_ok());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`RegistryError::InvalidInput`] for a draft breaking a limit; [`RegistryError::Exhausted`]
+/// after 2⁶⁴−1 records.
+pub fn seal(prev: Option<&AuditRecord>, draft: AuditDraft) -> Result<AuditRecord> {
+    draft.validate()?;
+    let (seq, prev_hash) = match prev {
+        None => (1, genesis_hash()),
+        Some(p) => (
+            p.seq.checked_add(1).ok_or(RegistryError::Exhausted {
+                what: "audit sequence numbers",
+            })?,
+            p.hash,
+        ),
+    };
+    let hash = record_hash(seq, &prev_hash, &draft)?;
+    Ok(AuditRecord {
+        seq,
+        draft,
+        prev_hash,
+        hash,
+    })
+}
+
+/// Seals several drafts in order after `prev`.
+///
+/// # Errors
+/// As [`seal`]; nothing is returned if any draft fails.
+pub fn seal_all(prev: Option<&AuditRecord>, drafts: Vec<AuditDraft>) -> Result<Vec<AuditRecord>> {
+    let mut out: Vec<AuditRecord> = Vec::with_capacity(drafts.len());
+    for d in drafts {
+        let rec = seal(out.last().or(prev), d)?;
+        out.push(rec);
+    }
+    Ok(out)
+}
+
+/// Why [`verify_chain`] rejected a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChainBreakReason {
+    /// The record's contents do not match its hash (it was modified).
+    HashMismatch,
+    /// The record's `prev_hash` is not the previous record's hash (a record before it was
+    /// removed, reordered or modified along with its hash).
+    PrevHashMismatch,
+    /// The sequence number is not the previous one plus one.
+    SeqGap {
+        /// The sequence number expected here.
+        expected: u64,
+    },
+    /// The first record of the log (seq 1) does not start from [`genesis_hash`].
+    BadGenesis,
+    /// The record could not be encoded.
+    Encoding,
+}
+
+impl fmt::Display for ChainBreakReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::HashMismatch => f.write_str("its contents do not match its hash"),
+            Self::PrevHashMismatch => {
+                f.write_str("its prev_hash is not the previous record's hash")
+            }
+            Self::SeqGap { expected } => write!(f, "expected sequence number {expected}"),
+            Self::BadGenesis => {
+                f.write_str("the first record does not start from the genesis hash")
+            }
+            Self::Encoding => f.write_str("it cannot be encoded"),
+        }
+    }
+}
+
+/// The first bad record found by [`verify_chain`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("audit chain broken at record {seq}: {reason}")]
+pub struct ChainBreak {
+    /// The sequence number of the first bad record (as stored in it).
+    pub seq: u64,
+    /// What is wrong with it.
+    pub reason: ChainBreakReason,
+}
+
+/// Verifies a contiguous run of records: each hash matches its contents, each `prev_hash` is
+/// the previous record's hash, sequence numbers are consecutive, and a run starting at seq 1
+/// starts from [`genesis_hash`]. A run starting later is anchored at its first record's
+/// `prev_hash` (use [`verify_chain_after`] to check that against a trusted record or
+/// checkpoint).
+///
+/// # Errors
+/// [`ChainBreak`] naming the first bad record.
+pub fn verify_chain(records: &[AuditRecord]) -> Result<(), ChainBreak> {
+    verify_chain_after(None, records)
+}
+
+/// As [`verify_chain`], but the first record must follow `anchor` (a trusted earlier record).
+///
+/// # Errors
+/// [`ChainBreak`] naming the first bad record.
+pub fn verify_chain_after(
+    anchor: Option<&AuditRecord>,
+    records: &[AuditRecord],
+) -> Result<(), ChainBreak> {
+    let mut prev: Option<(u64, Digest)> = anchor.map(|a| (a.seq, a.hash));
+    for r in records {
+        let brk = |reason| ChainBreak { seq: r.seq, reason };
+        match prev {
+            Some((pseq, phash)) => {
+                let expected = pseq.wrapping_add(1);
+                if r.seq != expected {
+                    return Err(brk(ChainBreakReason::SeqGap { expected }));
+                }
+                if r.prev_hash != phash {
+                    return Err(brk(ChainBreakReason::PrevHashMismatch));
+                }
+            }
+            None => {
+                if r.seq == 0 {
+                    return Err(brk(ChainBreakReason::SeqGap { expected: 1 }));
+                }
+                if r.seq == 1 && r.prev_hash != genesis_hash() {
+                    return Err(brk(ChainBreakReason::BadGenesis));
+                }
+            }
+        }
+        let h = record_hash(r.seq, &r.prev_hash, &r.draft)
+            .map_err(|_| brk(ChainBreakReason::Encoding))?;
+        if h != r.hash {
+            return Err(brk(ChainBreakReason::HashMismatch));
+        }
+        prev = Some((r.seq, r.hash));
+    }
+    Ok(())
+}
