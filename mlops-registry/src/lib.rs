@@ -28,3 +28,5 @@ pub use registry::{Registry, RetryPolicy};
 pub use serde_json;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+
+pub mod routing;
