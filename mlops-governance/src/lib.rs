@@ -9,7 +9,28 @@
 //! Transitions are planned here and committed through `mlops-registry`'s `ModelStore`, atomically
 //! with their audit records.
 //!
-//! The capabilities land module by module; see the workspace README for what is available.
+//! - [`lifecycle`]: states and transitions as data, validated on load; the default lifecycle.
+//! - [`policy`]: the [`PolicyEngine`](policy::PolicyEngine) trait (fails closed) and the
+//!   declarative [`Policy`](policy::Policy) with approvals, evidence, documentation and time
+//!   guards, enforcement modes and role permissions.
+//! - [`approval`]: approval requests as objects: opened, signed, rejected, expired, cancelled.
+//! - [`engine`]: [`Governance`] plans transitions (pure) and commits them through the store with
+//!   their audit records; break-glass overrides; approvals; policy changes.
+//! - [`audit`]: the [`AuditLog`](audit::AuditLog) trait, verification, checkpoints, queries.
+
+pub mod approval;
+pub mod audit;
+pub mod engine;
+pub mod error;
+pub mod lifecycle;
+mod names;
+pub mod policy;
+
+pub use engine::{Governance, GovernanceBuilder, Plan, PlanContext, Transitioned};
+pub use error::{
+    ApprovalError, AuditError, GovernanceError, LifecycleError, NameError, PolicyError,
+};
+pub use names::Period;
 
 pub use mlops_core;
 pub use mlops_registry;

@@ -1,0 +1,350 @@
+//! Errors, one enum per operation family.
+
+use mlops_registry::model::StateName;
+
+use crate::names::EventName;
+
+/// An event name or period that does not follow its rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NameError {
+    /// An event name breaks a rule.
+    #[error("{kind} name `{value}` is invalid: {reason}")]
+    Invalid {
+        /// `event`.
+        kind: &'static str,
+        /// The offending value (shortened).
+        value: String,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
+    /// A period such as `7d` is malformed or out of range.
+    #[error("period `{value}` is invalid: {reason}")]
+    InvalidPeriod {
+        /// The offending value (shortened).
+        value: String,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
+}
+
+/// A lifecycle definition that cannot be used, or a lookup in one that fails.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LifecycleError {
+    /// The definition has no states.
+    #[error("lifecycle `{lifecycle}` defines no states")]
+    NoStates {
+        /// The lifecycle's name.
+        lifecycle: String,
+    },
+    /// Two states share a name.
+    #[error("state `{state}` is defined twice")]
+    DuplicateState {
+        /// The repeated name.
+        state: StateName,
+    },
+    /// The initial state is not among the states.
+    #[error("initial state `{state}` is not defined")]
+    UnknownInitial {
+        /// The missing state.
+        state: StateName,
+    },
+    /// A transition (or an effect) names a state that is not defined.
+    #[error("transition `{from}` --{event}--> `{to}` refers to undefined state `{missing}`")]
+    OrphanTransition {
+        /// Source state of the transition.
+        from: StateName,
+        /// Its event.
+        event: EventName,
+        /// Target state.
+        to: StateName,
+        /// The state that is not defined.
+        missing: StateName,
+    },
+    /// Two transitions leave the same state on the same event.
+    #[error("state `{from}` has two transitions on event `{event}`")]
+    AmbiguousTransition {
+        /// The source state.
+        from: StateName,
+        /// The repeated event.
+        event: EventName,
+    },
+    /// A state cannot be reached from the initial state.
+    #[error("state `{state}` cannot be reached from the initial state `{initial}`")]
+    Unreachable {
+        /// The unreachable state.
+        state: StateName,
+        /// The initial state.
+        initial: StateName,
+    },
+    /// A terminal state has an outgoing transition.
+    #[error("terminal state `{state}` has an outgoing transition on `{event}`")]
+    TerminalHasExit {
+        /// The terminal state.
+        state: StateName,
+        /// The event of the outgoing transition.
+        event: EventName,
+    },
+    /// A transition into an exclusive state lacks an eviction effect.
+    #[error(
+        "transition `{from}` --{event}--> `{to}` enters exclusive state `{to}` without an `evict` effect"
+    )]
+    MissingEviction {
+        /// Source state.
+        from: StateName,
+        /// Event.
+        event: EventName,
+        /// The exclusive target state.
+        to: StateName,
+    },
+    /// An eviction sends the previous occupant somewhere it cannot go.
+    #[error("eviction from `{state}` targets `{target}`, which is {reason}")]
+    BadEviction {
+        /// The exclusive state being entered.
+        state: StateName,
+        /// The eviction's target.
+        target: StateName,
+        /// Why it is rejected.
+        reason: &'static str,
+    },
+    /// A state name is not part of the lifecycle.
+    #[error("unknown state `{state}`")]
+    UnknownState {
+        /// The name looked up.
+        state: String,
+    },
+    /// No transition leaves `from` on `event`.
+    #[error("no transition leaves state `{from}` on event `{event}`")]
+    UnknownEvent {
+        /// The current state.
+        from: StateName,
+        /// The event looked up.
+        event: String,
+    },
+    /// The definition file could not be parsed.
+    #[error("malformed lifecycle definition ({format}): {reason}")]
+    Malformed {
+        /// `json` or `toml`.
+        format: &'static str,
+        /// The parser's message.
+        reason: String,
+    },
+}
+
+/// A policy that cannot be used, or an action it does not permit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// The policy file could not be parsed.
+    #[error("malformed policy ({format}): {reason}")]
+    Malformed {
+        /// `json` or `toml`.
+        format: &'static str,
+        /// The parser's message.
+        reason: String,
+    },
+    /// A risk tier has no rules (write an empty table to require nothing).
+    #[error("policy has no rules for risk tier `{tier}`")]
+    MissingTier {
+        /// The missing tier.
+        tier: mlops_core::RiskTier,
+    },
+    /// A guard cannot be satisfied or is ill-formed.
+    #[error("invalid guard for entering `{state}` at tier `{tier}`: {reason}")]
+    InvalidGuard {
+        /// The tier.
+        tier: mlops_core::RiskTier,
+        /// The state being entered.
+        state: StateName,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The policy names a state the lifecycle does not define.
+    #[error("policy tier `{tier}` names unknown state `{state}`")]
+    UnknownState {
+        /// The tier.
+        tier: mlops_core::RiskTier,
+        /// The unknown state.
+        state: StateName,
+    },
+    /// The actor holds no role permitted for the action.
+    #[error("`{actor}` may not {action}: it needs one of the roles [{allowed}]")]
+    Unauthorized {
+        /// Who tried.
+        actor: String,
+        /// What they tried.
+        action: crate::policy::Action,
+        /// The roles that would permit it.
+        allowed: String,
+    },
+    /// The approver's roles do not count toward any sign-off this transition needs.
+    #[error("`{actor}` cannot sign off on this transition: it needs one of the roles [{required}]")]
+    WrongRole {
+        /// The would-be approver.
+        actor: String,
+        /// The roles that count.
+        required: String,
+    },
+    /// A host policy engine failed.
+    #[error("policy evaluation failed: {reason}")]
+    Evaluation {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// An approval action that is not possible.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApprovalError {
+    /// No request has this id.
+    #[error("no approval request `{id}`")]
+    NotFound {
+        /// The id looked up.
+        id: crate::approval::ApprovalId,
+    },
+    /// The id does not parse.
+    #[error("malformed approval request id `{value}`: expected `req-N`")]
+    MalformedId {
+        /// The offending value.
+        value: String,
+    },
+    /// The request is no longer open.
+    #[error("approval request `{id}` is {status:?}, not open")]
+    NotOpen {
+        /// The request.
+        id: crate::approval::ApprovalId,
+        /// Its status.
+        status: crate::approval::RequestStatus,
+    },
+    /// The request's time ran out.
+    #[error("approval request `{id}` expired at {expired_at}")]
+    Expired {
+        /// The request.
+        id: crate::approval::ApprovalId,
+        /// When it expired.
+        expired_at: chrono::DateTime<chrono::Utc>,
+    },
+    /// The actor may not decide on this request.
+    #[error("`{actor}` may not decide on `{id}`: {reason} (separation of duties)")]
+    SeparationOfDuties {
+        /// The request.
+        id: crate::approval::ApprovalId,
+        /// The conflicted actor.
+        actor: mlops_core::ActorId,
+        /// The conflict.
+        reason: &'static str,
+    },
+    /// The actor already decided.
+    #[error("`{actor}` already decided on `{id}`")]
+    AlreadyDecided {
+        /// The request.
+        id: crate::approval::ApprovalId,
+        /// The actor.
+        actor: mlops_core::ActorId,
+    },
+    /// A rejection without a reason.
+    #[error("rejecting `{id}` needs a comment")]
+    MissingComment {
+        /// The request.
+        id: crate::approval::ApprovalId,
+    },
+}
+
+/// An engine operation that failed. Nothing was committed, except where a variant says the
+/// refusal itself was audited.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GovernanceError {
+    /// The policy denied the transition (audited). `approval` is the request opened or still
+    /// open for the missing sign-offs, if that is all that is missing.
+    #[error("transition denied: {verdict}")]
+    Denied {
+        /// Every guard's outcome.
+        verdict: Box<crate::policy::Verdict>,
+        /// The approval request collecting sign-offs, if any.
+        approval: Option<crate::approval::ApprovalId>,
+    },
+    /// The model changed between plan and commit: plan again.
+    #[error(
+        "model `{model}` changed concurrently (expected revision {expected}, found {actual}): plan again"
+    )]
+    Conflict {
+        /// The model.
+        model: mlops_core::ModelName,
+        /// The revision the plan was made at.
+        expected: mlops_registry::model::Revision,
+        /// The revision found.
+        actual: mlops_registry::model::Revision,
+    },
+    /// The actor is not in the engine's directory.
+    #[error("unknown actor `{actor}`")]
+    UnknownActor {
+        /// The id looked up.
+        actor: mlops_core::ActorId,
+    },
+    /// The actor may not perform the action (audited).
+    #[error(transparent)]
+    Unauthorized(PolicyError),
+    /// A break-glass override without a justification.
+    #[error("a break-glass override needs a justification")]
+    MissingJustification,
+    /// The lifecycle has no such state or transition.
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
+    /// The policy is unusable.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// The approval action is not possible.
+    #[error(transparent)]
+    Approval(#[from] ApprovalError),
+    /// The registry store failed (or the model or version does not exist).
+    #[error(transparent)]
+    Registry(mlops_registry::RegistryError),
+}
+
+impl From<mlops_registry::RegistryError> for GovernanceError {
+    fn from(e: mlops_registry::RegistryError) -> Self {
+        match e {
+            mlops_registry::RegistryError::Conflict {
+                model,
+                expected,
+                actual,
+            } => Self::Conflict {
+                model,
+                expected,
+                actual,
+            },
+            other => Self::Registry(other),
+        }
+    }
+}
+
+/// An audit log that cannot be read, written or verified.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// The chain is broken: a record was modified, reordered or removed.
+    #[error(transparent)]
+    Broken(#[from] mlops_registry::audit::ChainBreak),
+    /// The log ends before a checkpoint it must contain (records were cut off the end).
+    #[error(
+        "audit log truncated: checkpoint at record {checkpoint_seq} but the log ends at {head_seq}"
+    )]
+    Truncated {
+        /// The checkpoint's sequence number.
+        checkpoint_seq: u64,
+        /// The last sequence number in the log (0 if empty).
+        head_seq: u64,
+    },
+    /// The record at a checkpoint's position has a different hash (the log was rewritten).
+    #[error("audit log diverges from the checkpoint at record {seq}")]
+    CheckpointMismatch {
+        /// The checkpoint's sequence number.
+        seq: u64,
+    },
+    /// The backing store failed.
+    #[error(transparent)]
+    Registry(#[from] mlops_registry::RegistryError),
+}

@@ -1,0 +1,300 @@
+//! Names used by lifecycle definitions and policies: events and spans of time. (State names
+//! are the registry's [`StateName`](mlops_registry::model::StateName), stored per version.)
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+
+use crate::error::NameError;
+
+fn check_name(kind: &'static str, value: &str) -> Result<(), NameError> {
+    let bad = |reason: &'static str| NameError::Invalid {
+        kind,
+        value: shorten(value),
+        reason,
+    };
+    if value.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    if value.chars().count() > 64 {
+        return Err(bad("it is longer than 64 characters"));
+    }
+    if !value
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+    {
+        return Err(bad("it must start with an ASCII letter"));
+    }
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+    {
+        return Err(bad("only ASCII letters, digits, `_` and `-` are allowed"));
+    }
+    Ok(())
+}
+
+pub(crate) fn shorten(value: &str) -> String {
+    const MAX: usize = 80;
+    if value.chars().count() <= MAX {
+        value.to_owned()
+    } else {
+        let mut s: String = value.chars().take(MAX).collect();
+        s.push('…');
+        s
+    }
+}
+
+macro_rules! name_type {
+    ($(#[$doc:meta])* $ty:ident, $kind:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $ty(pub(crate) String);
+
+        impl $ty {
+            /// Validates `name`: 1–64 ASCII letters, digits, `_` or `-`, starting with a letter.
+            ///
+            /// # Errors
+            /// [`NameError::Invalid`] naming the value and the rule it breaks.
+            pub fn new(name: impl Into<String>) -> Result<Self, NameError> {
+                let name = name.into();
+                check_name($kind, &name)?;
+                Ok(Self(name))
+            }
+
+            /// The name as a string slice.
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = NameError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<String> for $ty {
+            type Error = NameError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::new(s)
+            }
+        }
+
+        impl From<$ty> for String {
+            fn from(n: $ty) -> String {
+                n.0
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl PartialEq<str> for $ty {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+    };
+}
+
+name_type!(
+    /// The name of a lifecycle event, such as `promote`.
+    EventName,
+    "event"
+);
+
+/// A non-negative span of time written as a number and a unit: `30s`, `15m`, `12h`, `7d`, `2w`
+/// (or `0`). Serializes in the same form; used for evidence ages, approval expiry and minimum
+/// time in a state.
+///
+/// ```
+/// use mlops_governance::Period;
+/// let p: Period = "7d".parse()?;
+/// assert_eq!(p.as_delta(), mlops_core::chrono::TimeDelta::days(7));
+/// assert_eq!(p.to_string(), "7d");
+/// # Ok::<(), mlops_governance::NameError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Period {
+    seconds: i64,
+}
+
+impl Period {
+    /// The longest allowed period: 100 years.
+    pub const MAX_SECONDS: i64 = 100 * 366 * 86_400;
+
+    /// A period of `seconds`.
+    ///
+    /// # Errors
+    /// [`NameError::InvalidPeriod`] if `seconds` is negative or above [`Period::MAX_SECONDS`].
+    pub fn from_seconds(seconds: i64) -> Result<Self, NameError> {
+        if !(0..=Self::MAX_SECONDS).contains(&seconds) {
+            return Err(NameError::InvalidPeriod {
+                value: seconds.to_string(),
+                reason: "it must be between 0 and 100 years",
+            });
+        }
+        Ok(Self { seconds })
+    }
+
+    /// A period of `days` days.
+    ///
+    /// # Errors
+    /// As [`Period::from_seconds`].
+    pub fn days(days: i64) -> Result<Self, NameError> {
+        Self::from_seconds(days.saturating_mul(86_400))
+    }
+
+    /// A period of `hours` hours.
+    ///
+    /// # Errors
+    /// As [`Period::from_seconds`].
+    pub fn hours(hours: i64) -> Result<Self, NameError> {
+        Self::from_seconds(hours.saturating_mul(3_600))
+    }
+
+    /// The length in seconds.
+    #[must_use]
+    pub fn seconds(self) -> i64 {
+        self.seconds
+    }
+
+    /// The period as a chrono delta.
+    #[must_use]
+    pub fn as_delta(self) -> TimeDelta {
+        TimeDelta::seconds(self.seconds)
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.seconds;
+        if s == 0 {
+            return f.write_str("0");
+        }
+        for (unit, len) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
+            if s % len == 0 {
+                return write!(f, "{}{unit}", s / len);
+            }
+        }
+        write!(f, "{s}s")
+    }
+}
+
+impl FromStr for Period {
+    type Err = NameError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = |reason| NameError::InvalidPeriod {
+            value: shorten(s),
+            reason,
+        };
+        if s == "0" {
+            return Ok(Self { seconds: 0 });
+        }
+        let split = s
+            .char_indices()
+            .last()
+            .map(|(i, _)| i)
+            .ok_or_else(|| bad("it is empty"))?;
+        let (digits, unit) = s
+            .split_at_checked(split)
+            .ok_or_else(|| bad("it is not a number followed by a unit"))?;
+        let per: i64 = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3_600,
+            "d" => 86_400,
+            "w" => 604_800,
+            _ => return Err(bad("the unit must be one of `s`, `m`, `h`, `d`, `w`")),
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad(
+                "it must be a whole number followed by a unit, such as `7d`",
+            ));
+        }
+        let n: i64 = digits.parse().map_err(|_| bad("the number is too large"))?;
+        Self::from_seconds(n.saturating_mul(per)).map_err(|_| bad("it must be at most 100 years"))
+    }
+}
+
+impl TryFrom<String> for Period {
+    type Error = NameError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Period> for String {
+    fn from(p: Period) -> String {
+        p.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_validate() {
+        assert!(EventName::new("promote_to-prod2").is_ok());
+        for bad in ["", "1x", "a b", "a.b", &"x".repeat(65)] {
+            assert!(
+                matches!(
+                    EventName::new(bad),
+                    Err(NameError::Invalid { kind: "event", .. })
+                ),
+                "{bad}"
+            );
+        }
+        let e = EventName::new("no way").unwrap_err().to_string();
+        assert!(e.contains("`no way`"), "{e}");
+        let bad: Result<EventName, _> = serde_json::from_str("\"9\"");
+        assert!(bad.is_err());
+    }
+
+    #[test]
+    fn periods_parse_and_print() {
+        for (text, secs) in [
+            ("0", 0),
+            ("45s", 45),
+            ("15m", 900),
+            ("12h", 43_200),
+            ("7d", 604_800),
+            ("14d", 1_209_600),
+        ] {
+            let p: Period = text.parse().unwrap();
+            assert_eq!(p.seconds(), secs, "{text}");
+            assert_eq!(p.to_string(), text);
+        }
+        assert_eq!("2w".parse::<Period>().unwrap().to_string(), "14d");
+        assert_eq!("90s".parse::<Period>().unwrap().to_string(), "90s");
+        assert_eq!("120s".parse::<Period>().unwrap().to_string(), "2m");
+        for bad in [
+            "",
+            "d",
+            "7",
+            "-1d",
+            "1.5h",
+            "7y",
+            "99999999999999999999d",
+            "40000w",
+        ] {
+            assert!(
+                matches!(bad.parse::<Period>(), Err(NameError::InvalidPeriod { .. })),
+                "{bad}"
+            );
+        }
+        assert!(Period::from_seconds(-1).is_err());
+    }
+}
