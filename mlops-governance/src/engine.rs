@@ -319,6 +319,12 @@ impl Governance {
         &self.store
     }
 
+    /// The injected clock (for modules that build on the engine and record times).
+    #[must_use]
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// The audit log of the store (its hash-chained records).
     #[must_use]
     pub fn audit_log(&self) -> StoreAuditLog {

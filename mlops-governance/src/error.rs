@@ -348,3 +348,191 @@ pub enum AuditError {
     #[error(transparent)]
     Registry(#[from] mlops_registry::RegistryError),
 }
+
+/// A use-case questionnaire or a scoring configuration that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClassificationError {
+    /// Questions were left unanswered (every question must be answered, even with "none").
+    #[error("questionnaire incomplete: unanswered {}", .missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "))]
+    Incomplete {
+        /// The unanswered questions, by field name.
+        missing: Vec<String>,
+    },
+    /// The scoring gives no points for an answer.
+    #[error("scoring has no points for answer `{answer}` of `{factor}`")]
+    MissingPoints {
+        /// The question.
+        factor: &'static str,
+        /// The answer without points.
+        answer: String,
+    },
+    /// The tier thresholds are not increasing.
+    #[error(
+        "scoring thresholds must increase: medium {medium} <= high {high} <= critical {critical}"
+    )]
+    Thresholds {
+        /// Least score for medium.
+        medium: u32,
+        /// Least score for high.
+        high: u32,
+        /// Least score for critical.
+        critical: u32,
+    },
+    /// A scoring file could not be parsed.
+    #[error("malformed scoring ({format}): {reason}")]
+    Malformed {
+        /// `json` or `toml`.
+        format: &'static str,
+        /// The parser's message.
+        reason: String,
+    },
+}
+
+/// A RACI matrix that breaks its rules, or a lookup in one that fails.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RaciError {
+    /// The matrix has no tasks.
+    #[error("RACI matrix has no tasks")]
+    Empty,
+    /// A task name breaks its rules.
+    #[error("task name `{value}` is invalid: {reason}")]
+    InvalidTask {
+        /// The offending name (shortened).
+        value: String,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
+    /// A task has no Accountable role.
+    #[error("task `{task}` has no Accountable role (exactly one is required)")]
+    NoAccountable {
+        /// The task.
+        task: String,
+    },
+    /// A task has more than one Accountable role.
+    #[error("task `{task}` has {} Accountable roles [{}] (exactly one is required)", .roles.len(), .roles.join(", "))]
+    SeveralAccountable {
+        /// The task.
+        task: String,
+        /// The roles marked Accountable.
+        roles: Vec<String>,
+    },
+    /// The matrix has no such task.
+    #[error("RACI matrix has no task `{task}`")]
+    UnknownTask {
+        /// The task looked up.
+        task: String,
+    },
+    /// A RACI file could not be parsed.
+    #[error("malformed RACI matrix ({format}): {reason}")]
+    Malformed {
+        /// `json` or `toml`.
+        format: &'static str,
+        /// The parser's message.
+        reason: String,
+    },
+}
+
+/// A governance matrix that cannot be loaded or compiled into a policy.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MatrixError {
+    /// A cell names a measure the catalogue does not know.
+    #[error("unknown measure `{measure}` for `{consideration}` at tier `{tier}`; known: {known}")]
+    UnknownMeasure {
+        /// The tier.
+        tier: mlops_core::RiskTier,
+        /// The consideration.
+        consideration: String,
+        /// The unknown name.
+        measure: String,
+        /// The known names.
+        known: String,
+    },
+    /// A measure's parameters are ill-formed.
+    #[error("invalid measure `{measure}` at tier `{tier}`: {reason}")]
+    InvalidMeasure {
+        /// The tier.
+        tier: mlops_core::RiskTier,
+        /// The measure's name.
+        measure: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A measure needs the RACI matrix, which lacks its task.
+    #[error(transparent)]
+    Raci(#[from] RaciError),
+    /// The compiled policy is invalid (or names a state the lifecycle lacks).
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// A matrix file could not be parsed.
+    #[error("malformed governance matrix ({format}): {reason}")]
+    Malformed {
+        /// `json` or `toml`.
+        format: &'static str,
+        /// The parser's message.
+        reason: String,
+    },
+}
+
+/// A model card, inventory, report or KPI computation that failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// The period ends before (or when) it starts.
+    #[error("reporting period is empty or reversed: `{start}` .. `{end}`")]
+    InvalidPeriod {
+        /// Its start.
+        start: chrono::DateTime<chrono::Utc>,
+        /// Its end.
+        end: chrono::DateTime<chrono::Utc>,
+    },
+    /// The audit log could not be read.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// The registry store failed (or the model or version does not exist).
+    #[error(transparent)]
+    Registry(#[from] mlops_registry::RegistryError),
+    /// Rendering to JSON failed.
+    #[error("cannot render as JSON: {reason}")]
+    Render {
+        /// The serializer's message.
+        reason: String,
+    },
+}
+
+/// A change assessment that cannot grant inherited approvals.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChangeError {
+    /// The change is material: the candidate needs full re-approval (the assessment is audited).
+    #[error("`{candidate}` is a material change from `{baseline}` and needs full re-approval: {}", .findings.join("; "))]
+    Material {
+        /// The new version.
+        candidate: mlops_core::ModelRef,
+        /// The approved version the plan is about.
+        baseline: mlops_core::ModelRef,
+        /// The material findings.
+        findings: Vec<String>,
+    },
+    /// The candidate is not a later version of the plan's model.
+    #[error("`{candidate}` is not a later version of `{baseline}`'s model")]
+    NotASuccessor {
+        /// The new version.
+        candidate: mlops_core::ModelRef,
+        /// The plan's baseline.
+        baseline: mlops_core::ModelRef,
+    },
+    /// A plan file could not be parsed.
+    #[error("malformed change plan ({format}): {reason}")]
+    Malformed {
+        /// `json` or `toml`.
+        format: &'static str,
+        /// The parser's message.
+        reason: String,
+    },
+    /// The engine or the store failed.
+    #[error(transparent)]
+    Governance(#[from] GovernanceError),
+}
