@@ -181,19 +181,25 @@ pub(crate) fn cdf_integral(r: &[f64], c: &[f64], g: impl Fn(f64) -> f64) -> f64 
         (None, None) => return 0.0,
     };
     loop {
-        let next = match (r.get(i), c.get(j)) {
-            (Some(&a), Some(&b)) => a.min(b),
-            (Some(&a), None) => a,
-            (None, Some(&b)) => b,
+        // The next merged value and the side it comes from (the reference first on ties, as a
+        // stable merge; the order among equal values does not change the integral).
+        let (next, from_reference) = match (r.get(i), c.get(j)) {
+            (Some(&a), Some(&b)) => {
+                if a <= b {
+                    (a, true)
+                } else {
+                    (b, false)
+                }
+            }
+            (Some(&a), None) => (a, true),
+            (None, Some(&b)) => (b, false),
             (None, None) => break,
         };
         let delta = next - current;
         if delta > 0.0 {
             sum += g(i as f64 / nr - j as f64 / nc) * delta;
         }
-        // Consume `next` from the side it came from (the reference first on ties, as a stable
-        // merge does; the order among equal values does not change the integral).
-        if r.get(i) == Some(&next) {
+        if from_reference {
             i += 1;
         } else {
             j += 1;
