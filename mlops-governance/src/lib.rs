@@ -16,6 +16,8 @@
 //! - [`approval`]: approval requests as objects: opened, signed, rejected, expired, cancelled.
 //! - [`engine`]: [`Governance`] plans transitions (pure) and commits them through the store with
 //!   their audit records; break-glass overrides; approvals; policy changes.
+//! - [`contest`]: champion/challenger contests with always-valid sequential statistics,
+//!   guardrails, automated promotion and rollback, and bandit allocation.
 //! - [`audit`]: the [`AuditLog`](audit::AuditLog) trait, verification, checkpoints, queries.
 //!
 //! The seeds' governance template, as code built on the engine:
@@ -38,6 +40,7 @@ pub mod audit;
 pub mod card;
 pub mod change;
 pub mod classification;
+pub mod contest;
 pub mod engine;
 pub mod error;
 pub mod kpi;

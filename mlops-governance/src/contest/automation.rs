@@ -1,0 +1,131 @@
+//! Acting on outcomes: a promotion becomes a governance transition request carrying the
+//! contest's evidence; a rollback is an automatic, audited kill switch on the route table.
+
+use mlops_core::{Actor, ActorId, Subject, VersionNumber};
+use mlops_registry::audit::{AuditAction, AuditDraft};
+use mlops_registry::routing::{ConfigRevision, Router};
+use serde_json::json;
+
+use super::engine::{ChallengerOutcome, ChallengerReport, Contest};
+use super::error::ContestError;
+use crate::approval::ApprovalId;
+use crate::audit::AuditLog;
+use crate::engine::{Governance, PlanContext, Transitioned};
+use crate::error::GovernanceError;
+use crate::policy::Verdict;
+
+/// The audit action of an automatic rollback.
+pub const ROLLBACK_ACTION: &str = "contest.rollback";
+
+/// What became of a promotion request.
+///
+/// Exhaustive on purpose: the host must handle a pending approval.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Promotion {
+    /// The policy allowed it: the transition is committed.
+    Applied(Box<Transitioned>),
+    /// The policy still needs sign-offs: an approval request is open (the denial is audited).
+    AwaitingSignoffs {
+        /// The open request.
+        approval: Option<ApprovalId>,
+        /// The verdict with the unmet sign-off guards.
+        verdict: Box<Verdict>,
+    },
+}
+
+/// Requests the lifecycle `event` (for example `promote`) for a challenger whose outcome is
+/// [`ChallengerOutcome::Promote`], carrying its evidence (`contest.promote` and every metric's
+/// `contest.primary.*` / `contest.guardrail.*`) in `context`. The engine plans and commits it
+/// (re-planning on a concurrent change); the policy decides whether sign-offs are still needed.
+///
+/// # Errors
+/// [`ContestError::NotActionable`] unless the outcome is promote and the report is valid;
+/// [`ContestError::Governance`] for any other denial or failure.
+pub fn request_promotion(
+    governance: &Governance,
+    report: &ChallengerReport,
+    event: &str,
+    actor: &ActorId,
+    context: PlanContext,
+) -> Result<Promotion, ContestError> {
+    if report.outcome != ChallengerOutcome::Promote || report.invalid.is_some() {
+        return Err(ContestError::NotActionable {
+            version: report.version.version(),
+            action: "promoted",
+            outcome: report.outcome.to_string(),
+        });
+    }
+    let mut context = context.with_evidence(report.to_evidence());
+    context.evidence.extend(report.metric_evidence());
+    match governance.transition(&report.version, event, actor, &context) {
+        Ok(t) => {
+            tracing::info!(version = %report.version, to = %t.to, "contest promotion applied");
+            Ok(Promotion::Applied(Box::new(t)))
+        }
+        Err(GovernanceError::Denied { verdict, approval }) if verdict.awaits_only_signoffs() => {
+            tracing::info!(version = %report.version, "contest promotion awaits sign-offs");
+            Ok(Promotion::AwaitingSignoffs { approval, verdict })
+        }
+        Err(e) => Err(ContestError::Governance(Box::new(e))),
+    }
+}
+
+impl Contest {
+    /// Rolls `challenger` back after its outcome became [`ChallengerOutcome::RollBackNow`]: the
+    /// router's kill switch sends every request to the champion in one atomic step (a new
+    /// revision), then one `contest.rollback` audit record (about the challenger, with the
+    /// revisions and the outcome's evidence) is appended; the contest adopts the new revision.
+    /// The route change comes first on purpose: stopping harm does not wait for the audit log.
+    ///
+    /// # Errors
+    /// [`ContestError::NotActionable`] unless the latched outcome is a rollback;
+    /// [`ContestError::UnknownArm`]; [`ContestError::Audit`] if the record could not be written
+    /// (the kill switch is already on; the error names its revision).
+    pub fn roll_back(
+        &mut self,
+        challenger: VersionNumber,
+        router: &Router,
+        audit: &dyn AuditLog,
+        actor: &Actor,
+    ) -> Result<ConfigRevision, ContestError> {
+        let outcome = self.outcome(challenger).ok_or(ContestError::UnknownArm {
+            version: challenger,
+        })?;
+        if !matches!(outcome, ChallengerOutcome::RollBackNow { .. }) {
+            return Err(ContestError::NotActionable {
+                version: challenger,
+                action: "rolled back",
+                outcome: outcome.to_string(),
+            });
+        }
+        let before = router.revision();
+        let report = self.look();
+        let evidence = report
+            .challenger(challenger)
+            .map(ChallengerReport::to_evidence);
+        let revision = router.kill();
+        self.adopt_revision(revision);
+        self.set_outcome(challenger, outcome);
+        tracing::warn!(model = %self.model(), challenger = challenger.get(), from = before.get(),
+            to = revision.get(), "contest rolled back to the champion");
+        let draft = AuditDraft::new(
+            report.at,
+            actor.clone(),
+            AuditAction::new(ROLLBACK_ACTION).unwrap_or_else(|_| AuditAction::model_updated()),
+            Subject::Version {
+                version: mlops_core::ModelRef::new(self.model().clone(), challenger),
+            },
+        )
+        .with_details(json!({
+            "champion": self.champion().get(),
+            "revision_before": before.get(),
+            "revision_after": revision.get(),
+            "kill_switch": true,
+            "evidence": evidence,
+        }));
+        audit
+            .append(vec![draft])
+            .map_err(|source| ContestError::Audit { revision, source })?;
+        Ok(revision)
+    }
+}
