@@ -381,6 +381,14 @@ pub struct FisherResult {
     pub p_value: PValue,
 }
 
+impl FisherResult {
+    /// Whether `p < alpha` (use [`DEFAULT_ALPHA`]).
+    #[must_use]
+    pub fn drifted(&self, alpha: f64) -> bool {
+        self.p_value.p < alpha
+    }
+}
+
 /// Fisher's exact test, two-sided, on `[[a, b], [c, d]]`: `scipy.stats.fisher_exact(table)`.
 /// The p-value sums the hypergeometric probabilities of the tables no more likely than the
 /// observed one (relative tolerance 1e-14, as SciPy); a zero margin gives p = 1.

@@ -30,6 +30,9 @@ use serde::{Deserialize, Serialize};
 use super::input::check_aligned;
 use crate::error::{DriftError, Result, Sample};
 
+/// Drift is conventionally flagged when the Jensen–Shannon distance is at least this.
+pub const DEFAULT_JS_THRESHOLD: f64 = 0.1;
+
 /// The base of the logarithm of an information-theoretic quantity.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -89,7 +92,7 @@ pub struct DivergenceResult {
 }
 
 impl DivergenceResult {
-    /// Whether the value reaches `threshold` (0.1 is the conventional JS threshold).
+    /// Whether the value reaches `threshold` ([`DEFAULT_JS_THRESHOLD`] for Jensen–Shannon).
     #[must_use]
     pub fn drifted(&self, threshold: f64) -> bool {
         self.value >= threshold

@@ -55,6 +55,14 @@ pub struct WelchResult {
     pub n_current: usize,
 }
 
+impl WelchResult {
+    /// Whether `p < alpha` (conventionally [`super::categorical::DEFAULT_ALPHA`], 0.05).
+    #[must_use]
+    pub fn drifted(&self, alpha: f64) -> bool {
+        self.p_value.p < alpha
+    }
+}
+
 /// Welch's t-test.
 ///
 /// # Errors
@@ -212,6 +220,14 @@ pub struct MannWhitneyResult {
     pub n_reference: usize,
     /// Current sample size.
     pub n_current: usize,
+}
+
+impl MannWhitneyResult {
+    /// Whether `p < alpha` (conventionally [`super::categorical::DEFAULT_ALPHA`], 0.05).
+    #[must_use]
+    pub fn drifted(&self, alpha: f64) -> bool {
+        self.p_value.p < alpha
+    }
 }
 
 /// The Mann–Whitney U test with SciPy's defaults (two-sided, `method='auto'`, continuity
@@ -387,6 +403,24 @@ mod tests {
         assert!((exact_u_cdf(2, 2, 0) - 1.0 / 6.0).abs() < 1e-15);
         assert!((exact_u_cdf(2, 2, 2) - 4.0 / 6.0).abs() < 1e-15);
         assert!((exact_u_cdf(2, 2, 4) - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn exact_f64_path_agrees_with_the_integer_path_and_the_normal_limit() {
+        // C(m+n, m) beyond 1e36 switches to f64 coefficients; the cdf must stay a probability
+        // close to the normal approximation for such a lopsided design.
+        for (m, n, f64_path) in [(8usize, 200_000usize, true), (8, 20_000, false)] {
+            assert_eq!(ln_binomial(m + n, m).exp() >= 1e36, f64_path);
+            let mean = (m * n) as f64 / 2.0;
+            let sd = ((m * n) as f64 * (m + n + 1) as f64 / 12.0).sqrt();
+            let k = (mean - 1.5 * sd) as usize;
+            let exact = exact_u_cdf(m, n, k);
+            let normal = Normal::standard().cdf((k as f64 + 0.5 - mean) / sd);
+            assert!(
+                (exact - normal).abs() < 0.01,
+                "{m} {n}: {exact} vs {normal}"
+            );
+        }
     }
 
     #[test]

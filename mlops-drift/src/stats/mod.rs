@@ -3,7 +3,16 @@
 //! log (so tiny p-values stay comparable), the sample sizes and the details that explain it.
 //!
 //! Numeric inputs are `&[f64]`; order-based methods also have entry points taking already sorted
-//! slices, which is how reference profiles score against a fitted reference without re-sorting.
+//! slices, which is how [`crate::profile`] scores against a fitted reference without re-sorting.
+//!
+//! | module | methods | entry points for fitted profiles |
+//! |---|---|---|
+//! | [`distance`] | Wasserstein-1 (raw, normed), energy distance | `wasserstein_distance_sorted`, `energy_distance_sorted` |
+//! | [`psi`] | PSI on reference-quantile bins | `QuantileBins::fit` + `bin_counts`, `psi_from_counts` |
+//! | [`categorical`] | chi-squared and G homogeneity (2×K), two-proportion z, Fisher 2×2 | `chi2_homogeneity(ref_counts, cur_counts)`, `g_test`, `two_proportion_z_test`, `fisher_exact` |
+//! | [`divergence`] | Jensen–Shannon, KL, Hellinger, total variation | all take aligned weights |
+//! | [`location`] | Welch t, Mann–Whitney U | — |
+//! | [`evidently`] | Evidently 0.7.23 PSI, Wasserstein, Jensen–Shannon, chi-square | — |
 
 use serde::{Deserialize, Serialize};
 
