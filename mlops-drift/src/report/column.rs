@@ -54,7 +54,8 @@ pub fn score_numeric(
     current: &[f64],
     method: Method,
 ) -> Result<MethodScore> {
-    let finite: Vec<f64> = current.iter().copied().filter(|v| v.is_finite()).collect();
+    let mut finite = Vec::with_capacity(current.len());
+    finite.extend(current.iter().copied().filter(|v| v.is_finite()));
     let mut cur = Current::new(finite);
     numeric_method(
         profile,
