@@ -494,3 +494,32 @@ fn memory_per_feature_does_not_grow_with_the_stream() {
     assert!(*hi < 64 * 1_024, "{sizes:?}");
     assert!(*hi <= lo + lo / 2, "memory grew with the stream: {sizes:?}");
 }
+
+#[test]
+fn window_evidence_carries_the_rank_error_and_quality_counts() {
+    let m = monitor(MonitorConfig {
+        window: WindowSpec::Count { rows: 3_000 },
+        exact_budget: 500,
+        ..MonitorConfig::default()
+    });
+    feed(&m, &rows(50, 3_000, 6.0));
+    let w = m.poll().unwrap().pop().unwrap();
+    let clock = ManualClock::default();
+    let ev = w.to_evidence(&"churn@v1".parse().unwrap(), &clock).unwrap();
+    let age = ev
+        .iter()
+        .find(|e| matches!(&e.subject, mlops_core::Subject::Feature { feature, .. } if feature == "age"))
+        .unwrap();
+    assert_eq!(age.details["exact"], 0.0);
+    assert_eq!(
+        age.details["rank_error"],
+        w.feature("age").unwrap().rank_error
+    );
+    assert!(age.details["rank_error"] > 0.0);
+    assert!(age.details["out_of_range"] > 0.0);
+    assert_eq!(
+        age.outcome,
+        mlops_core::Outcome::Fail,
+        "a shift of 6 drifts"
+    );
+}

@@ -214,7 +214,9 @@ impl KllSketch {
                 let (Some(level), Some(next)) = (lower.last_mut(), upper.first_mut()) else {
                     break;
                 };
-                level.sort_unstable_by(f64::total_cmp);
+                // Only finite values are inserted, so `partial_cmp` is total here (and cheaper).
+                level
+                    .sort_unstable_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
                 // An odd leftover stays at this level, so weights are conserved exactly.
                 let keep = if level.len() % 2 == 1 {
                     level.pop()

@@ -343,6 +343,40 @@ impl WindowReport {
     pub fn feature(&self, name: &str) -> Option<&FeatureWindow> {
         self.features.iter().find(|f| f.feature == name)
     }
+
+    /// The batch report's evidence ([`DriftReport::to_evidence`]), each feature's evidence
+    /// carrying the window's `rank_error`, `exact` (1 or 0), `missing`, `unseen` and
+    /// `out_of_range` as details, so a policy can see how a streaming statistic was derived.
+    ///
+    /// # Errors
+    /// As [`DriftReport::to_evidence`].
+    #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^53
+    pub fn to_evidence(
+        &self,
+        version: &mlops_core::ModelRef,
+        clock: &dyn Clock,
+    ) -> Result<Vec<mlops_core::Evidence>> {
+        let mut evidence = self.report.to_evidence(version, clock)?;
+        for e in &mut evidence {
+            let mlops_core::Subject::Feature { feature, .. } = &e.subject else {
+                continue;
+            };
+            let Some(f) = self.feature(feature) else {
+                continue;
+            };
+            let details = [
+                ("rank_error", f.rank_error),
+                ("exact", f64::from(u8::from(f.exact))),
+                ("missing", f.missing as f64),
+                ("unseen", f.unseen as f64),
+                ("out_of_range", f.out_of_range as f64),
+            ];
+            for (k, v) in details {
+                e.details.insert(k.to_owned(), v);
+            }
+        }
+        Ok(evidence)
+    }
 }
 
 /// Each bin's count of values placed at a value inside the bin: its lower edge, or just below
@@ -701,7 +735,7 @@ impl DriftMonitor {
     }
 
     /// Closes the current window now, whatever its size or age, and returns its report (merged
-    /// over the last `panes` windows), besides queueing nothing for [`DriftMonitor::poll`].
+    /// over the last `panes` windows); this report is not also queued for [`DriftMonitor::poll`].
     ///
     /// # Errors
     /// As [`DriftMonitor::poll`].
@@ -799,6 +833,18 @@ impl DriftMonitor {
     }
 }
 
+/// The bin of a finite `x` among ascending `cuts`: the number of cuts `<= x`, as
+/// [`QuantileBinning::bin_of`]. For the usual handful of PSI bins a branch-free count has a far
+/// shorter dependency chain than a binary search; many bins use the binary search.
+#[inline]
+fn bin_of(cuts: &[f64], x: f64) -> usize {
+    if cuts.len() <= 32 {
+        cuts.iter().map(|&c| usize::from(c <= x)).sum()
+    } else {
+        cuts.partition_point(|&c| c <= x)
+    }
+}
+
 fn record(
     plan: &Plan,
     summary: &mut FeatureSummary,
@@ -818,7 +864,7 @@ fn record(
                     s.above_range += 1;
                     quality.set(Quality::OUT_OF_RANGE);
                 }
-                if let Some(c) = s.bin_counts.get_mut(bins.bin_of(x)) {
+                if let Some(c) = s.bin_counts.get_mut(bin_of(bins.edges(), x)) {
                     *c += 1;
                 }
                 s.values.push(x, budget, k);
