@@ -40,7 +40,7 @@ use crate::audit::{AuditLogExt, StoreAuditLog, actions};
 use crate::error::{GovernanceError, PolicyError};
 use crate::lifecycle::{Effect, EventName, Lifecycle};
 use crate::names::Period;
-use crate::policy::{Action, GuardInput, Policy, PolicyEngine, PolicyEngineExt, Signoff, Verdict};
+use crate::policy::{Action, GuardInput, Policy, PolicyEngine, PolicyEngineExt, Verdict};
 
 /// The engine's result type.
 pub type Result<T, E = GovernanceError> = std::result::Result<T, E>;
@@ -822,7 +822,6 @@ impl Governance {
     fn guard_input_for_request<R>(
         &self,
         request: &ApprovalRequest,
-        actor: &Actor,
         f: impl FnOnce(&GuardInput<'_>) -> R,
     ) -> Result<R> {
         let aggregate = self.store.get_model(request.version.name())?;
@@ -835,7 +834,6 @@ impl Governance {
         let requester = self.actor(&request.requested_by).unwrap_or_else(|_| {
             Actor::new(request.requested_by.clone(), mlops_core::ActorKind::Human)
         });
-        let _ = actor;
         let input = GuardInput {
             version: &request.version,
             tier: aggregate.model().risk_tier,
@@ -877,7 +875,7 @@ impl Governance {
         let mut req = book.require(id)?.clone();
         if req.kind == RequestKind::Transition {
             let policy = self.policy.read().clone();
-            let auth = self.guard_input_for_request(&req, &who, |input| {
+            let auth = self.guard_input_for_request(&req, |input| {
                 policy.authorize(&who, Action::Approve, Some(input))
             })?;
             if let Err(e) = auth {
@@ -1095,10 +1093,4 @@ fn counted_approvers(input: &GuardInput<'_>) -> Vec<ActorId> {
         }
     }
     out
-}
-
-/// Sign-offs as the guards see them (for hosts building their own inputs).
-#[must_use]
-pub fn signoffs_of(request: &ApprovalRequest) -> Vec<Signoff> {
-    request.signoffs()
 }

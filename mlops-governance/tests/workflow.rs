@@ -401,3 +401,44 @@ fn policy_changes_are_permissioned_and_audited() {
         actions::UNAUTHORIZED
     );
 }
+
+#[test]
+fn a_version_in_a_state_the_lifecycle_does_not_know_is_a_typed_error() {
+    let w = World::new(bank_policy());
+    let v = w.version("fraud", RiskTier::Low);
+    let custom = mlops_governance::lifecycle::Lifecycle::from_toml(
+        r#"
+name = "two-step"
+initial = "draft"
+[[states]]
+name = "draft"
+[[states]]
+name = "live"
+[[transitions]]
+from = "draft"
+event = "ship"
+to = "live"
+"#,
+    )
+    .unwrap();
+    // A host's policy that names a state the lifecycle lacks is refused when building.
+    assert!(matches!(
+        mlops_governance::Governance::builder(w.store_dyn(), std::sync::Arc::new(w.clock.clone()))
+            .lifecycle(custom.clone())
+            .policy(bank_policy()),
+        Err(mlops_governance::PolicyError::UnknownState { .. })
+    ));
+    let other =
+        mlops_governance::Governance::builder(w.store_dyn(), std::sync::Arc::new(w.clock.clone()))
+            .lifecycle(custom)
+            .actors(w.cast.all())
+            .build();
+    let head = w.gov.audit_log().checkpoint().unwrap();
+    assert!(matches!(
+        other.transition(&v, "ship", &w.cast.eve.id, &PlanContext::default()),
+        Err(GovernanceError::Lifecycle(
+            mlops_governance::LifecycleError::UnknownState { .. }
+        ))
+    ));
+    assert_eq!(w.gov.audit_log().checkpoint().unwrap(), head);
+}

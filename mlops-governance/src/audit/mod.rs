@@ -13,9 +13,11 @@
 //! questions: the history of a version, and every version ever in production with who approved
 //! it.
 
+mod hash;
 mod log;
 mod query;
 
+pub use hash::{fast_record_hash, fast_seal};
 pub use log::{AuditLog, AuditLogExt, Checkpoint, MemoryAuditLog, StoreAuditLog, verify_records};
 pub use query::{ProductionEntry, history, production_roster};
 
