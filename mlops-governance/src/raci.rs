@@ -519,6 +519,51 @@ mod tests {
     }
 
     #[test]
+    fn bind_adds_accountable_signoffs_to_a_policy() {
+        let raci = Raci::default_raci();
+        let pre = StateName::new("pre_production").unwrap();
+        let prod = StateName::new("production").unwrap();
+        let spec = raci
+            .bind(
+                PolicySpec::new("p"),
+                &[RiskTier::High, RiskTier::Critical],
+                &[
+                    (pre.clone(), Task::model_acceptance()),
+                    (prod.clone(), Task::deployments()),
+                ],
+            )
+            .unwrap();
+        let policy = spec.validate().unwrap();
+        assert_eq!(
+            policy.guards(RiskTier::High, &pre),
+            [Guard::approvals(1, [Role::risk_officer()])]
+        );
+        assert_eq!(
+            policy.guards(RiskTier::Critical, &prod),
+            [Guard::approvals(1, [Role::business_owner()])]
+        );
+        assert!(policy.guards(RiskTier::Medium, &prod).is_empty());
+        assert!(matches!(
+            raci.bind(
+                PolicySpec::new("p"),
+                &[RiskTier::High],
+                &[(prod, Task::new("juggling").unwrap())]
+            ),
+            Err(RaciError::UnknownTask { .. })
+        ));
+        assert_eq!(
+            raci.part(&Task::monitoring(), &Role::ml_engineer())
+                .unwrap(),
+            Some(Responsibility::Accountable)
+        );
+        assert_eq!(
+            raci.part(&Task::monitoring(), &Role::compliance_officer())
+                .unwrap(),
+            None
+        );
+    }
+
+    #[test]
     fn accountable_guard_names_only_the_accountable_role() {
         let raci = Raci::default_raci();
         let g = raci.accountable_guard(&Task::model_acceptance()).unwrap();

@@ -450,6 +450,17 @@ pub enum ChainStatus {
     },
 }
 
+/// Sign-offs a version inherited from its baseline under an approved change plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InheritedApprovals {
+    /// The change plan.
+    pub plan: String,
+    /// The baseline whose sign-offs carried over.
+    pub baseline: String,
+    /// The baseline's approvers for the same state.
+    pub approvers: Vec<ActorId>,
+}
+
 /// A time a version spent in production that overlaps the period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductionSpell {
@@ -467,6 +478,9 @@ pub struct ProductionSpell {
     pub approved_by: Vec<ActorId>,
     /// Whether the entry was a break-glass override.
     pub overridden: bool,
+    /// Sign-offs inherited under a change plan, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inherited: Option<InheritedApprovals>,
 }
 
 /// How a transition was applied.
@@ -502,6 +516,9 @@ pub struct TransitionEntry {
     pub approved_by: Vec<ActorId>,
     /// How it was applied.
     pub applied: HowApplied,
+    /// Sign-offs inherited under a change plan, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inherited: Option<InheritedApprovals>,
     /// The policy that decided (content hash).
     pub policy: String,
 }
@@ -642,9 +659,32 @@ impl AuditReport {
         let mut overrides = Vec::new();
         let mut tier_changes = Vec::new();
         let mut denials = 0;
+        let mut plans: BTreeMap<ModelRef, (String, String, serde_json::Value)> = BTreeMap::new();
         for r in &records {
             let action = r.draft.action.as_str();
             let in_period = period.contains(r.draft.at);
+            if action == crate::change::CHANGE_ASSESSED {
+                let d = &r.draft.details;
+                if let Some(v) = version_of(r)
+                    && d.get("class").and_then(serde_json::Value::as_str) == Some("within_plan")
+                {
+                    let text = |k: &str| {
+                        d.get(k)
+                            .and_then(serde_json::Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    plans.insert(
+                        v.clone(),
+                        (
+                            text("plan"),
+                            text("baseline"),
+                            d.get("inherited").cloned().unwrap_or_default(),
+                        ),
+                    );
+                }
+                continue;
+            }
             if action == RISK_TIER_CHANGED && in_period {
                 if let Subject::Model { model } = &r.draft.subject {
                     let tier = |k: &str| {
@@ -695,6 +735,16 @@ impl AuditReport {
             if evicted {
                 continue;
             }
+            let inherited = plans.get(version).and_then(|(plan, baseline, by_state)| {
+                let state = r.draft.state_after.as_ref()?;
+                let approvers: Vec<ActorId> =
+                    serde_json::from_value(by_state.get(state.as_str())?.clone()).ok()?;
+                Some(InheritedApprovals {
+                    plan: plan.clone(),
+                    baseline: baseline.clone(),
+                    approvers,
+                })
+            });
             // Entering production.
             if let Some(state) = r
                 .draft
@@ -716,6 +766,7 @@ impl AuditReport {
                     requested_by: r.draft.actor.id.clone(),
                     approved_by: approvers_of(r),
                     overridden,
+                    inherited: inherited.clone(),
                 });
             }
             if !in_period {
@@ -737,6 +788,7 @@ impl AuditReport {
                 requested_by: r.draft.actor.id.clone(),
                 approved_by: approvers_of(r),
                 applied: how,
+                inherited,
                 policy: r
                     .draft
                     .details
@@ -874,6 +926,16 @@ impl AuditReport {
                 },
                 if p.overridden { " (override)" } else { "" }
             );
+            if let Some(i) = &p.inherited {
+                let by: Vec<&str> = i.approvers.iter().map(ActorId::as_str).collect();
+                let _ = writeln!(
+                    s,
+                    "  - sign-offs inherited from {} under change plan `{}`: {}",
+                    i.baseline,
+                    i.plan,
+                    by.join(", ")
+                );
+            }
         }
         s.push_str("\n## Transitions\n\n| # | at | version | from | to | requested by | approved by | applied |\n|---|---|---|---|---|---|---|---|\n");
         for t in &self.transitions {

@@ -638,6 +638,42 @@ fn a_retrain_within_plan_inherits_approvals_and_a_material_change_does_not() {
     );
     assert_eq!(assessed[1].draft.details["class"], "material");
     assert_eq!(policy.inheritance(&v2), Some(inherited));
+    // The auditor sees whose sign-offs v2 entered production on.
+    let period = mlops_governance::report::ReportingPeriod::new(
+        support::start(),
+        template_support::now(&w) + TimeDelta::days(1),
+    )
+    .unwrap();
+    let report = mlops_governance::report::AuditReport::build(
+        &log,
+        period,
+        &mlops_governance::report::ReportScope::default(),
+    )
+    .unwrap();
+    let spell = report
+        .in_production
+        .iter()
+        .find(|p| p.version == v2)
+        .unwrap();
+    assert!(spell.approved_by.is_empty());
+    let inherited_by = spell.inherited.as_ref().unwrap();
+    assert_eq!(
+        (inherited_by.plan.as_str(), inherited_by.baseline.as_str()),
+        ("monthly-retrain", "credit-limit@v1")
+    );
+    assert_eq!(
+        inherited_by.approvers,
+        [c.val.id.clone(), c.rita.id.clone()]
+    );
+    assert!(report.to_markdown().contains(
+        "sign-offs inherited from credit-limit@v1 under change plan `monthly-retrain`: val, rita"
+    ));
+    let v1_spell = report
+        .in_production
+        .iter()
+        .find(|p| p.version == v1)
+        .unwrap();
+    assert!(v1_spell.inherited.is_none() && v1_spell.left_at.is_some());
     assert!(policy.revoke(&v2).is_some());
     assert_eq!(policy.inheritance(&v2), None);
     assert_eq!(policy.inheritance(&v3), None);
@@ -1121,4 +1157,110 @@ fn tier_assignments_race_with_transitions_without_lost_updates() {
     for pair in records.windows(2) {
         assert_eq!(pair[1].draft.details["from"], pair[0].draft.details["to"]);
     }
+}
+
+/// An override nobody reviews raises an alarm (open, then expired); a rejected sign-off makes
+/// the attempt fail its first pass even when it later succeeds.
+#[test]
+fn unreviewed_overrides_raise_alarms_and_rejections_fail_the_first_pass() {
+    use mlops_core::chrono::{TimeZone, Utc};
+    use mlops_governance::approval::{RequestKind, RequestStatus};
+    use mlops_governance::kpi::Kpis;
+    use mlops_governance::report::{Alarm, Inventory, ReportScope, ReportingPeriod};
+    use std::collections::BTreeMap;
+
+    let w = World::new(support::bank_policy());
+    let c = &w.cast;
+    let none = PlanContext::default();
+    let scope = ReportScope::default();
+    let v = register(&w, "pricing", RiskTier::Medium, &Lineage::default());
+    let done = w
+        .gov
+        .break_glass(&v, "submit", &c.ivan.id, "hotfix", &none)
+        .unwrap();
+    let review = done.review.unwrap();
+    let log = w.gov.audit_log();
+    let inv = Inventory::build(
+        w.store.as_ref(),
+        &log,
+        &[],
+        &scope,
+        template_support::now(&w),
+    )
+    .unwrap();
+    let m = &inv.models[0];
+    assert_eq!(m.open_approvals.len(), 1);
+    assert_eq!(m.open_approvals[0].kind, RequestKind::PostHocReview);
+    assert_eq!(
+        m.alarms,
+        [Alarm::UnreviewedOverride {
+            version: v.version(),
+            request: review,
+            status: RequestStatus::Open
+        }]
+    );
+    let later = template_support::now(&w) + TimeDelta::days(4);
+    let inv = Inventory::build(w.store.as_ref(), &log, &[], &scope, later).unwrap();
+    assert!(inv.models[0].open_approvals.is_empty());
+    assert_eq!(
+        inv.models[0].alarms,
+        [Alarm::UnreviewedOverride {
+            version: v.version(),
+            request: review,
+            status: RequestStatus::Expired
+        }]
+    );
+    assert!(inv.to_markdown().contains("override not reviewed"));
+
+    // validate (no guards at medium), then promote: rejected once, then approved.
+    w.gov.transition(&v, "validate", &c.eve.id, &none).unwrap();
+    let Err(GovernanceError::Denied {
+        approval: Some(req),
+        ..
+    }) = w.gov.transition(&v, "promote", &c.eve.id, &none)
+    else {
+        panic!("expected a request");
+    };
+    w.gov.reject(req, &c.val.id, "calibration off").unwrap();
+    let v2 = register(&w, "pricing", RiskTier::Medium, &Lineage::default());
+    let Err(GovernanceError::Denied {
+        approval: Some(req),
+        ..
+    }) = w.gov.transition(&v, "promote", &c.eve.id, &none)
+    else {
+        panic!("expected a new request");
+    };
+    let val2 = Actor::human("val2")
+        .unwrap()
+        .with_role(Role::model_validator());
+    w.gov.add_actor(val2.clone());
+    w.gov.approve(req, &val2.id, "recalibrated").unwrap();
+    w.gov.transition(&v, "promote", &c.eve.id, &none).unwrap();
+    w.gov.transition(&v2, "submit", &c.eve.id, &none).unwrap();
+    let period = ReportingPeriod::new(
+        Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap(),
+    )
+    .unwrap();
+    let k = Kpis::compute(
+        w.store.as_ref(),
+        &log,
+        period,
+        &scope,
+        &[],
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    // submit (override: failed), validate (passed), promote (rejected first: failed), v2 submit
+    // (passed).
+    assert_eq!((k.first_time_pass.count, k.first_time_pass.total), (2, 4));
+    assert_eq!(k.overrides_per_month.values().sum::<usize>(), 1);
+    assert_eq!(k.without_recent_drift_check, std::slice::from_ref(&v));
+    assert_eq!(
+        (
+            k.documentation_complete.count,
+            k.documentation_complete.total
+        ),
+        (0, 1)
+    );
 }
