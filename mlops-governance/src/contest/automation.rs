@@ -1,9 +1,10 @@
 //! Acting on outcomes: a promotion becomes a governance transition request carrying the
-//! contest's evidence; a rollback is an automatic, audited kill switch on the route table.
+//! contest's evidence; a rollback is an automatic, audited route-table change back to the
+//! champion (the harmful challenger removed, or the kill switch for the last one).
 
 use mlops_core::{Actor, ActorId, Subject, VersionNumber};
 use mlops_registry::audit::{AuditAction, AuditDraft};
-use mlops_registry::routing::{ConfigRevision, Router};
+use mlops_registry::routing::{ArmRole, ConfigRevision, Router};
 use serde_json::json;
 
 use super::engine::{ChallengerOutcome, ChallengerReport, Contest};
@@ -71,16 +72,24 @@ pub fn request_promotion(
 }
 
 impl Contest {
-    /// Rolls `challenger` back after its outcome became [`ChallengerOutcome::RollBackNow`]: the
-    /// router's kill switch sends every request to the champion in one atomic step (a new
-    /// revision), then one `contest.rollback` audit record (about the challenger, with the
-    /// revisions and the outcome's evidence) is appended; the contest adopts the new revision.
-    /// The route change comes first on purpose: stopping harm does not wait for the audit log.
+    /// Rolls `challenger` back after its outcome became [`ChallengerOutcome::RollBackNow`], in
+    /// one atomic route-table step: when other challengers remain in the serving table, a new
+    /// revision without `challenger` (its traffic, segment rules and overrides go back to the
+    /// champion); when it is the last one, or the new table cannot be built, the router's kill
+    /// switch (everything to the champion). Then one `contest.rollback` audit record (about the
+    /// challenger, with both revisions, the method and the outcome's evidence) is appended, and
+    /// the contest adopts the new revision. The route change comes first on purpose: stopping
+    /// harm does not wait for the audit log. A table moved by someone else is rolled back all
+    /// the same (the record names both revisions).
+    ///
+    /// Units of the remaining challengers may be reassigned by the new revision (the bucket
+    /// layout is recomputed); their comparison continues on the new revision's decisions.
     ///
     /// # Errors
     /// [`ContestError::NotActionable`] unless the latched outcome is a rollback;
-    /// [`ContestError::UnknownArm`]; [`ContestError::Audit`] if the record could not be written
-    /// (the kill switch is already on; the error names its revision).
+    /// [`ContestError::UnknownArm`]; [`ContestError::ArmRemoved`] if it was already rolled back
+    /// or removed (nothing is changed); [`ContestError::Audit`] if the record could not be written
+    /// (the route change is already serving; the error names its revision).
     pub fn roll_back(
         &mut self,
         challenger: VersionNumber,
@@ -98,14 +107,42 @@ impl Contest {
                 outcome: outcome.to_string(),
             });
         }
+        if self.is_removed(challenger) {
+            return Err(ContestError::ArmRemoved {
+                version: challenger,
+            });
+        }
         let before = router.revision();
         let report = self.look();
         let evidence = report
             .challenger(challenger)
             .map(ChallengerReport::to_evidence);
-        let revision = router.kill();
+        let current = router.table();
+        let others = current
+            .arms()
+            .iter()
+            .filter(|a| a.role == ArmRole::Challenger && a.version != challenger)
+            .count();
+        let in_table = current.arms().iter().any(|a| a.version == challenger);
+        let removal = (others > 0 && in_table && !current.is_killed())
+            .then(|| {
+                let mut b = current.to_builder();
+                b.remove_challenger(challenger).ok()?;
+                b.revision(ConfigRevision::new(
+                    current.revision().get().saturating_add(1),
+                ))
+                .build()
+                .ok()
+            })
+            .flatten()
+            .and_then(|t| router.publish(t).ok());
+        let (revision, kill_switch) = match removal {
+            Some(r) => (r, false),
+            None => (router.kill(), true),
+        };
         self.adopt_revision(revision);
         self.set_outcome(challenger, outcome);
+        self.mark_removed(challenger);
         tracing::warn!(model = %self.model(), challenger = challenger.get(), from = before.get(),
             to = revision.get(), "contest rolled back to the champion");
         let draft = AuditDraft::new(
@@ -120,7 +157,7 @@ impl Contest {
             "champion": self.champion().get(),
             "revision_before": before.get(),
             "revision_after": revision.get(),
-            "kill_switch": true,
+            "kill_switch": kill_switch,
             "evidence": evidence,
         }));
         audit

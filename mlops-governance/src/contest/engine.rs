@@ -95,7 +95,8 @@ pub enum MetricRole {
 
 /// One metric of one challenger against the champion, at one look. Improvements are in the
 /// metric's better direction (`sign × (challenger − champion)`); bounds are the always-valid
-/// confidence sequence (intersected over looks), or the fixed-horizon interval at the horizon.
+/// confidence sequence (intersected over the looks after warm-up; if the intersection would be
+/// empty, the current interval), or the fixed-horizon interval at the horizon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricReport {
     /// The metric's name.
@@ -649,6 +650,21 @@ impl Contest {
         self.revision = revision;
     }
 
+    /// Whether `version` was removed from the contest (rolled back, or gone from the table).
+    #[must_use]
+    pub fn is_removed(&self, version: VersionNumber) -> bool {
+        self.arms
+            .iter()
+            .skip(1)
+            .any(|a| a.version == version && a.removed)
+    }
+
+    pub(crate) fn mark_removed(&mut self, version: VersionNumber) {
+        if let Some(a) = self.arms.iter_mut().skip(1).find(|a| a.version == version) {
+            a.removed = true;
+        }
+    }
+
     pub(crate) fn set_outcome(&mut self, version: VersionNumber, outcome: ChallengerOutcome) {
         if let Some(i) = self.arms.iter().skip(1).position(|a| a.version == version)
             && let Some(o) = self.outcomes.get_mut(i)
@@ -716,6 +732,12 @@ impl Contest {
                     track.p_min = track.p_min.min(s.p_value);
                     track.low = track.low.max(s.low);
                     track.high = track.high.min(s.high);
+                    if track.low > track.high {
+                        // An empty intersection means the plug-in model is off (the variance
+                        // moved); fall back to the current interval rather than claim both.
+                        track.low = s.low;
+                        track.high = s.high;
+                    }
                 }
                 if warm && track.low.is_finite() {
                     (track.low, track.high, track.p_min)

@@ -14,8 +14,8 @@
 //!   ([`ContestError::RevisionMoved`], removed challengers stop as [`StopReason::Removed`]) and
 //!   too many rejected outcomes invalidate the contest.
 //! - [`automation`]: [`request_promotion`] turns a promotion into a governance transition
-//!   request carrying the evidence; [`Contest::roll_back`] engages the router's kill switch and
-//!   audits it.
+//!   request carrying the evidence; [`Contest::roll_back`] removes the harmful challenger
+//!   from the route table (or engages the kill switch for the last one) and audits it.
 //! - [`bandit`]: Thompson sampling and epsilon-greedy weights, recomputed off the hot path and
 //!   published as route-table revisions.
 //!

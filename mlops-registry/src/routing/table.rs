@@ -313,6 +313,25 @@ impl RouteTableBuilder {
         }
     }
 
+    /// Removes the challenger `version`, with the segment rules and overrides that target it
+    /// (its traffic goes back to the champion; an explicit champion weight is dropped so the
+    /// champion takes what the remaining challengers leave). Build the result with a higher
+    /// revision and publish it.
+    ///
+    /// # Errors
+    /// [`RoutingError::UnknownArm`] if `version` is not a challenger.
+    pub fn remove_challenger(&mut self, version: VersionNumber) -> Result<()> {
+        let before = self.challengers.len();
+        self.challengers.retain(|c| c.arm.version() != version);
+        if self.challengers.len() == before {
+            return Err(RoutingError::UnknownArm { version });
+        }
+        self.segments.retain(|r| r.target != version);
+        self.overrides.retain(|(_, v)| *v != version);
+        self.champion_weight = None;
+        Ok(())
+    }
+
     /// Adds a shadow, mirrored `mirror` percent of the requests the champion serves.
     #[must_use]
     pub fn shadow(mut self, arm: ModelRef, mirror: f64) -> Self {
