@@ -17,7 +17,7 @@ use std::sync::Arc;
 use mlops_core::chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use mlops_core::{
     Actor, AliasName, Clock, Digest, Direction, Evidence, ManualClock, ModelName, ModelRef,
-    RiskTier, Role, Subject,
+    Outcome, RiskTier, Role, Subject,
 };
 use mlops_drift::profile::DatasetProfile;
 use mlops_drift::stream::{DriftMonitor, FeatureValue, MonitorConfig, WindowSpec};
@@ -360,15 +360,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             if r.dataset_drifted {
                 let evidence = r.to_evidence(&v1, &clock)?;
+                let failing: Vec<String> = evidence
+                    .iter()
+                    .filter(|e| e.outcome == Outcome::Fail)
+                    .map(|e| e.check.to_string())
+                    .collect();
                 println!(
-                    "     -> {} evidence values for governance, e.g. {} = {:.2} ({:?})",
+                    "     -> {} evidence values for governance; failing: {}",
                     evidence.len(),
-                    evidence
-                        .first()
-                        .map(|e| e.check.to_string())
-                        .unwrap_or_default(),
-                    evidence.first().map_or(f64::NAN, |e| e.value),
-                    evidence.first().map(|e| e.outcome)
+                    failing.join(", ")
                 );
             }
         }
