@@ -108,13 +108,42 @@ fn run_threads(m: &DriftMonitor, threads: usize, per_thread: u64, values: &[f64]
 fn threads_scaling(c: &mut Criterion) {
     let values = normal(8, 4_096, 0.0, 1.0);
     let mut g = c.benchmark_group("stream/observe_threads");
+    // Control: the same thread setup with no shared state at all, so the machine's own
+    // scaling (other load, SMT) is measured in the same run as the monitor's.
     for threads in [1usize, 2] {
-        let m = monitor(1, ValueRetention::ExactThenSketch, 4_096);
-        // Throughput is values per second over all threads.
         g.throughput(Throughput::Elements(threads as u64));
-        g.bench_function(BenchmarkId::new("threads", threads), |b| {
-            b.iter_custom(|iters| run_threads(&m, threads, iters, &values));
+        g.bench_function(BenchmarkId::new("independent_work", threads), |b| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                std::thread::scope(|s| {
+                    for t in 0..threads {
+                        s.spawn(move || {
+                            let mut x = t as u64 + 1;
+                            for i in 0..iters {
+                                x = black_box(
+                                    x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(i),
+                                );
+                            }
+                            x
+                        });
+                    }
+                });
+                start.elapsed()
+            });
         });
+    }
+    for (label, retention) in [
+        ("exact_then_sketch", ValueRetention::ExactThenSketch),
+        ("bins_only", ValueRetention::BinsOnly),
+    ] {
+        for threads in [1usize, 2] {
+            let m = monitor(1, retention, 4_096);
+            // Throughput is values per second over all threads.
+            g.throughput(Throughput::Elements(threads as u64));
+            g.bench_function(BenchmarkId::new(label, threads), |b| {
+                b.iter_custom(|iters| run_threads(&m, threads, iters, &values));
+            });
+        }
     }
     g.finish();
 }
@@ -192,7 +221,7 @@ fn merge(c: &mut Criterion) {
             b.iter(|| {
                 let mut acc = summaries.first().cloned().unwrap();
                 for s in summaries.iter().skip(1) {
-                    acc.merge_from(s.clone()).unwrap();
+                    acc.merge_from(s).unwrap();
                 }
                 black_box(acc.rows)
             });

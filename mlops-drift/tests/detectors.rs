@@ -109,3 +109,57 @@ fn reset_equals_a_fresh_detector() {
         }
     }
 }
+
+mod arbitrary_input {
+    use mlops_drift::detect::{
+        Adwin, ChangeDetector, Cusum, Ddm, DetectorState, Eddm, HddmA, HddmW, PageHinkley,
+    };
+    use proptest::prelude::*;
+
+    fn all() -> Vec<Box<dyn ChangeDetector>> {
+        vec![
+            Box::new(Adwin::default()),
+            Box::new(PageHinkley::default()),
+            Box::new(Cusum::default()),
+            Box::new(Ddm::default()),
+            Box::new(Eddm::default()),
+            Box::new(HddmA::default()),
+            Box::new(HddmW::default()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn no_input_panics_and_unusable_values_are_counted(
+            stream in prop::collection::vec(
+                prop_oneof![
+                    3 => Just(0.0),
+                    3 => Just(1.0),
+                    2 => -1e300f64..1e300,
+                    1 => Just(f64::NAN),
+                    1 => Just(f64::INFINITY),
+                    1 => Just(f64::NEG_INFINITY),
+                ],
+                0..400,
+            )
+        ) {
+            let non_finite = stream.iter().filter(|x| !x.is_finite()).count() as u64;
+            let non_binary = stream.iter().filter(|&&x| x != 0.0 && x != 1.0).count() as u64;
+            for mut d in all() {
+                for &x in &stream {
+                    let s = d.update(x);
+                    prop_assert_eq!(s, d.state());
+                    prop_assert_eq!(s == DetectorState::Drift, d.drift_detected());
+                }
+                let want = if matches!(d.name(), "adwin" | "page_hinkley" | "cusum") {
+                    non_finite
+                } else {
+                    non_binary
+                };
+                prop_assert_eq!(d.ignored(), want, "{}", d.name());
+            }
+        }
+    }
+}

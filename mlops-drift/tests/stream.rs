@@ -288,7 +288,7 @@ fn replicas_merge_to_what_one_monitor_sees() {
         .collect();
     let mut merged = shipped[0].clone();
     for s in &shipped[1..] {
-        merged.merge_from(s.clone()).unwrap();
+        merged.merge_from(s).unwrap();
     }
     let one = single.snapshot();
     assert_eq!(merged.features, one.features);
@@ -522,4 +522,58 @@ fn window_evidence_carries_the_rank_error_and_quality_counts() {
         mlops_core::Outcome::Fail,
         "a shift of 6 drifts"
     );
+}
+
+fn arb_value() -> impl Strategy<Value = (u8, f64)> {
+    (
+        0u8..4,
+        prop_oneof![
+            Just(f64::NAN),
+            Just(f64::INFINITY),
+            -1e308f64..1e308,
+            0.0f64..60.0
+        ],
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn arbitrary_rows_never_panic_and_every_row_is_accounted_for(
+        rows in prop::collection::vec(prop::collection::vec(arb_value(), 0..5), 0..200)
+    ) {
+        let m = monitor(MonitorConfig {
+            window: WindowSpec::Count { rows: 37 },
+            exact_budget: 16,
+            sketch_k: 16,
+            ..MonitorConfig::default()
+        });
+        let names = ["basic", "enterprise", ""];
+        let mut accepted = 0u64;
+        for row in &rows {
+            let values: Vec<FeatureValue<'_>> = row
+                .iter()
+                .map(|&(kind, x)| match kind {
+                    0 => FeatureValue::Number(x),
+                    1 => FeatureValue::Category(names[(x.abs() as usize) % 3]),
+                    2 => FeatureValue::Missing,
+                    _ => FeatureValue::Number(-x),
+                })
+                .collect();
+            match m.observe(&values) {
+                Ok(_) => accepted += 1,
+                Err(e) => {
+                    let is_shape = matches!(e, mlops_drift::DriftError::Shape { .. });
+                    prop_assert!(is_shape, "unexpected error {}", e);
+                }
+            }
+        }
+        let mut reports = m.poll().unwrap();
+        reports.push(m.close_window().unwrap());
+        let total: u64 = reports.iter().map(|r| r.summary.rows).sum();
+        prop_assert_eq!(total, accepted);
+        let rejected: u64 = reports.iter().map(|r| r.summary.bad_input.wrong_width).sum();
+        prop_assert_eq!(rejected, rows.len() as u64 - accepted);
+    }
 }

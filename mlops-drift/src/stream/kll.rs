@@ -215,8 +215,9 @@ impl KllSketch {
                     break;
                 };
                 // Only finite values are inserted, so `partial_cmp` is total here (and cheaper).
-                level
-                    .sort_unstable_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+                // A stable sort: levels above 0 are concatenations of sorted runs (promotions
+                // and merged sketches), which it merges in near-linear time.
+                level.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
                 // An odd leftover stays at this level, so weights are conserved exactly.
                 let keep = if level.len() % 2 == 1 {
                     level.pop()
@@ -227,7 +228,8 @@ impl KllSketch {
                 level.clear();
                 level.extend(keep);
                 // Capacities shrink as the sketch grows: give back what the level no longer needs.
-                level.shrink_to(cap);
+                // Eight spare slots keep the level's writes off the next allocation's line.
+                level.shrink_to(cap + 8);
             }
             h += 1;
         }

@@ -233,14 +233,17 @@ pub struct WindowReport {
     pub features: Vec<FeatureWindow>,
 }
 
-/// Most values materialized per numeric feature when a sketched window is scored.
+/// Most rows materialized when a window is scored.
 pub const MAX_SCORED_VALUES: u64 = 1 << 20;
 
 impl WindowReport {
     /// Scores a (possibly merged) summary against the profile: the batch report on the window's
     /// values. Exact values are scored exactly; a sketched feature is scored on the sketch's
-    /// weighted items expanded to at most [`MAX_SCORED_VALUES`] values (quantile-preserving),
-    /// and its [`FeatureWindow::rank_error`] states the bound.
+    /// weighted items repeated by weight, and its [`FeatureWindow::rank_error`] states the
+    /// bound. Missing, infinite and wrong-type values are scored as missing. A window of more
+    /// than [`MAX_SCORED_VALUES`] rows is scored on a proportional, quantile-preserving
+    /// reduction to that many rows (p-values then reflect that sample size; the bin counts and
+    /// [`FeatureWindow::exact_psi`] still use every value).
     ///
     /// # Errors
     /// [`DriftError::InvalidParameter`] for an invalid report configuration.
@@ -252,17 +255,31 @@ impl WindowReport {
         let mut numeric: Vec<(String, Vec<f64>)> = Vec::new();
         let mut categorical: Vec<(String, Vec<Option<&str>>)> = Vec::new();
         let mut features = Vec::new();
+        // Every column gets exactly `target` rows: the window's rows, or a proportional
+        // reduction of them for very large windows.
+        let rows = summary.rows;
+        let target = rows.min(MAX_SCORED_VALUES);
+        let scaled = |count: u64| -> u64 {
+            u64::try_from(u128::from(count) * u128::from(target) / u128::from(rows.max(1)))
+                .unwrap_or(target)
+        };
         for (name, f) in &summary.features {
             match f {
                 FeatureSummary::Numeric(s) => {
                     let numeric_profile = profile.get(name).and_then(ReferenceProfile::as_numeric);
+                    let keep = scaled(s.count);
                     let mut values = match (&s.values, numeric_profile) {
-                        (Values::BinsOnly { .. }, Some(p)) => bin_representatives(
-                            p.psi_bins().edges(),
-                            &s.bin_counts,
-                            p.quantile(0.5),
-                        ),
-                        _ => materialize(&s.values),
+                        (Values::BinsOnly { .. }, Some(p)) => {
+                            let reps = bin_representatives(p.psi_bins().edges(), p.quantile(0.5));
+                            expand(reps.into_iter().zip(s.bin_counts.iter().copied()), keep)
+                        }
+                        (Values::Exact { values }, _) => {
+                            expand(values.iter().map(|&v| (v, 1)), keep)
+                        }
+                        (Values::Sketch { sketch }, _) => {
+                            expand(sketch.weighted_items().into_iter(), keep)
+                        }
+                        (Values::BinsOnly { .. }, None) => Vec::new(),
                     };
                     #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^53
                     let rank_error = match s.values {
@@ -271,7 +288,8 @@ impl WindowReport {
                         }
                         _ => s.values.rank_error(),
                     };
-                    values.extend(std::iter::repeat_n(f64::NAN, usize_of(s.missing)));
+                    // Missing, infinite and wrong-type values are scored as missing.
+                    values.resize(usize_of(target), f64::NAN);
                     let exact_psi = profile
                         .get(name)
                         .and_then(ReferenceProfile::as_numeric)
@@ -299,11 +317,12 @@ impl WindowReport {
                     numeric.push((name.clone(), values));
                 }
                 FeatureSummary::Categorical(s) => {
-                    let mut values: Vec<Option<&str>> = Vec::new();
-                    for (cat, &c) in &s.counts {
-                        values.extend(std::iter::repeat_n(Some(cat.as_str()), usize_of(c)));
-                    }
-                    values.extend(std::iter::repeat_n(None, usize_of(s.missing)));
+                    let mut values: Vec<Option<&str>> = expand(
+                        s.counts.iter().map(|(cat, &c)| (Some(cat.as_str()), c)),
+                        scaled(s.count),
+                    );
+                    // Missing and wrong-type values are scored as missing.
+                    values.resize(usize_of(target), None);
                     features.push(FeatureWindow {
                         feature: name.clone(),
                         exact: true,
@@ -379,46 +398,36 @@ impl WindowReport {
     }
 }
 
-/// Each bin's count of values placed at a value inside the bin: its lower edge, or just below
-/// the first edge for the first bin (`fallback` when there is a single bin).
-fn bin_representatives(edges: &[f64], counts: &[u64], fallback: f64) -> Vec<f64> {
-    let mut out = Vec::with_capacity(usize_of(counts.iter().sum()));
-    for (i, &c) in counts.iter().enumerate() {
-        let at = match i.checked_sub(1) {
-            None => edges.first().map_or(fallback, |e| e.next_down()),
-            Some(j) => edges.get(j).copied().unwrap_or(fallback),
-        };
-        out.extend(std::iter::repeat_n(at, usize_of(c)));
-    }
-    out
+/// A value inside each bin: its lower edge, or just below the first edge for the first bin
+/// (`fallback` when there is a single bin).
+fn bin_representatives(edges: &[f64], fallback: f64) -> Vec<f64> {
+    let first = edges.first().map_or(fallback, |e| e.next_down());
+    std::iter::once(first)
+        .chain(edges.iter().copied())
+        .collect()
 }
 
 fn usize_of(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
-/// The values behind a summary: exact ones as they are, a sketch's weighted items repeated by
-/// weight (scaled down to at most [`MAX_SCORED_VALUES`], keeping cumulative shares).
-fn materialize(values: &Values) -> Vec<f64> {
-    match values {
-        Values::Exact { values } => values.clone(),
-        Values::BinsOnly { .. } => Vec::new(),
-        Values::Sketch { sketch } => {
-            let n = sketch.len();
-            let target = n.min(MAX_SCORED_VALUES);
-            let mut out = Vec::with_capacity(usize_of(target));
-            let mut cum: u128 = 0;
-            let mut emitted: u128 = 0;
-            for (v, w) in sketch.weighted_items() {
-                cum += u128::from(w);
-                let upto = cum * u128::from(target) / u128::from(n.max(1));
-                let copies = upto.saturating_sub(emitted);
-                emitted = upto;
-                out.extend(std::iter::repeat_n(v, usize::try_from(copies).unwrap_or(0)));
-            }
-            out
-        }
+/// Weighted items (ascending, for numbers) repeated by weight, reduced to exactly `keep`
+/// values in all (at most the total weight) by cumulative shares, so quantiles are preserved.
+fn expand<T: Copy>(items: impl Iterator<Item = (T, u64)>, keep: u64) -> Vec<T> {
+    let items: Vec<(T, u64)> = items.collect();
+    let total: u128 = items.iter().map(|p| u128::from(p.1)).sum();
+    let keep = u128::from(keep).min(total);
+    let mut out = Vec::with_capacity(usize::try_from(keep).unwrap_or(0));
+    let mut cum: u128 = 0;
+    let mut emitted: u128 = 0;
+    for (v, w) in items {
+        cum += u128::from(w);
+        let upto = cum * keep / total.max(1);
+        let copies = upto.saturating_sub(emitted);
+        emitted = upto;
+        out.extend(std::iter::repeat_n(v, usize::try_from(copies).unwrap_or(0)));
     }
+    out
 }
 
 /// A drift monitor shared by every request thread: `observe` takes `&self`, costs a shard lock
@@ -547,7 +556,7 @@ impl DriftMonitor {
     }
 
     fn fresh_shard(&self) -> Shard {
-        Shard {
+        let shard = Shard {
             rows: 0,
             bad: BadInput::default(),
             features: self
@@ -562,8 +571,13 @@ impl DriftMonitor {
                         FeatureSummary::Categorical(CategoricalSummary::new())
                     }
                 })
-                .collect(),
-        }
+                .collect::<Vec<_>>(),
+        };
+        let mut shard = shard;
+        // Spare capacity after the summaries: one shard's hot counters never share a cache
+        // line with the next heap allocation.
+        shard.features.reserve_exact(1);
+        shard
     }
 
     /// The monitored features, in row order.
@@ -761,7 +775,7 @@ impl DriftMonitor {
             let part = self.summary_of(&shard, start, out.end);
             drop(shard);
             // Same features by construction, so the merge cannot fail.
-            let _ = out.merge_from(part);
+            let _ = out.merge_from(&part);
         }
         out
     }
@@ -801,7 +815,7 @@ impl DriftMonitor {
         for s in &*self.shards {
             let fresh = self.fresh_shard();
             let old = std::mem::replace(&mut *s.0.lock(), fresh);
-            let _ = closed.merge_from(self.summary_of(&old, w.start, now));
+            let _ = closed.merge_from(&self.summary_of(&old, w.start, now));
         }
         self.rows_in_window.0.store(0, Ordering::Relaxed);
         w.start = now;
@@ -921,5 +935,34 @@ fn record(
             }
         },
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expand_repeats_by_weight_and_reduces_proportionally() {
+        let items = [(1.0, 2_u64), (2.0, 4), (3.0, 2)];
+        assert_eq!(
+            expand(items.into_iter(), 8),
+            vec![1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 3.0, 3.0]
+        );
+        assert_eq!(expand(items.into_iter(), 4), vec![1.0, 2.0, 2.0, 3.0]);
+        // Never more than the total weight, and exactly `keep` otherwise.
+        assert_eq!(expand(items.into_iter(), 100).len(), 8);
+        assert_eq!(expand(items.into_iter(), 3).len(), 3);
+        assert!(expand(std::iter::empty::<(f64, u64)>(), 5).is_empty());
+    }
+
+    #[test]
+    fn bin_representatives_fall_in_their_bins() {
+        let edges = [-1.0, 0.0, 2.5];
+        let reps = bin_representatives(&edges, 0.0);
+        for (i, r) in reps.iter().enumerate() {
+            assert_eq!(bin_of(&edges, *r), i, "{r}");
+        }
+        assert_eq!(bin_representatives(&[], 7.0), vec![7.0]);
     }
 }

@@ -103,20 +103,6 @@ impl Values {
         }
     }
 
-    fn into_sketch(self, k: u32) -> KllSketch {
-        match self {
-            Self::Sketch { sketch } => sketch,
-            Self::BinsOnly { .. } => KllSketch::with_k(k),
-            Self::Exact { values } => {
-                let mut sketch = KllSketch::with_k(k);
-                for v in values {
-                    sketch.insert(v);
-                }
-                sketch
-            }
-        }
-    }
-
     /// Sorts exact values (the canonical form).
     pub(crate) fn canonicalize(&mut self) {
         if let Self::Exact { values } = self {
@@ -124,51 +110,41 @@ impl Values {
         }
     }
 
-    fn merge(self, other: Self, budget: usize, k: u32) -> Self {
-        match (self, other) {
-            (a @ Self::BinsOnly { .. }, b) | (b, a @ Self::BinsOnly { .. }) => Self::BinsOnly {
-                n: a.len() + b.len(),
-            },
-            (Self::Exact { values: mut a }, Self::Exact { values: b })
+    /// Merges `other` into `self`: exact values stay exact (sorted) while both fit the budget
+    /// together; otherwise the result is a sketch of both. Bins-only absorbs everything.
+    fn merge_from(&mut self, other: &Self, budget: usize, k: u32) {
+        let total = self.len() + other.len();
+        match (&mut *self, other) {
+            (Self::BinsOnly { n }, _) => *n = total,
+            (_, Self::BinsOnly { .. }) => *self = Self::BinsOnly { n: total },
+            (Self::Exact { values: a }, Self::Exact { values: b })
                 if a.len() + b.len() <= budget =>
             {
-                a.extend(b);
+                a.extend_from_slice(b);
                 a.sort_unstable_by(f64::total_cmp);
-                Self::Exact { values: a }
             }
-            (a, b) => {
-                // Merge the smaller into the larger, so the result does not depend on the order
-                // of the arguments more than the sketch's own compaction does.
-                let (big, small) = if order_key(&a) >= order_key(&b) {
-                    (a, b)
-                } else {
-                    (b, a)
-                };
-                let mut sketch = big.into_sketch(k);
-                match small {
-                    Self::Sketch { sketch: s } => sketch.merge(&s),
-                    Self::Exact { values } => {
-                        for v in values {
-                            sketch.insert(v);
-                        }
-                    }
-                    Self::BinsOnly { .. } => {}
+            (Self::Sketch { sketch }, Self::Sketch { sketch: b }) => sketch.merge(b),
+            (Self::Sketch { sketch }, Self::Exact { values: b }) => {
+                for &v in b {
+                    sketch.insert(v);
                 }
-                Self::Sketch { sketch }
+            }
+            (Self::Exact { values: a }, Self::Sketch { sketch: b }) => {
+                let mut sketch = b.clone();
+                for &v in a.iter() {
+                    sketch.insert(v);
+                }
+                *self = Self::Sketch { sketch };
+            }
+            (Self::Exact { values: a }, Self::Exact { values: b }) => {
+                let mut sketch = KllSketch::with_k(k);
+                for &v in a.iter().chain(b) {
+                    sketch.insert(v);
+                }
+                *self = Self::Sketch { sketch };
             }
         }
     }
-}
-
-fn order_key(v: &Values) -> (u64, u64) {
-    let bits = match v {
-        Values::Exact { values } => values
-            .iter()
-            .fold(0_u64, |h, x| h.rotate_left(5) ^ x.to_bits()),
-        Values::Sketch { sketch } => sketch.min().to_bits() ^ sketch.max().to_bits().rotate_left(7),
-        Values::BinsOnly { .. } => 0,
-    };
-    (v.len(), bits)
 }
 
 /// The window's accumulation for one numeric feature.
@@ -201,7 +177,7 @@ impl NumericSummary {
             wrong_type: 0,
             below_range: 0,
             above_range: 0,
-            bin_counts: vec![0; bins],
+            bin_counts: padded_counts(bins),
             values: if keep_values {
                 Values::Exact { values: Vec::new() }
             } else {
@@ -215,6 +191,14 @@ impl NumericSummary {
     pub fn heap_bytes(&self) -> usize {
         self.bin_counts.capacity() * 8 + self.values.heap_bytes()
     }
+}
+
+/// Zeroed counts with spare capacity after them, so the counters written by one shard never
+/// share a cache line with the next heap allocation (another shard's counters).
+fn padded_counts(bins: usize) -> Vec<u64> {
+    let mut v = Vec::with_capacity(bins + 16);
+    v.resize(bins, 0);
+    v
 }
 
 /// The window's accumulation for one categorical feature.
@@ -306,7 +290,7 @@ impl WindowSummary {
     /// bin counts).
     pub fn merge(&self, other: &Self) -> Result<Self, MergeMismatch> {
         let mut out = self.clone();
-        out.merge_from(other.clone())?;
+        out.merge_from(other)?;
         Ok(out)
     }
 
@@ -314,7 +298,7 @@ impl WindowSummary {
     ///
     /// # Errors
     /// As [`WindowSummary::merge`]; `self` is unchanged on error.
-    pub fn merge_from(&mut self, other: Self) -> Result<(), MergeMismatch> {
+    pub fn merge_from(&mut self, other: &Self) -> Result<(), MergeMismatch> {
         if self.features.len() != other.features.len() {
             return Err(MergeMismatch {
                 reason: format!(
@@ -347,7 +331,7 @@ impl WindowSummary {
         self.end = self.end.max(other.end);
         self.rows += other.rows;
         self.bad_input.add(&other.bad_input);
-        for ((_, mine), (_, theirs)) in self.features.iter_mut().zip(other.features) {
+        for ((_, mine), (_, theirs)) in self.features.iter_mut().zip(&other.features) {
             match (mine, theirs) {
                 (FeatureSummary::Numeric(x), FeatureSummary::Numeric(y)) => {
                     merge_numeric(x, y, budget, k);
@@ -394,7 +378,7 @@ impl WindowSummary {
     }
 }
 
-fn merge_numeric(x: &mut NumericSummary, y: NumericSummary, budget: usize, k: u32) {
+fn merge_numeric(x: &mut NumericSummary, y: &NumericSummary, budget: usize, k: u32) {
     x.count += y.count;
     x.missing += y.missing;
     x.infinite += y.infinite;
@@ -404,16 +388,20 @@ fn merge_numeric(x: &mut NumericSummary, y: NumericSummary, budget: usize, k: u3
     for (a, b) in x.bin_counts.iter_mut().zip(&y.bin_counts) {
         *a += b;
     }
-    let mine = std::mem::replace(&mut x.values, Values::Exact { values: Vec::new() });
-    x.values = mine.merge(y.values, budget, k);
+    x.values.merge_from(&y.values, budget, k);
 }
 
-fn merge_categorical(x: &mut CategoricalSummary, y: CategoricalSummary) {
+fn merge_categorical(x: &mut CategoricalSummary, y: &CategoricalSummary) {
     x.count += y.count;
     x.missing += y.missing;
     x.wrong_type += y.wrong_type;
     x.unseen += y.unseen;
-    for (name, c) in y.counts {
-        *x.counts.entry(name).or_insert(0) += c;
+    for (name, c) in &y.counts {
+        match x.counts.get_mut(name) {
+            Some(n) => *n += c,
+            None => {
+                x.counts.insert(name.clone(), *c);
+            }
+        }
     }
 }
