@@ -1048,6 +1048,22 @@ impl Governance {
         Ok(id)
     }
 
+    /// Replaces the policy with a declarative one after checking it against the lifecycle. See
+    /// [`Governance::change_policy`].
+    ///
+    /// # Errors
+    /// [`GovernanceError::Policy`] if it names a state the lifecycle lacks (nothing written);
+    /// otherwise as [`Governance::change_policy`].
+    pub fn change_to_policy(
+        &self,
+        actor: &ActorId,
+        policy: Policy,
+        justification: &str,
+    ) -> Result<Digest> {
+        policy.check_against(&self.lifecycle)?;
+        self.change_policy(actor, Arc::new(policy), justification)
+    }
+
     /// Registers model `name` (if new) with `tier` and a first-state version authored by
     /// `author`; for examples and tests.
     ///

@@ -54,7 +54,9 @@ fn a_high_risk_model_reaches_production_with_its_signoffs() {
     // ... and a risk officer is not a validator (wrong role), which is audited.
     assert!(matches!(
         w.gov.approve(request, &c.rita.id, "ok"),
-        Err(GovernanceError::Unauthorized(_))
+        Err(GovernanceError::Unauthorized(
+            mlops_governance::PolicyError::WrongRole { .. }
+        ))
     ));
     w.gov
         .approve(request, &c.val.id, "AUC and calibration verified")
@@ -441,4 +443,40 @@ to = "live"
         ))
     ));
     assert_eq!(w.gov.audit_log().checkpoint().unwrap(), head);
+}
+
+#[test]
+fn a_declarative_policy_is_checked_against_the_lifecycle_before_it_replaces_the_current_one() {
+    let w = World::new(bank_policy());
+    let bad = mlops_governance::policy::PolicySpec::new("bad")
+        .tier(
+            RiskTier::Low,
+            mlops_governance::policy::TierRules::default().entering(
+                state("limbo"),
+                mlops_governance::policy::Guard::TwoPersonRule,
+            ),
+        )
+        .validate()
+        .unwrap();
+    let head = w.gov.audit_log().checkpoint().unwrap();
+    assert!(matches!(
+        w.gov.change_to_policy(&w.cast.gina.id, bad, "typo"),
+        Err(GovernanceError::Policy(
+            mlops_governance::PolicyError::UnknownState { .. }
+        ))
+    ));
+    assert_eq!(
+        w.gov.audit_log().checkpoint().unwrap(),
+        head,
+        "nothing written"
+    );
+    let id = w
+        .gov
+        .change_to_policy(
+            &w.cast.gina.id,
+            mlops_governance::policy::Policy::permissive("open"),
+            "pilot",
+        )
+        .unwrap();
+    assert_eq!(w.gov.policy().identity(), id);
 }
