@@ -910,3 +910,136 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn removing_a_challenger_takes_its_segments_and_overrides_with_it() {
+    use mlops_registry::routing::{Request, SegmentRule};
+    let t = RouteTable::builder("ranker@v1".parse().unwrap())
+        .champion_weight(40.0)
+        .challenger("ranker@v2".parse().unwrap(), 30.0)
+        .challenger("ranker@v3".parse().unwrap(), 30.0)
+        .segment(SegmentRule::new("staff", v(3)).when_equals("staff", "yes"))
+        .override_unit(b"qa-1", v(3))
+        .build()
+        .unwrap();
+    let mut b = t.to_builder();
+    b.remove_challenger(v(3)).unwrap();
+    assert!(matches!(
+        b.remove_challenger(v(3)),
+        Err(mlops_registry::routing::RoutingError::UnknownArm { .. })
+    ));
+    let t2 = b.revision(2.into()).build().unwrap();
+    let shares: Vec<(u64, f64)> = t2
+        .arms()
+        .iter()
+        .map(|a| (a.version.get(), a.probability))
+        .collect();
+    assert_eq!(shares, vec![(1, 0.7), (2, 0.3)]);
+    let d = t2.route(&Request::new(b"qa-1").with_attributes(&[("staff", "yes")]));
+    assert_eq!(d.reason, Reason::Hash, "no override or segment left for v3");
+}
+
+#[test]
+fn a_ramp_step_made_on_purpose_is_followed_without_invalidation() {
+    use mlops_registry::routing::Ramp;
+    let router = Router::new(
+        RouteTable::builder("ranker@v1".parse().unwrap())
+            .ramped_challenger(
+                "ranker@v2".parse().unwrap(),
+                Ramp::new([5.0, 20.0, 50.0]).unwrap(),
+                0,
+            )
+            .challenger("ranker@v3".parse().unwrap(), 10.0)
+            .build()
+            .unwrap(),
+    );
+    let mut c = Contest::new(
+        quick(MetricSpec::proportion("conversion", Better::Higher)),
+        &router.table(),
+        clock(),
+    )
+    .unwrap();
+    // The owner steps v2's ramp and takes v3 out, then tells the contest.
+    let mut next = router.table().to_builder();
+    next.advance_ramp(v(2)).unwrap();
+    next.remove_challenger(v(3)).unwrap();
+    let r = router
+        .publish(
+            next.revision(router.revision().get().saturating_add(1).into())
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(c.follow(&router.table()).unwrap(), vec![v(3)]);
+    assert_eq!(c.revision(), r);
+    assert!(c.check_table(&router.table()).is_ok());
+    assert!(c.invalid_reason().is_none());
+    assert_eq!(
+        c.outcome(v(3)),
+        Some(ChallengerOutcome::Stop {
+            reason: StopReason::Removed
+        })
+    );
+    assert!(matches!(
+        c.follow(&router.table()),
+        Err(ContestError::RevisionMoved { .. })
+    ));
+    // A table with an arm the contest never saw is refused.
+    let foreign = RouteTable::builder("ranker@v1".parse().unwrap())
+        .challenger("ranker@v9".parse().unwrap(), 10.0)
+        .revision(99.into())
+        .build()
+        .unwrap();
+    assert!(matches!(
+        c.follow(&foreign),
+        Err(ContestError::UnknownArm { .. })
+    ));
+}
+
+#[test]
+fn without_enough_data_nothing_is_decided_and_the_evidence_fails() {
+    let config = ContestConfig::builder(MetricSpec::proportion("conversion", Better::Higher))
+        .warmup(100)
+        .min_samples(100)
+        .min_duration(TimeDelta::zero())
+        .build()
+        .unwrap();
+    let mut c = Contest::new(config, &table(&[2]), clock()).unwrap();
+    for _ in 0..99 {
+        c.record(v(1), 0, 0.0).unwrap();
+        c.record(v(2), 0, 1.0).unwrap();
+    }
+    let r = c.look();
+    let ch = &r.challengers[0];
+    assert_eq!(
+        ch.outcome,
+        ChallengerOutcome::KeepRunning,
+        "99 < warm-up of 100"
+    );
+    assert!(ch.metrics[0].improvement_low.is_nan());
+    assert_eq!(ch.metrics[0].p_value, 1.0);
+    let ev = ch.to_evidence();
+    assert_eq!(ev.check.as_str(), "contest.keep_running");
+    assert!(!ev.passed());
+    assert!(ch.metric_evidence().iter().all(|e| !e.passed()));
+    // A proportion of 0 % against 100 % decides once warm (the variance is floored at the
+    // Laplace-smoothed Bernoulli variance)...
+    c.record(v(1), 0, 0.0).unwrap();
+    c.record(v(2), 0, 1.0).unwrap();
+    assert_eq!(c.look().challengers[0].outcome, ChallengerOutcome::Promote);
+    // ...while constant means (zero variance) never decide, however long they run.
+    let mean = ContestConfig::builder(MetricSpec::mean("score", Better::Higher, 1.0))
+        .min_samples(100)
+        .min_duration(TimeDelta::zero())
+        .build()
+        .unwrap();
+    let mut c = Contest::new(mean, &table(&[2]), clock()).unwrap();
+    for _ in 0..10_000 {
+        c.record(v(1), 0, 0.0).unwrap();
+        c.record(v(2), 0, 1.0).unwrap();
+    }
+    assert_eq!(
+        c.look().challengers[0].outcome,
+        ChallengerOutcome::KeepRunning
+    );
+}

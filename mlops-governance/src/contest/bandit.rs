@@ -133,7 +133,7 @@ pub struct Bandit {
     revision: ConfigRevision,
     arms: Vec<Arm>,
     weights: Vec<f64>,
-    rng: ChaCha8Rng,
+    rng: Gauss,
     last_update: Option<DateTime<Utc>>,
     wins: Vec<u32>,
     draws_buf: Vec<f64>,
@@ -190,7 +190,7 @@ impl Bandit {
             ));
         }
         Ok(Self {
-            rng: ChaCha8Rng::seed_from_u64(config.seed),
+            rng: Gauss::new(ChaCha8Rng::seed_from_u64(config.seed)),
             weights: table.arms().iter().map(|a| a.probability).collect(),
             config,
             model: table.model().clone(),
@@ -290,7 +290,7 @@ impl Bandit {
                             Reward::Gaussian => {
                                 let sd = arm.moments.variance_of_mean().sqrt();
                                 let sd = if sd.is_finite() { sd } else { 1e12 };
-                                arm.moments.mean + sd * standard_normal(&mut self.rng)
+                                arm.moments.mean + sd * self.rng.next()
                             }
                         };
                     }
@@ -396,29 +396,50 @@ fn argmax(xs: &[f64]) -> Option<usize> {
     best.map(|(i, _)| i)
 }
 
-/// A standard normal draw (Box–Muller, one of the pair).
-fn standard_normal(rng: &mut ChaCha8Rng) -> f64 {
-    let u1: f64 = 1.0 - rng.random::<f64>();
-    let u2: f64 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+/// Standard normal draws by Box–Muller from a seeded ChaCha8 generator, both of each pair used.
+#[derive(Debug, Clone)]
+struct Gauss {
+    rng: ChaCha8Rng,
+    spare: Option<f64>,
+}
+
+impl Gauss {
+    fn new(rng: ChaCha8Rng) -> Self {
+        Self { rng, spare: None }
+    }
+
+    fn uniform(&mut self) -> f64 {
+        // In (0, 1]: safe for ln.
+        1.0 - self.rng.random::<f64>()
+    }
+
+    fn next(&mut self) -> f64 {
+        if let Some(z) = self.spare.take() {
+            return z;
+        }
+        let r = (-2.0 * self.uniform().ln()).sqrt();
+        let (sin, cos) = (std::f64::consts::TAU * self.rng.random::<f64>()).sin_cos();
+        self.spare = Some(r * sin);
+        r * cos
+    }
 }
 
 /// Gamma(shape, 1) by Marsaglia & Tsang (2000); shapes below 1 by `Gamma(a + 1) · U^{1/a}`.
-fn sample_gamma(rng: &mut ChaCha8Rng, shape: f64) -> f64 {
+fn sample_gamma(rng: &mut Gauss, shape: f64) -> f64 {
     if shape < 1.0 {
-        let u: f64 = 1.0 - rng.random::<f64>();
+        let u = rng.uniform();
         return sample_gamma(rng, shape + 1.0) * u.powf(1.0 / shape);
     }
     let d = shape - 1.0 / 3.0;
     let c = 1.0 / (9.0 * d).sqrt();
     loop {
-        let x = standard_normal(rng);
+        let x = rng.next();
         let v = 1.0 + c * x;
         if v <= 0.0 {
             continue;
         }
         let v = v * v * v;
-        let u: f64 = 1.0 - rng.random::<f64>();
+        let u = rng.uniform();
         if u.ln() < 0.5 * x * x + d - d * v + d * v.ln() {
             return d * v;
         }
@@ -426,12 +447,12 @@ fn sample_gamma(rng: &mut ChaCha8Rng, shape: f64) -> f64 {
 }
 
 /// Beta(a, b): exact through two gammas, or the moment-matched normal when both exceed 50.
-fn sample_beta(rng: &mut ChaCha8Rng, a: f64, b: f64) -> f64 {
+fn sample_beta(rng: &mut Gauss, a: f64, b: f64) -> f64 {
     if a > 50.0 && b > 50.0 {
         let s = a + b;
         let mean = a / s;
         let sd = (a * b / (s * s * (s + 1.0))).sqrt();
-        return mean + sd * standard_normal(rng);
+        return mean + sd * rng.next();
     }
     let x = sample_gamma(rng, a);
     let y = sample_gamma(rng, b);
@@ -444,7 +465,7 @@ mod tests {
 
     #[test]
     fn beta_sampler_matches_moments() {
-        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut rng = Gauss::new(ChaCha8Rng::seed_from_u64(7));
         for (a, b) in [(0.5, 0.5), (2.0, 5.0), (80.0, 120.0)] {
             let n = 20_000;
             let xs: Vec<f64> = (0..n).map(|_| sample_beta(&mut rng, a, b)).collect();

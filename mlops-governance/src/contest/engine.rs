@@ -319,6 +319,22 @@ impl ContestReport {
     }
 }
 
+/// For a proportion, the variance is at least the Laplace-smoothed Bernoulli variance
+/// `p̃(1 − p̃)` with `p̃ = (Σx + 1)/(n + 2)`, so an arm whose outcomes are all 0 (or all 1) still
+/// has a positive plug-in variance and a contest of 0 % against 100 % can decide.
+fn laplace_floor(m: Moments) -> Moments {
+    if m.n < 2 {
+        return m;
+    }
+    #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^52
+    let n = m.n as f64;
+    let p = (m.mean * n + 1.0) / (n + 2.0);
+    Moments {
+        m2: m.m2.max(p * (1.0 - p) * (n - 1.0)),
+        ..m
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Arm {
     version: VersionNumber,
@@ -645,6 +661,59 @@ impl Contest {
         Ok(ev)
     }
 
+    /// Follows a route-table change the host made on purpose (a ramp step, a challenger taken
+    /// out): the contest moves to `table`'s revision without being invalidated, and challengers
+    /// no longer in it stop as [`StopReason::Removed`]. Call it right after publishing, before
+    /// [`Contest::check_table`]. Outcomes from both revisions are pooled: a ramp that changes the
+    /// shares over time is sound when the metric has no strong time trend; when it may, start a
+    /// new contest instead. Returns the removed challengers.
+    ///
+    /// # Errors
+    /// [`ContestError::UnknownArm`] (nothing changed) if `table` serves an arm that is not in the
+    /// contest; [`ContestError::NoChallenger`] if it is killed or keeps no contested challenger;
+    /// [`ContestError::RevisionMoved`] if its revision is not newer than the contest's.
+    pub fn follow(&mut self, table: &RouteTable) -> Result<Vec<VersionNumber>, ContestError> {
+        if table.revision() <= self.revision {
+            return Err(ContestError::RevisionMoved {
+                expected: self.revision,
+                found: table.revision(),
+                removed: Vec::new(),
+            });
+        }
+        if let Some(a) = table.arms().iter().find(|a| {
+            !self
+                .arms
+                .iter()
+                .any(|m| m.version == a.version && !m.removed)
+        }) {
+            return Err(ContestError::UnknownArm { version: a.version });
+        }
+        if table.is_killed() || table.arms().len() < 2 {
+            return Err(ContestError::NoChallenger {
+                revision: table.revision(),
+            });
+        }
+        let present: Vec<VersionNumber> = table.arms().iter().map(|a| a.version).collect();
+        let mut removed = Vec::new();
+        for (i, arm) in self.arms.iter_mut().enumerate().skip(1) {
+            if !arm.removed && !present.contains(&arm.version) {
+                arm.removed = true;
+                removed.push(arm.version);
+                if let Some(o) = self.outcomes.get_mut(i - 1)
+                    && !matches!(o, ChallengerOutcome::RollBackNow { .. })
+                {
+                    *o = ChallengerOutcome::Stop {
+                        reason: StopReason::Removed,
+                    };
+                }
+            }
+        }
+        tracing::info!(model = %self.model, from = self.revision.get(), to = table.revision().get(),
+            removed = removed.len(), "contest follows a route table change");
+        self.revision = table.revision();
+        Ok(removed)
+    }
+
     /// Adopts a revision the contest itself published (a rollback or a bandit reweighting).
     pub(crate) fn adopt_revision(&mut self, revision: ConfigRevision) {
         self.revision = revision;
@@ -707,8 +776,12 @@ impl Contest {
 
     fn metric_report(&mut self, arm: usize, metric: usize) -> Option<MetricReport> {
         let spec = self.config.metric(metric)?;
-        let champ = *self.arms.first()?.moments.get(metric)?;
-        let chal = *self.arms.get(arm)?.moments.get(metric)?;
+        let mut champ = *self.arms.first()?.moments.get(metric)?;
+        let mut chal = *self.arms.get(arm)?.moments.get(metric)?;
+        if spec.kind == MetricKind::Proportion {
+            champ = laplace_floor(champ);
+            chal = laplace_floor(chal);
+        }
         let sign = spec.better.sign();
         let warm = champ.n >= self.config.warmup && chal.n >= self.config.warmup;
         let track = self.tracks.get_mut(arm - 1)?.get_mut(metric)?;

@@ -12,7 +12,8 @@
 //! - Invalid data never promotes: the router's sample-ratio-mismatch evidence
 //!   ([`Contest::apply_srm`], [`Contest::check_table`]), a route table moved by someone else
 //!   ([`ContestError::RevisionMoved`], removed challengers stop as [`StopReason::Removed`]) and
-//!   too many rejected outcomes invalidate the contest.
+//!   too many rejected outcomes invalidate the contest; a change the host makes on purpose (a
+//!   ramp step) is followed with [`Contest::follow`].
 //! - [`automation`]: [`request_promotion`] turns a promotion into a governance transition
 //!   request carrying the evidence; [`Contest::roll_back`] removes the harmful challenger
 //!   from the route table (or engages the kill switch for the last one) and audits it.

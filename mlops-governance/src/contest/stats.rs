@@ -27,7 +27,9 @@
 //!
 //! For proportions the sample variance of the 0/1 outcomes is the Bernoulli plug-in `p̂(1 − p̂)`
 //! the paper uses; validity with plug-in variances is asymptotic, which is why a contest waits
-//! for a warm-up count per arm before any decision.
+//! for a warm-up count per arm before any decision. A proportion's variance is floored at the
+//! Laplace-smoothed `p̃(1 − p̃)`, `p̃ = (Σx + 1)/(n + 2)`, so all-0 or all-1 arms still decide; a
+//! mean metric whose arms are both constant has zero variance and decides nothing.
 //!
 //! # The fixed-horizon test
 //!
