@@ -46,7 +46,8 @@ pub fn unit_ids(seed: u64, n: usize) -> Vec<String> {
 }
 
 /// The drift benches' data, shared with the Python side-by-side script in `benches/compare/`
-/// (which reads the files [`drift_data::write_f64`] writes, so both sides score the very same numbers).
+/// (which reads the files [`write_f64`](crate::drift_data::write_f64) writes, so both sides score
+/// the very same numbers).
 pub mod drift_data {
     use super::normal;
 

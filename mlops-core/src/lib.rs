@@ -25,6 +25,48 @@
 //! assert_eq!(r.to_string(), "fraud-scorer@v3");
 //! # Ok::<(), mlops_core::IdError>(())
 //! ```
+//!
+//! ## Evidence
+//!
+//! Governance never measures anything itself. A policy says, for example, "entering production
+//! needs passing `validation.auc` evidence no older than 30 days"; the host (or `mlops-drift`, or
+//! a champion/challenger contest) supplies an [`Evidence`] value, and the policy only reads it.
+//! This is how drift results reach governance without `mlops-governance` depending on
+//! `mlops-drift`.
+//!
+//! An evidence value names its check ([`CheckName`], such as `validation.auc` or
+//! `drift.psi.income`), what it is about ([`Subject`]: a model, a version, a feature or a
+//! segment), the measured value, the threshold and the side of it that passes ([`Direction`]),
+//! and when it was measured. Its [`Outcome`] is computed once, when it is constructed, so every
+//! consumer agrees on it (NaN never passes), and
+//! [`Evidence::is_fresh`] lets a policy reject stale measurements.
+//!
+//! ```
+//! use mlops_core::chrono::{TimeDelta, TimeZone, Utc};
+//! use mlops_core::{Direction, Evidence, Outcome, Subject};
+//!
+//! let measured = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+//! let psi = Evidence::new(
+//!     "drift.psi.income".parse()?,
+//!     Subject::Model { model: "credit-risk".parse()? },
+//!     0.31,                // the measured PSI
+//!     0.2,                 // passes below 0.2
+//!     Direction::Below,
+//!     measured,
+//! )
+//! .with_source("mlops-drift");
+//! assert_eq!(psi.outcome, Outcome::Fail);
+//! assert!(!psi.is_fresh(measured + TimeDelta::days(40), TimeDelta::days(30)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Actors, roles and time
+//!
+//! Every action is taken by an [`Actor`] (a human or a service) holding [`Role`]s; governance
+//! checks roles for permissions and compares actor ids for separation of duties (an author never
+//! signs off on her own model). Nothing reads the system time directly: components take an
+//! `Arc<dyn Clock>`, so a test (or the quickstart) drives weeks of history with a
+//! [`ManualClock`] in milliseconds.
 
 pub mod actor;
 pub mod clock;

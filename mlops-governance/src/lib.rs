@@ -34,6 +34,52 @@
 //!   the documentation guard checks).
 //! - [`report`]: the inventory of every model and the auditor's report for a period.
 //! - [`kpi`]: governance KPIs computed from the audit log.
+//!
+//! ## Lifecycle
+//!
+//! A version's lifecycle is a state machine defined as data
+//! ([`Lifecycle`](lifecycle::Lifecycle), loadable from JSON or TOML and validated on load). The
+//! default one is `development → validation → pre_production → production`, with `rejected`,
+//! `retired` and `archived` on the side. Events (`submit`, `validate`, `promote`, `rollback`, …)
+//! move a version; `production` is exclusive and protected: entering it moves the `champion`
+//! alias and retires the previous champion, in the same commit. In a governed registry no version
+//! enters a protected state except through a gated transition.
+//!
+//! ```
+//! use mlops_governance::lifecycle::Lifecycle;
+//!
+//! let lifecycle = Lifecycle::default_lifecycle();
+//! assert_eq!(lifecycle.initial().as_str(), "development");
+//! let promote = lifecycle.transition(&"pre_production".parse()?, "promote")?;
+//! assert_eq!(promote.to.as_str(), "production");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Policies, verdicts and evidence
+//!
+//! A [`Policy`](policy::Policy) says what entering each state requires at each
+//! `mlops_core::RiskTier`: sign-offs by roles (never from the version's author or the requester),
+//! fresh passing evidence (`mlops_core::Evidence`: a validation metric, a drift check, a contest
+//! result), documentation fields of the model card, time spent in the previous state, freeze
+//! windows. [`Governance::transition`] plans the event against the policy and commits it through
+//! the store with its audit record, or denies it with a [`Verdict`](policy::Verdict) listing
+//! every unmet guard at once. When only sign-offs are missing, an approval request is opened and
+//! returned in the denial; approvers sign it with [`Governance::approve`] and the requester tries
+//! again. Evaluation fails closed: an error in a policy is a denial with its reason. Break-glass
+//! overrides ([`Governance::break_glass`]) are for incident responders, need a justification, and
+//! open a post-hoc review.
+//!
+//! ## The audit chain
+//!
+//! Every applied, denied or overridden transition, approval, rejection and policy change is an
+//! audit record, written in the same atomic commit as the state change it describes. Records are
+//! hash-chained: [`verify`](audit::AuditLogExt::verify) finds any modified, reordered
+//! or removed record and names the first bad one, and an exported checkpoint reveals truncation.
+//! Model cards, the inventory, the auditor's report and the KPIs are all computed from these
+//! records and the registry, so they cannot disagree with what happened.
+//!
+//! The workspace README has a complete example (a denied promotion, a refused self-approval, a
+//! sign-off, a verified chain); `cargo run --example quickstart` tells the whole story.
 
 pub mod approval;
 pub mod audit;
