@@ -217,6 +217,26 @@ pub(crate) fn skipped(name: &str, kind: ColumnKind, reason: String) -> ColumnRep
     blank(name, kind, ColumnStatus::Skipped { reason })
 }
 
+/// The failed column report when the NaN policy is `Error` and either side has missing values.
+fn refuse_missing(
+    config: &ColumnConfig,
+    name: &str,
+    kind: ColumnKind,
+    ref_missing: u64,
+    cur_missing: u64,
+) -> Option<ColumnReport> {
+    (config.nan_policy == NanPolicy::Error && (ref_missing > 0 || cur_missing > 0)).then(|| {
+        failed(
+            name,
+            kind,
+            format!(
+                "missing values are refused by the policy (reference {ref_missing}, \
+                 current {cur_missing})"
+            ),
+        )
+    })
+}
+
 fn failed(name: &str, kind: ColumnKind, reason: String) -> ColumnReport {
     blank(name, kind, ColumnStatus::Failed { reason })
 }
@@ -392,18 +412,8 @@ fn numeric_column(
     } else {
         (profile.n_nan(), n_nan)
     };
-    if config.nan_policy == NanPolicy::Error && (ref_missing > 0 || cur_missing > 0) {
-        return (
-            failed(
-                name,
-                kind,
-                format!(
-                    "missing values are refused by the policy (reference {ref_missing}, \
-                     current {cur_missing})"
-                ),
-            ),
-            false,
-        );
+    if let Some(refused) = refuse_missing(config, name, kind, ref_missing, cur_missing) {
+        return (refused, false);
     }
     let missing = missing_share(
         ref_missing,
@@ -590,18 +600,8 @@ fn categorical_column(
         }
     });
     let ref_missing = profile.n_missing();
-    if config.nan_policy == NanPolicy::Error && (ref_missing > 0 || cur_missing > 0) {
-        return (
-            failed(
-                name,
-                kind,
-                format!(
-                    "missing values are refused by the policy (reference {ref_missing}, \
-                     current {cur_missing})"
-                ),
-            ),
-            false,
-        );
+    if let Some(refused) = refuse_missing(config, name, kind, ref_missing, cur_missing) {
+        return (refused, false);
     }
     let missing = missing_share(
         ref_missing,
