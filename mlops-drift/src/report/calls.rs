@@ -4,9 +4,10 @@ use crate::error::Result;
 use crate::stats::PValue;
 use crate::stats::{anderson, cvm, ks};
 
-/// Two-sided Kolmogorov–Smirnov (SciPy's `auto` method) on ascending samples: `(D, p)`.
+/// Two-sided Kolmogorov–Smirnov (SciPy's `auto` method) on ascending samples, the current one
+/// sorted by [`crate::sort`]: `(D, p)`.
 pub(crate) fn ks(reference: &[f64], current: &[f64]) -> Result<(f64, PValue)> {
-    let r = ks::ks_2samp_sorted(reference, current, ks::KsOptions::default())?;
+    let r = ks::ks_2samp_sorted_own_current(reference, current, ks::KsOptions::default())?;
     Ok((r.statistic, r.p_value))
 }
 
