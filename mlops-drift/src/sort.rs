@@ -23,13 +23,12 @@ const BUCKETS: usize = 1 << DIGIT_BITS;
 const PASSES: usize = 3;
 /// The key bits below the ones the radix passes sort on.
 const LOW_BITS: u32 = 64 - PASSES as u32 * DIGIT_BITS;
-/// Runs up to this length are fixed up by insertion sort.
-const INSERTION_MAX: usize = 24;
 
 /// Sorts `values` ascending in the order of [`f64::total_cmp`] (−NaN < −∞ < … < −0 < +0 < … <
 /// +∞ < NaN).
 pub(crate) fn sort_f64(values: &mut [f64]) {
-    if values.len() < RADIX_THRESHOLD {
+    // The radix histograms count in u32 (they then fit the L1 cache).
+    if values.len() < RADIX_THRESHOLD || u32::try_from(values.len()).is_err() {
         values.sort_unstable_by(f64::total_cmp);
         return;
     }
@@ -65,7 +64,7 @@ fn digit(k: u64, pass: usize) -> usize {
 #[allow(clippy::indexing_slicing)] // reason: digits are masked to < BUCKETS and offsets are < len
 fn radix_sort_f64(values: &mut [f64]) {
     let n = values.len();
-    let mut counts = vec![[0_usize; BUCKETS]; PASSES];
+    let mut counts = vec![[0_u32; BUCKETS]; PASSES];
     for &v in values.iter() {
         let k = key(v);
         for (pass, count) in counts.iter_mut().enumerate() {
@@ -73,7 +72,9 @@ fn radix_sort_f64(values: &mut [f64]) {
         }
     }
     // A digit that every key shares moves nothing.
-    let live: Vec<usize> = (0..PASSES).filter(|&p| !counts[p].contains(&n)).collect();
+    let live: Vec<usize> = (0..PASSES)
+        .filter(|&p| !counts[p].iter().any(|&c| c as usize == n))
+        .collect();
     let mut scratch = vec![0_u64; n];
     // With an even number of passes, first move the keys into the scratch buffer, so that the
     // last pass ends there.
@@ -91,7 +92,7 @@ fn radix_sort_f64(values: &mut [f64]) {
         let mut total = 0;
         for (o, &c) in offsets.iter_mut().zip(counts[pass].iter()) {
             *o = total;
-            total += c;
+            total += c as usize;
         }
         if in_scratch {
             for &k in scratch.iter() {
@@ -117,9 +118,34 @@ fn radix_sort_f64(values: &mut [f64]) {
     }
 }
 
-/// Completes the sort of keys that are already ordered by their bits above [`LOW_BITS`]: each
-/// run sharing those bits is sorted by the full key.
+/// Completes the sort of keys that are already ordered by their bits above [`LOW_BITS`].
+///
+/// One insertion-sort sweep: a key only ever moves back past keys of its own run (those that
+/// share its high bits), so the sweep is linear when runs are short and in order. Should the
+/// moves exceed a linear budget (long runs out of order), each remaining run is sorted by the
+/// standard library's sort instead, so the worst case stays O(n log n).
+#[allow(clippy::indexing_slicing)] // reason: 1 <= j <= i < len
 fn fix_up_runs(keys: &mut [u64]) {
+    let budget = 8 * keys.len();
+    let mut moves = 0;
+    for i in 1..keys.len() {
+        let k = keys[i];
+        let mut j = i;
+        while j > 0 && keys[j - 1] > k {
+            keys[j] = keys[j - 1];
+            j -= 1;
+        }
+        keys[j] = k;
+        moves += i - j;
+        if moves > budget {
+            sort_each_run(keys);
+            return;
+        }
+    }
+}
+
+/// Sorts each run of keys sharing the bits above [`LOW_BITS`] by the full key.
+fn sort_each_run(keys: &mut [u64]) {
     let mut rest = keys;
     while let Some(&first) = rest.first() {
         let high = first >> LOW_BITS;
@@ -128,23 +154,8 @@ fn fix_up_runs(keys: &mut [u64]) {
             .position(|&k| k >> LOW_BITS != high)
             .unwrap_or(rest.len());
         let (run, tail) = rest.split_at_mut(len);
-        if run.len() <= INSERTION_MAX {
-            insertion_sort(run);
-        } else {
-            run.sort_unstable();
-        }
+        run.sort_unstable();
         rest = tail;
-    }
-}
-
-/// Insertion sort: linear on sorted input, for the short runs of [`fix_up_runs`].
-fn insertion_sort(run: &mut [u64]) {
-    for i in 1..run.len() {
-        let mut j = i;
-        while j > 0 && run.get(j - 1) > run.get(j) {
-            run.swap(j - 1, j);
-            j -= 1;
-        }
     }
 }
 
