@@ -136,10 +136,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &ctx,
     )?;
     println!(
-        "6. ivan breaks glass: {} -> {} (override recorded; post-hoc review {:?} opened)",
+        "6. ivan breaks glass: {} -> {} (override recorded; post-hoc review {} opened)",
         rolled.from,
         rolled.to,
-        rolled.review.map(|r| r.to_string())
+        rolled
+            .review
+            .map_or_else(|| "none".to_owned(), |r| r.to_string())
     );
 
     let log = gov.audit_log();
