@@ -91,11 +91,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for u in &users[..3] {
         let d = router.route(u.as_bytes());
         println!(
-            "  {u}: v{} ({:?}, reason {:?}, bucket {:?}, p = {})",
+            "  {u}: v{} ({:?}, reason {:?}, bucket {}, p = {})",
             d.version.get(),
             d.role,
             d.reason,
-            d.bucket.map(|b| b.get()),
+            d.bucket
+                .map_or_else(|| "none".to_owned(), |b| b.get().to_string()),
             d.probability
         );
     }

@@ -173,11 +173,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let when = registry.now() - TimeDelta::minutes(90);
     println!(
-        "3. champion is v{}; at {when} it was {:?}",
+        "3. champion is v{}; at {when} it was {}",
         registry.resolve(&churn, &champion)?.number().get(),
         registry
             .alias_at(&churn, &champion, when)?
-            .map(|v| v.to_string())
+            .map_or_else(|| "unset".to_owned(), |v| v.to_string())
     );
     let back = registry.rollback_alias(&churn, &champion, &ops)?;
     println!("4. v3 underperforms (auc 0.79): champion rolled back to {back}");
