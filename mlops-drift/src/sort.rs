@@ -27,12 +27,55 @@ const LOW_BITS: u32 = 64 - PASSES as u32 * DIGIT_BITS;
 /// Sorts `values` ascending in the order of [`f64::total_cmp`] (−NaN < −∞ < … < −0 < +0 < … <
 /// +∞ < NaN).
 pub(crate) fn sort_f64(values: &mut [f64]) {
-    // The radix histograms count in u32 (they then fit the L1 cache).
-    if values.len() < RADIX_THRESHOLD || u32::try_from(values.len()).is_err() {
+    if !radix_pays(values.len()) {
         values.sort_unstable_by(f64::total_cmp);
         return;
     }
-    radix_sort_f64(values);
+    let counts = histograms(values.iter().map(|&v| key(v)));
+    let live = live_passes(&counts, values.len());
+    let mut scratch = vec![0_u64; values.len()];
+    let Some((&first, rest)) = live.split_first() else {
+        // One run for the fix-up: every key shares its high bits.
+        for v in values.iter_mut() {
+            *v = f64::from_bits(key(*v));
+        }
+        finish_in_place(values);
+        return;
+    };
+    scatter(values.iter().map(|&v| key(v)), first, &counts, &mut scratch);
+    ping_pong(rest, &counts, &mut scratch, values);
+}
+
+/// The finite values of `values` (NaN and ±∞ left out), sorted ascending: the copy and the
+/// sort in one, so the input is read twice (to count, then to scatter) and never copied first.
+pub(crate) fn sorted_finite(values: &[f64]) -> Vec<f64> {
+    let finite = || values.iter().copied().filter(|v| v.is_finite());
+    let n = finite().count();
+    if !radix_pays(n) {
+        let mut out: Vec<f64> = finite().collect();
+        out.sort_unstable_by(f64::total_cmp);
+        return out;
+    }
+    let counts = histograms(finite().map(key));
+    let live = live_passes(&counts, n);
+    let mut out = vec![0.0; n];
+    let mut scratch = vec![0_u64; n];
+    if let Some((&first, rest)) = live.split_first() {
+        scatter(finite().map(key), first, &counts, &mut scratch);
+        ping_pong(rest, &counts, &mut scratch, &mut out);
+    } else {
+        for (o, k) in out.iter_mut().zip(finite().map(key)) {
+            *o = f64::from_bits(k);
+        }
+        finish_in_place(&mut out);
+    }
+    out
+}
+
+/// Whether the radix passes beat the comparison sort. Their histograms count in `u32` (they
+/// then fit the L1 cache), so longer inputs also take the comparison sort.
+fn radix_pays(n: usize) -> bool {
+    n >= RADIX_THRESHOLD && u32::try_from(n).is_ok()
 }
 
 /// An order-preserving map from `f64` (total order) to `u64`.
@@ -57,104 +100,153 @@ fn digit(k: u64, pass: usize) -> usize {
     ((k >> (LOW_BITS + pass as u32 * DIGIT_BITS)) & (BUCKETS as u64 - 1)) as usize
 }
 
-/// LSD radix sort on the high key bits, then [`fix_up_runs`]. The keys live in one scratch
-/// buffer of `n` words and, between passes, in `values` itself (as key bits; the patterns are
-/// only moved, never used in arithmetic, so they survive intact). The passes are arranged to
-/// end in the scratch buffer, from which the fix-up writes the sorted floats back.
-#[allow(clippy::indexing_slicing)] // reason: digits are masked to < BUCKETS and offsets are < len
-fn radix_sort_f64(values: &mut [f64]) {
-    let n = values.len();
-    let mut counts = vec![[0_u32; BUCKETS]; PASSES];
-    for &v in values.iter() {
-        let k = key(v);
+type Histograms = [[u32; BUCKETS]; PASSES];
+
+/// The digit counts of every pass, in one read of the keys.
+#[allow(clippy::indexing_slicing)] // reason: digits are masked to < BUCKETS
+fn histograms(keys: impl Iterator<Item = u64>) -> Box<Histograms> {
+    let mut counts = Box::new([[0_u32; BUCKETS]; PASSES]);
+    for k in keys {
         for (pass, count) in counts.iter_mut().enumerate() {
             count[digit(k, pass)] += 1;
         }
     }
-    // A digit that every key shares moves nothing.
-    let live: Vec<usize> = (0..PASSES)
-        .filter(|&p| !counts[p].iter().any(|&c| c as usize == n))
-        .collect();
-    let mut scratch = vec![0_u64; n];
-    // With an even number of passes, first move the keys into the scratch buffer, so that the
-    // last pass ends there.
-    let mut in_scratch = false;
-    let mut keyed = false;
-    if live.len().is_multiple_of(2) {
-        for (s, &v) in scratch.iter_mut().zip(values.iter()) {
-            *s = key(v);
-        }
-        in_scratch = true;
-        keyed = true;
-    }
-    for &pass in &live {
-        let mut offsets = [0_usize; BUCKETS];
-        let mut total = 0;
-        for (o, &c) in offsets.iter_mut().zip(counts[pass].iter()) {
+    counts
+}
+
+/// The passes whose digit varies: a digit that every key shares moves nothing.
+fn live_passes(counts: &Histograms, n: usize) -> Vec<usize> {
+    (0..PASSES)
+        .filter(|&p| {
+            !counts
+                .get(p)
+                .is_some_and(|c| c.iter().any(|&c| c as usize == n))
+        })
+        .collect()
+}
+
+/// Where each digit's keys start in the output of a pass.
+fn offsets(counts: &Histograms, pass: usize) -> [usize; BUCKETS] {
+    let mut offsets = [0_usize; BUCKETS];
+    let mut total = 0;
+    if let Some(count) = counts.get(pass) {
+        for (o, &c) in offsets.iter_mut().zip(count.iter()) {
             *o = total;
             total += c as usize;
         }
-        if in_scratch {
-            for &k in scratch.iter() {
-                let d = digit(k, pass);
-                values[offsets[d]] = f64::from_bits(k);
-                offsets[d] += 1;
-            }
-        } else {
-            for &v in values.iter() {
-                let k = if keyed { v.to_bits() } else { key(v) };
-                let d = digit(k, pass);
-                scratch[offsets[d]] = k;
-                offsets[d] += 1;
-            }
-        }
-        in_scratch = !in_scratch;
-        keyed = true;
     }
-    debug_assert!(in_scratch);
-    fix_up_runs(&mut scratch);
-    for (v, &k) in values.iter_mut().zip(scratch.iter()) {
-        *v = unkey(k);
+    offsets
+}
+
+/// One stable counting pass of keys into `dest` by their digit of `pass`.
+#[allow(clippy::indexing_slicing)] // reason: digits are masked to < BUCKETS and offsets are < len
+fn scatter(keys: impl Iterator<Item = u64>, pass: usize, counts: &Histograms, dest: &mut [u64]) {
+    let mut offsets = offsets(counts, pass);
+    for k in keys {
+        let d = digit(k, pass);
+        dest[offsets[d]] = k;
+        offsets[d] += 1;
     }
 }
 
-/// Completes the sort of keys that are already ordered by their bits above [`LOW_BITS`].
+/// [`scatter`] into a float buffer that holds key bits between passes (the patterns are only
+/// moved, never used in arithmetic, so they survive intact).
+#[allow(clippy::indexing_slicing)] // reason: digits are masked to < BUCKETS and offsets are < len
+fn scatter_bits(keys: &[u64], pass: usize, counts: &Histograms, dest: &mut [f64]) {
+    let mut offsets = offsets(counts, pass);
+    for &k in keys {
+        let d = digit(k, pass);
+        dest[offsets[d]] = f64::from_bits(k);
+        offsets[d] += 1;
+    }
+}
+
+/// Runs the remaining `passes` with the keys starting in `scratch`, alternating between it and
+/// `out`, then fixes up the runs and leaves the sorted floats in `out`.
+fn ping_pong(passes: &[usize], counts: &Histograms, scratch: &mut [u64], out: &mut [f64]) {
+    let mut in_scratch = true;
+    for &pass in passes {
+        if in_scratch {
+            scatter_bits(scratch, pass, counts, out);
+        } else {
+            scatter(out.iter().map(|v| v.to_bits()), pass, counts, scratch);
+        }
+        in_scratch = !in_scratch;
+    }
+    if in_scratch {
+        finish_from(scratch, out);
+    } else {
+        finish_in_place(out);
+    }
+}
+
+/// Writes the keys (ordered by their bits above [`LOW_BITS`]) into `out` as sorted floats,
+/// fixing up each run of keys that share those bits on the way.
 ///
-/// One insertion-sort sweep: a key only ever moves back past keys of its own run (those that
-/// share its high bits), so the sweep is linear when runs are short and in order. Should the
-/// moves exceed a linear budget (long runs out of order), each remaining run is sorted by the
-/// standard library's sort instead, so the worst case stays O(n log n).
-#[allow(clippy::indexing_slicing)] // reason: 1 <= j <= i < len
-fn fix_up_runs(keys: &mut [u64]) {
-    let budget = 8 * keys.len();
+/// One insertion-sort sweep: a value only ever moves back past values of its own run, so the
+/// sweep is linear when runs are short and in order. Should the moves exceed a linear budget
+/// (long runs out of order), each run is sorted by the standard library's sort instead, so the
+/// worst case stays O(n log n).
+#[allow(clippy::indexing_slicing)] // reason: 1 <= j <= i < len, and keys and out have one length
+fn finish_from(keys: &[u64], out: &mut [f64]) {
+    debug_assert_eq!(keys.len(), out.len());
+    let budget = 8 * out.len();
     let mut moves = 0;
-    for i in 1..keys.len() {
-        let k = keys[i];
+    for (i, &k) in keys.iter().enumerate() {
         let mut j = i;
-        while j > 0 && keys[j - 1] > k {
-            keys[j] = keys[j - 1];
+        while j > 0 && key(out[j - 1]) > k {
+            out[j] = out[j - 1];
             j -= 1;
         }
-        keys[j] = k;
+        out[j] = unkey(k);
         moves += i - j;
         if moves > budget {
-            sort_each_run(keys);
+            for (o, &k) in out.iter_mut().zip(keys).skip(i + 1) {
+                *o = unkey(k);
+            }
+            sort_each_run(out);
             return;
         }
     }
 }
 
-/// Sorts each run of keys sharing the bits above [`LOW_BITS`] by the full key.
-fn sort_each_run(keys: &mut [u64]) {
-    let mut rest = keys;
+/// [`finish_from`] for keys held as bits in `out` itself: the key at `i` is read before the
+/// sweep writes anything at or after `i`.
+#[allow(clippy::indexing_slicing)] // reason: 1 <= j <= i < len
+fn finish_in_place(out: &mut [f64]) {
+    let budget = 8 * out.len();
+    let mut moves = 0;
+    for i in 0..out.len() {
+        let k = out[i].to_bits();
+        let mut j = i;
+        while j > 0 && key(out[j - 1]) > k {
+            out[j] = out[j - 1];
+            j -= 1;
+        }
+        out[j] = unkey(k);
+        moves += i - j;
+        if moves > budget {
+            for o in out.iter_mut().skip(i + 1) {
+                *o = unkey(o.to_bits());
+            }
+            sort_each_run(out);
+            return;
+        }
+    }
+}
+
+/// Sorts each run of values whose keys share the bits above [`LOW_BITS`] (the runs are
+/// already in order among themselves).
+fn sort_each_run(values: &mut [f64]) {
+    let mut rest = values;
     while let Some(&first) = rest.first() {
-        let high = first >> LOW_BITS;
+        let high = key(first) >> LOW_BITS;
         let len = rest
             .iter()
-            .position(|&k| k >> LOW_BITS != high)
+            .position(|&v| key(v) >> LOW_BITS != high)
             .unwrap_or(rest.len());
         let (run, tail) = rest.split_at_mut(len);
-        run.sort_unstable();
+        run.sort_unstable_by(f64::total_cmp);
         rest = tail;
     }
 }
@@ -185,13 +277,15 @@ mod tests {
         }
     }
 
+    /// Both entry points against the standard library's sort.
     fn sorted_like_std(mut v: Vec<f64>) {
+        let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
         let mut expected = v.clone();
         expected.sort_unstable_by(f64::total_cmp);
+        let finite: Vec<f64> = expected.iter().copied().filter(|x| x.is_finite()).collect();
+        assert_eq!(bits(&sorted_finite(&v)), bits(&finite));
         sort_f64(&mut v);
-        let got: Vec<u64> = v.iter().map(|x| x.to_bits()).collect();
-        let want: Vec<u64> = expected.iter().map(|x| x.to_bits()).collect();
-        assert_eq!(got, want);
+        assert_eq!(bits(&v), bits(&expected));
     }
 
     #[test]
@@ -226,6 +320,26 @@ mod tests {
         v.rotate_left(n / 3);
         assert!(n >= RADIX_THRESHOLD);
         sorted_like_std(v);
+    }
+
+    #[test]
+    fn sorted_finite_leaves_out_nan_and_infinities() {
+        for len in [0, 5, 5000] {
+            let v: Vec<f64> = (0..len)
+                .map(|i| match i % 9 {
+                    0 => f64::NAN,
+                    1 => f64::INFINITY,
+                    2 => f64::NEG_INFINITY,
+                    3 => -0.0,
+                    _ => ((i * 7919) % 1013) as f64 - 500.5,
+                })
+                .collect();
+            let mut want: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+            want.sort_unstable_by(f64::total_cmp);
+            let got = sorted_finite(&v);
+            let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want), "len {len}");
+        }
     }
 
     proptest! {

@@ -15,7 +15,7 @@ use crate::profile::{
     CategoricalProfile, NumericProfile, QuantileBinning, ReferenceProfile, SMALL_SUPPORT,
     counts_sorted, quantile_sorted,
 };
-use crate::sort::sort_f64;
+use crate::sort::{sort_f64, sorted_finite};
 use crate::stats::PValue;
 use crate::stats::categorical::{chi2_homogeneity, two_proportion_z_test};
 use crate::stats::distance::{NORM_FLOOR, cdf_integral};
@@ -54,9 +54,12 @@ pub fn score_numeric(
     current: &[f64],
     method: Method,
 ) -> Result<MethodScore> {
-    let mut finite = Vec::with_capacity(current.len());
-    finite.extend(current.iter().copied().filter(|v| v.is_finite()));
-    let mut cur = Current::new(finite);
+    // PSI only bins the values; every other method walks them in order.
+    let mut cur = if matches!(method, Method::Psi) {
+        Current::new(current.iter().copied().filter(|v| v.is_finite()).collect())
+    } else {
+        Current::presorted(sorted_finite(current))
+    };
     numeric_method(
         profile,
         profile.sorted(),
@@ -77,6 +80,13 @@ impl Current {
         Self {
             values,
             sorted: false,
+        }
+    }
+
+    fn presorted(values: Vec<f64>) -> Self {
+        Self {
+            values,
+            sorted: true,
         }
     }
 
