@@ -217,7 +217,12 @@ fn merge(c: &mut Criterion) {
         ("with_sketches", ValueRetention::ExactThenSketch),
     ] {
         let summaries = replicas(retention);
+        // One pass over all replicas: what a collector does.
         g.bench_function(label, |b| {
+            b.iter(|| black_box(WindowSummary::merge_all(&summaries).unwrap().rows));
+        });
+        // Context: the same merge done one replica at a time.
+        g.bench_function(format!("{label}_pairwise"), |b| {
             b.iter(|| {
                 let mut acc = summaries.first().cloned().unwrap();
                 for s in summaries.iter().skip(1) {

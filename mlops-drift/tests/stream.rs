@@ -415,6 +415,14 @@ proptest! {
         // Exact parts (counts, bins, category tables) agree whatever the order.
         prop_assert_eq!(counts_only(&ab), counts_only(&ba));
         prop_assert_eq!(counts_only(&ab_c), counts_only(&a_bc));
+        // Merging all at once agrees with pairwise merging on the exact parts, and on
+        // everything while the values stay exact.
+        let all = WindowSummary::merge_all([&c, &a, &b]).unwrap();
+        prop_assert_eq!(counts_only(&all), counts_only(&ab_c));
+        prop_assert_eq!(all.rows, total);
+        if sizes.iter().sum::<usize>() <= budget {
+            prop_assert_eq!(&all.features, &ab_c.features);
+        }
     }
 }
 
@@ -493,6 +501,11 @@ fn memory_per_feature_does_not_grow_with_the_stream() {
     let (lo, hi) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
     assert!(*hi < 64 * 1_024, "{sizes:?}");
     assert!(*hi <= lo + lo / 2, "memory grew with the stream: {sizes:?}");
+    // Once sketched, the footprint is one fixed allocation: the same bytes at every size.
+    assert!(
+        sizes.windows(2).all(|w| w[0] == w[1]),
+        "memory changed with the stream: {sizes:?}"
+    );
 }
 
 #[test]
@@ -575,5 +588,53 @@ proptest! {
         prop_assert_eq!(total, accepted);
         let rejected: u64 = reports.iter().map(|r| r.summary.bad_input.wrong_width).sum();
         prop_assert_eq!(rejected, rows.len() as u64 - accepted);
+    }
+}
+
+#[test]
+fn merging_many_replicas_matches_one_monitor_within_the_reported_bound() {
+    let parts: Vec<WindowSummary> = (0..40).map(|i| summary_of(500 + i, 400, 100)).collect();
+    assert!(WindowSummary::merge_all(std::iter::empty()).is_err());
+    let mut other = parts[0].clone();
+    other.features.pop();
+    assert!(WindowSummary::merge_all([&parts[0], &other]).is_err());
+    let all = WindowSummary::merge_all(&parts).unwrap();
+    let mut pairwise = parts[0].clone();
+    for p in &parts[1..] {
+        pairwise.merge_from(p).unwrap();
+    }
+    assert_eq!(counts_only(&all), counts_only(&pairwise));
+    assert_eq!(all.rows, 40 * 400);
+    let FeatureSummary::Numeric(age) = all.feature("age").unwrap() else {
+        panic!("numeric")
+    };
+    let Values::Sketch { sketch } = &age.values else {
+        panic!("sketched beyond the budget")
+    };
+    // Every replica's exact values, against the merged sketch's ranks.
+    let mut exact: Vec<f64> = Vec::new();
+    for i in 0..40 {
+        let m = monitor(MonitorConfig {
+            exact_budget: 1_000_000,
+            ..MonitorConfig::default()
+        });
+        feed(&m, &rows(500 + i, 400, ((500 + i) % 5) as f64));
+        let FeatureSummary::Numeric(n) = m.snapshot().feature("age").unwrap().clone() else {
+            panic!("numeric")
+        };
+        let Values::Exact { values } = n.values else {
+            panic!("exact")
+        };
+        exact.extend(values);
+    }
+    exact.sort_by(f64::total_cmp);
+    assert_eq!(sketch.len(), exact.len() as u64);
+    let bound = sketch.rank_error();
+    assert!(bound > 0.0 && bound < 0.2, "{bound}");
+    for q in [0.05, 0.25, 0.5, 0.75, 0.95] {
+        let x = exact[(q * exact.len() as f64) as usize];
+        let truth = exact.partition_point(|&v| v <= x) as f64;
+        let err = (sketch.rank(x) as f64 - truth).abs() / exact.len() as f64;
+        assert!(err <= bound, "q {q}: {err} > {bound}");
     }
 }

@@ -17,7 +17,9 @@ mod kll;
 mod monitor;
 mod summary;
 
-pub use kll::{KllSketch, RANK_ERROR_DELTA};
+pub use kll::{
+    KllSketch, MAX_K, MAX_LEVELS, MIN_LEVEL_CAPACITY, MIN_LEVEL0_CAPACITY, RANK_ERROR_DELTA,
+};
 pub use monitor::{
     ColumnBatch, DriftMonitor, FeatureValue, FeatureWindow, MAX_SCORED_VALUES, MonitorConfig,
     MonitorCounters, Quality, ValueRetention, WindowReport, WindowSpec,

@@ -479,7 +479,8 @@ impl DriftMonitor {
     /// # Errors
     /// [`DriftError::UnknownColumn`] for a feature the profile does not hold;
     /// [`DriftError::InvalidParameter`] for an empty feature list, a zero-row or non-positive
-    /// window, zero panes, a zero budget, or an invalid report configuration.
+    /// window, zero panes, a zero budget, a sketch parameter outside [8, [`MAX_K`](super::MAX_K)],
+    /// or an invalid report configuration.
     pub fn new(
         profile: DatasetProfile,
         features: &[&str],
@@ -507,6 +508,7 @@ impl DriftMonitor {
         if config.exact_budget == 0 {
             return Err(invalid("exact_budget", "must be at least 1"));
         }
+        KllSketch::new(config.sketch_k)?;
         let mut plans = Vec::new();
         let mut kept = Vec::new();
         for &name in features {
@@ -768,16 +770,18 @@ impl DriftMonitor {
     #[must_use]
     pub fn snapshot(&self) -> WindowSummary {
         let start = self.windows.lock().start;
+        let end = self.clock.now();
         let mut out = self.empty_summary(start);
-        out.end = self.clock.now();
+        out.end = end;
+        let mut parts = vec![out];
         for s in &*self.shards {
             let shard = s.0.lock();
-            let part = self.summary_of(&shard, start, out.end);
+            let part = self.summary_of(&shard, start, end);
             drop(shard);
-            // Same features by construction, so the merge cannot fail.
-            let _ = out.merge_from(&part);
+            parts.push(part);
         }
-        out
+        // Same features by construction, so the merge cannot fail.
+        WindowSummary::merge_all(&parts).unwrap_or_else(|_| parts.swap_remove(0))
     }
 
     fn empty_summary(&self, start: DateTime<Utc>) -> WindowSummary {
@@ -810,26 +814,22 @@ impl DriftMonitor {
     /// Swaps every shard for a fresh one and queues the merged window (over the last panes).
     fn close_locked(&self, w: &mut Windows) {
         let now = self.clock.now();
-        let mut closed = self.empty_summary(w.start);
-        closed.end = now;
+        let mut parts = vec![self.empty_summary(w.start)];
         for s in &*self.shards {
             let fresh = self.fresh_shard();
             let old = std::mem::replace(&mut *s.0.lock(), fresh);
-            let _ = closed.merge_from(&self.summary_of(&old, w.start, now));
+            parts.push(self.summary_of(&old, w.start, now));
         }
+        // Same features by construction, so the merge cannot fail.
+        let mut closed = WindowSummary::merge_all(&parts).unwrap_or_else(|_| parts.swap_remove(0));
+        closed.end = now;
         self.rows_in_window.0.store(0, Ordering::Relaxed);
         w.start = now;
         w.recent.push_back(closed);
         while w.recent.len() > self.config.panes {
             w.recent.pop_front();
         }
-        let mut merged: Option<WindowSummary> = None;
-        for s in &w.recent {
-            merged = Some(match merged {
-                None => s.clone(),
-                Some(m) => m.merge(s).unwrap_or(m),
-            });
-        }
+        let merged = WindowSummary::merge_all(&w.recent).ok();
         let mut counters = self.counters.lock();
         counters.windows_closed += 1;
         if let Some(m) = merged {
