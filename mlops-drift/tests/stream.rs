@@ -638,3 +638,60 @@ fn merging_many_replicas_matches_one_monitor_within_the_reported_bound() {
         assert!(err <= bound, "q {q}: {err} > {bound}");
     }
 }
+
+/// The JSON form of a window summary is a wire format (replicas ship it to a collector):
+/// pinned by a golden file holding a sketched, an exact and a bins-only summary. Regenerate
+/// with `UPDATE_GOLDEN=1 cargo test -p mlops-drift --test stream` after an intended change.
+#[test]
+fn window_summary_json_matches_golden_file() {
+    use mlops_drift::stream::ValueRetention;
+    let summary = |retention: ValueRetention, budget: usize, n: usize| {
+        let m = monitor(MonitorConfig {
+            retention,
+            exact_budget: budget,
+            sketch_k: 8,
+            shards: 1,
+            ..MonitorConfig::default()
+        });
+        for i in 0..n {
+            let x = i as f64;
+            m.observe(&[
+                FeatureValue::Number(20.0 + (x * 7.0) % 40.0),
+                FeatureValue::Number(if i == 3 { f64::INFINITY } else { x * 12.5 }),
+                FeatureValue::Category(PLANS[i % 3]),
+            ])
+            .unwrap();
+        }
+        m.observe(&[
+            FeatureValue::Number(f64::NAN),
+            FeatureValue::Category("oops"),
+            FeatureValue::Category("platinum"),
+        ])
+        .unwrap();
+        assert!(m.observe(&[FeatureValue::Missing]).is_err());
+        m.snapshot()
+    };
+    let summaries = [
+        summary(ValueRetention::ExactThenSketch, 12, 150),
+        summary(ValueRetention::ExactThenSketch, 1_000, 5),
+        summary(ValueRetention::BinsOnly, 1_000, 5),
+    ];
+    assert!(matches!(
+        summaries[0].feature("age"),
+        Some(FeatureSummary::Numeric(n)) if matches!(n.values, Values::Sketch { .. })
+    ));
+    let json = serde_json::to_string_pretty(&summaries).unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/window_summary.json"
+    );
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, &json).unwrap();
+    }
+    let golden = std::fs::read_to_string(path).unwrap();
+    assert_eq!(json, golden.trim_end());
+    // It reads back to the same summaries, which serialize to the same text.
+    let back: Vec<WindowSummary> = serde_json::from_str(&golden).unwrap();
+    assert_eq!(back, summaries);
+    assert_eq!(serde_json::to_string_pretty(&back).unwrap(), json);
+}
