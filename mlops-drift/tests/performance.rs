@@ -359,3 +359,77 @@ fn predictions_expiring_before_a_time_boundary_count_in_the_window_they_expired_
         .is_err()
     );
 }
+
+/// The JSON form of a performance report is a wire format (reports become evidence and are
+/// stored): pinned by a golden file. Regenerate with
+/// `UPDATE_GOLDEN=1 cargo test -p mlops-drift --test performance` after an intended change.
+#[test]
+fn performance_report_json_matches_golden_file() {
+    let (m, clock) = monitor(PerformanceConfig {
+        ttl: TimeDelta::minutes(10),
+        window_length: Some(TimeDelta::hours(1)),
+        ..PerformanceConfig::default()
+    });
+    let scores = [0.9, 0.2, 0.65, 0.45, 0.1, 0.8];
+    let truths = [true, false, false, true, false, true];
+    for (i, (&s, &t)) in scores.iter().zip(&truths).enumerate() {
+        let seg = ["eu", "us"][i % 2];
+        m.record_prediction(
+            &format!("c{i}"),
+            clock.now(),
+            Prediction::Score(s),
+            Some(seg),
+        )
+        .unwrap();
+        m.record_outcome(&format!("c{i}"), GroundTruth::Class(t))
+            .unwrap();
+    }
+    // One segment without predicted positives: precision and F1 are NaN there.
+    m.record_prediction("n1", clock.now(), Prediction::Class(false), Some("apac"))
+        .unwrap();
+    m.record_outcome("n1", GroundTruth::Class(true)).unwrap();
+    for (i, (p, y)) in [(10.0, 12.0), (3.0, 2.5), (7.5, 7.5)]
+        .into_iter()
+        .enumerate()
+    {
+        m.record_prediction(&format!("r{i}"), clock.now(), Prediction::Value(p), None)
+            .unwrap();
+        m.record_outcome(&format!("r{i}"), GroundTruth::Value(y))
+            .unwrap();
+    }
+    // Counted, never silent: an expiry, an unmatched outcome, a duplicate, an invalid score.
+    m.record_prediction("expires", clock.now(), Prediction::Score(0.3), None)
+        .unwrap();
+    assert!(
+        m.record_outcome("nobody", GroundTruth::Class(true))
+            .is_err()
+    );
+    assert!(
+        m.record_prediction("c-dup", clock.now(), Prediction::Score(0.5), None)
+            .is_ok()
+    );
+    assert!(
+        m.record_prediction("c-dup", clock.now(), Prediction::Score(0.5), None)
+            .is_err()
+    );
+    assert!(
+        m.record_prediction("bad", clock.now(), Prediction::Score(1.5), None)
+            .is_err()
+    );
+    clock.advance(TimeDelta::minutes(20));
+    let report = m.close_window();
+    assert_eq!(report.counters.expired, 2);
+    let json = serde_json::to_string_pretty(&report).unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/performance_report.json"
+    );
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, &json).unwrap();
+    }
+    let golden = std::fs::read_to_string(path).unwrap();
+    assert_eq!(json, golden.trim_end());
+    let back: mlops_drift::monitor::performance::PerformanceReport =
+        serde_json::from_str(&golden).unwrap();
+    assert_eq!(serde_json::to_string_pretty(&back).unwrap(), json);
+}
