@@ -339,6 +339,10 @@ fn threads_lose_no_count() {
         }
     });
     let mut reports = m.poll().unwrap();
+    // Windows closed by count hold at least their rows (more when threads keep observing while
+    // one of them merges the closing window).
+    let sizes: Vec<u64> = reports.iter().map(|r| r.summary.rows).collect();
+    assert!(sizes.iter().all(|&n| n >= 7_919), "{sizes:?}");
     reports.push(m.close_window().unwrap());
     let total_rows: u64 = reports.iter().map(|r| r.summary.rows).sum();
     let expected_rows = threads * per_thread as u64 + threads * 25 * 2;
@@ -694,4 +698,38 @@ fn window_summary_json_matches_golden_file() {
     let back: Vec<WindowSummary> = serde_json::from_str(&golden).unwrap();
     assert_eq!(back, summaries);
     assert_eq!(serde_json::to_string_pretty(&back).unwrap(), json);
+}
+
+#[test]
+fn count_windows_close_at_exactly_their_rows_with_one_thread() {
+    let m = monitor(MonitorConfig {
+        window: WindowSpec::Count { rows: 997 },
+        exact_budget: 50,
+        ..MonitorConfig::default()
+    });
+    let r = rows(77, 3 * 997 + 5, 0.0);
+    feed(&m, &r);
+    let reports = m.poll().unwrap();
+    assert_eq!(reports.len(), 3);
+    assert!(
+        reports.iter().all(|w| w.summary.rows == 997),
+        "windows of exactly 997 rows"
+    );
+    assert_eq!(m.close_window().unwrap().summary.rows, 5);
+    // Batches count whole; the window closes as soon as it holds its rows.
+    let ages = vec![30.0; 600];
+    let incomes = vec![10.0; 600];
+    let plans = vec![Some("pro"); 600];
+    let batch = [
+        ColumnBatch::Numeric(&ages),
+        ColumnBatch::Numeric(&incomes),
+        ColumnBatch::Categorical(&plans),
+    ];
+    m.observe_batch(&batch).unwrap();
+    assert!(m.poll().unwrap().is_empty());
+    m.observe_batch(&batch).unwrap();
+    let w = m.poll().unwrap();
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].summary.rows, 1_200);
+    assert_eq!(m.close_window().unwrap().summary.rows, 0);
 }
