@@ -736,8 +736,9 @@ impl DriftMonitor {
         };
         shard.unflushed += rows;
         let counter = &self.rows_in_window.0;
+        // The shard count is a power of two: a shift, not a division, on this hot path.
         let quota = per_window.saturating_sub(counter.load(Ordering::Relaxed))
-            / (2 * self.shards.len() as u64).max(1);
+            >> (self.shards.len().trailing_zeros() + 1);
         if !all && shard.unflushed < quota.max(1) {
             return false;
         }
