@@ -710,11 +710,18 @@ impl KllSketch {
     /// only leftovers and the final survivors are read. Each halving at level `h` adds 4^h to
     /// the error variance, as in [`KllSketch::compact_level`].
     fn cascade(&mut self, run: &[f64], from: usize, to: usize, joint: &mut Vec<Vec<f64>>) {
+        // The plan first (it needs only the run's length), then the reads: survivors in
+        // ascending order (sequential cache lines, which the prefetcher follows), then the
+        // leftovers, whose lines that pass has mostly just loaded. Reading leftovers first
+        // made each one a cache miss of its own when merging many replicas.
         let (mut base, mut stride, mut len, mut h) = (0_usize, 1_usize, run.len(), from);
+        let mut leftovers = [(0_usize, 0_usize); MAX_LEVELS];
+        let mut n_left = 0;
         while h < to && len >= 2 {
             if len % 2 == 1 {
-                if let Some(&v) = run.get(base + stride * (len - 1)) {
-                    level_mut(joint, h).push(v);
+                if let Some(slot) = leftovers.get_mut(n_left) {
+                    *slot = (base + stride * (len - 1), h);
+                    n_left += 1;
                 }
                 len -= 1;
             }
@@ -732,6 +739,11 @@ impl KllSketch {
                 out.push(v);
             }
             i += stride;
+        }
+        for &(i, level) in leftovers.iter().take(n_left) {
+            if let Some(&v) = run.get(i) {
+                level_mut(joint, level).push(v);
+            }
         }
     }
 
