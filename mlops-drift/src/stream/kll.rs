@@ -515,8 +515,49 @@ impl KllSketch {
         if other.n == 0 {
             return;
         }
-        let merged = Self::merge_many([&*self, other]);
-        *self = merged;
+        if self.n == 0 || self.k != other.k {
+            let merged = Self::merge_many([&*self, other]);
+            *self = merged;
+            return;
+        }
+        // Level by level, top first, into one buffer: two sorted runs merge linearly.
+        let levels = self.levels().max(other.levels());
+        let mut items = Vec::with_capacity(self.retained() + other.retained());
+        let mut starts = vec![0_u32; levels];
+        starts.reserve_exact(MAX_LEVELS.saturating_sub(levels));
+        for (h, start) in starts.iter_mut().enumerate().rev() {
+            *start = u32::try_from(items.len()).unwrap_or(u32::MAX);
+            let (a, b) = (self.level(h), other.level(h));
+            if h == 0 && !(self.sorted0 && other.sorted0) {
+                let from = items.len();
+                items.extend_from_slice(a);
+                items.extend_from_slice(b);
+                if let Some(level0) = items.get_mut(from..) {
+                    level0.sort_unstable_by(cmp_finite);
+                }
+            } else {
+                merge_sorted(a, b, &mut items);
+            }
+        }
+        self.absorb_meta(other);
+        let mut buffer = std::mem::replace(&mut self.items, items);
+        self.starts = starts;
+        self.sorted0 = true;
+        self.limit = total_capacity(self.k, self.levels());
+        while self.items.len() > self.limit {
+            if !self.compact_once() {
+                break;
+            }
+        }
+        // Back into the fixed allocation.
+        buffer.clear();
+        let alloc = Self::allocation(self.k);
+        if buffer.capacity() < alloc.max(self.items.len()) {
+            buffer = Vec::with_capacity(alloc.max(self.items.len()));
+        }
+        buffer.extend_from_slice(&self.items);
+        self.items = buffer;
+        self.limit = total_capacity(self.k, self.levels());
     }
 
     /// Merges many sketches at once (the accuracy parameter is the smallest of theirs;

@@ -112,9 +112,14 @@ impl Values {
         }
     }
 
-    /// Merges `other` into `self`, as [`Values::merge_all`].
+    /// Merges `other` into `self`, as [`Values::merge_all`] (two sketches in place).
     fn merge_from(&mut self, other: &Self, budget: usize, k: u32) {
-        *self = Self::merge_all(&[&*self, other], budget, k);
+        match (&mut *self, other) {
+            (Self::Sketch { sketch }, Self::Sketch { sketch: theirs }) if sketch.k() <= k => {
+                sketch.merge(theirs);
+            }
+            _ => *self = Self::merge_all(&[&*self, other], budget, k),
+        }
     }
 
     /// Merges many: exact values stay exact (sorted) while all of them together fit the
