@@ -8,7 +8,10 @@
 //!   values while a window fits [`MonitorConfig::exact_budget`], beyond it a [`KllSketch`]
 //!   whose rank-error bound is reported next to the statistic ([`FeatureWindow::rank_error`]).
 //! - Window summaries ([`WindowSummary`]) serialize and merge across replicas: counts add
-//!   exactly, merging is associative and commutative on the exact parts.
+//!   exactly, merging is associative and commutative on the exact parts, and
+//!   [`WindowSummary::merge_all`] merges many replicas in one pass.
+//! - Memory per feature does not depend on the stream's length: the exact values up to the
+//!   budget, then one sketch buffer of fixed size ([`KllSketch::allocation`]).
 //! - Missing values, infinities, wrong types, out-of-range values and unseen categories are
 //!   flagged per observation ([`Quality`]) and counted per window; rows of the wrong width are
 //!   typed errors, counted, and the monitor keeps working.
