@@ -1062,6 +1062,78 @@ mod tests {
         assert_eq!(many, KllSketch::merge_many(&sketches));
     }
 
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Any mix of inserts and merges (of sketches with different `k`) keeps the sketch
+        /// well formed: weights conserved, levels sorted, within capacity, one fixed
+        /// allocation, ranks monotone in [0, n], and a serde round trip exact.
+        #[test]
+        fn inserts_and_merges_keep_the_sketch_well_formed(
+            parts in prop::collection::vec(
+                (prop::sample::select(vec![8_u32, 16, 50]), 0usize..3_000, any::<u64>()),
+                1..6,
+            ),
+        ) {
+            let sketches: Vec<KllSketch> = parts
+                .iter()
+                .map(|&(k, n, seed)| {
+                    let mut s = KllSketch::with_k(k);
+                    lcg(seed).take(n).for_each(|v| s.insert(v * 10.0 - 5.0));
+                    s
+                })
+                .collect();
+            let mut pairwise = sketches[0].clone();
+            for s in &sketches[1..] {
+                pairwise.merge(s);
+            }
+            let many = KllSketch::merge_many(&sketches);
+            let total: u64 = sketches.iter().map(KllSketch::len).sum();
+            for s in [&pairwise, &many] {
+                assert_well_formed(s);
+                prop_assert_eq!(s.len(), total);
+                prop_assert!(s.rank(-6.0) == 0 && s.rank(6.0) == total);
+                prop_assert!(s.rank(-1.0) <= s.rank(1.0));
+                let mut c = s.clone();
+                c.canonicalize();
+                let back: KllSketch =
+                    serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+                prop_assert_eq!(&back, &c);
+            }
+        }
+
+        /// Wire text with levels shuffled, values replaced or counts changed is rejected or
+        /// repaired (sorted, compacted to fit), never a panic.
+        #[test]
+        fn tampered_wire_sketches_never_panic(
+            n in 1usize..2_000,
+            edit in 0usize..4,
+            x in prop::num::f64::ANY,
+        ) {
+            let mut s = KllSketch::with_k(8);
+            lcg(5).take(n).for_each(|v| s.insert(v));
+            let mut wire = KllWire::from(s);
+            match edit {
+                0 => wire.levels.iter_mut().for_each(|l| l.reverse()),
+                1 => {
+                    if let Some(v) = wire.levels.iter_mut().flatten().next() {
+                        *v = x;
+                    }
+                }
+                2 => wire.n = wire.n.wrapping_add(1),
+                _ => {
+                    wire.levels.insert(0, vec![x; 3]);
+                    wire.k = 4;
+                }
+            }
+            if let Ok(back) = KllSketch::try_from(wire) {
+                assert_well_formed(&back);
+            }
+        }
+    }
+
     #[test]
     fn serde_round_trips_and_rejects_inconsistent_sketches() {
         let mut s = KllSketch::with_k(50);
