@@ -118,6 +118,7 @@ impl Values {
             (Self::Sketch { sketch }, Self::Sketch { sketch: theirs }) if sketch.k() <= k => {
                 sketch.merge(theirs);
             }
+            (Self::BinsOnly { n }, _) => *n += other.len(),
             _ => *self = Self::merge_all(&[&*self, other], budget, k),
         }
     }
@@ -367,42 +368,54 @@ impl WindowSummary {
         for s in &all {
             bad_input.add(&s.bad_input);
         }
-        let features = first
+        // Counts summary by summary (each summary's features are read in order), values
+        // gathered per feature and merged at once.
+        let mut features: Vec<(String, FeatureSummary)> = first
             .features
             .iter()
-            .enumerate()
-            .map(|(i, (name, f))| {
-                let parts = all.iter().filter_map(|s| s.features.get(i).map(|p| &p.1));
-                let merged = match f {
-                    FeatureSummary::Numeric(n) => {
-                        let mut out = NumericSummary {
-                            bin_counts: vec![0; n.bin_counts.len()],
-                            values: Values::BinsOnly { n: 0 },
-                            ..NumericSummary::new(0, false)
-                        };
-                        let mut values = Vec::with_capacity(all.len());
-                        for p in parts {
-                            if let FeatureSummary::Numeric(y) = p {
-                                add_numeric_counts(&mut out, y);
-                                values.push(&y.values);
-                            }
-                        }
-                        out.values = Values::merge_all(&values, budget, k);
-                        FeatureSummary::Numeric(out)
-                    }
+            .map(|(name, f)| {
+                let empty = match f {
+                    FeatureSummary::Numeric(n) => FeatureSummary::Numeric(NumericSummary {
+                        count: 0,
+                        missing: 0,
+                        infinite: 0,
+                        wrong_type: 0,
+                        below_range: 0,
+                        above_range: 0,
+                        bin_counts: vec![0; n.bin_counts.len()],
+                        values: Values::BinsOnly { n: 0 },
+                    }),
                     FeatureSummary::Categorical(_) => {
-                        let mut out = CategoricalSummary::new();
-                        for p in parts {
-                            if let FeatureSummary::Categorical(y) = p {
-                                merge_categorical(&mut out, y);
-                            }
-                        }
-                        FeatureSummary::Categorical(out)
+                        FeatureSummary::Categorical(CategoricalSummary::new())
                     }
                 };
-                (name.clone(), merged)
+                (name.clone(), empty)
             })
             .collect();
+        let mut values: Vec<Vec<&Values>> = features
+            .iter()
+            .map(|_| Vec::with_capacity(all.len()))
+            .collect();
+        for s in &all {
+            for (((_, out), (_, f)), vals) in features.iter_mut().zip(&s.features).zip(&mut values)
+            {
+                match (out, f) {
+                    (FeatureSummary::Numeric(x), FeatureSummary::Numeric(y)) => {
+                        add_numeric_counts(x, y);
+                        vals.push(&y.values);
+                    }
+                    (FeatureSummary::Categorical(x), FeatureSummary::Categorical(y)) => {
+                        merge_categorical(x, y);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for ((_, out), vals) in features.iter_mut().zip(&values) {
+            if let FeatureSummary::Numeric(x) = out {
+                x.values = Values::merge_all(vals, budget, k);
+            }
+        }
         Ok(Self {
             start: all.iter().map(|s| s.start).min().unwrap_or(first.start),
             end: all.iter().map(|s| s.end).max().unwrap_or(first.end),
