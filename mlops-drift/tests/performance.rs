@@ -433,3 +433,18 @@ fn performance_report_json_matches_golden_file() {
         serde_json::from_str(&golden).unwrap();
     assert_eq!(serde_json::to_string_pretty(&back).unwrap(), json);
 }
+
+#[test]
+fn time_windows_stay_on_their_grid_at_any_resolution() {
+    let (m, clock) = monitor(PerformanceConfig {
+        window_length: Some(TimeDelta::nanoseconds(10)),
+        ..PerformanceConfig::default()
+    });
+    let t0 = clock.now();
+    clock.advance(TimeDelta::nanoseconds(25));
+    let reports = m.poll();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].end, t0 + TimeDelta::nanoseconds(10));
+    let w = m.close_window();
+    assert_eq!(w.start, t0 + TimeDelta::nanoseconds(20));
+}

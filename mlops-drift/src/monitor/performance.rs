@@ -747,9 +747,15 @@ impl PerformanceMonitor {
         self.expire(st, end);
         self.close_locked(st, end);
         // Skip whole windows in which nothing happened (nothing was called).
-        let step = length.num_microseconds().unwrap_or(i64::MAX).max(1);
-        let idle = (now - end).num_microseconds().unwrap_or(i64::MAX);
-        let skipped = TimeDelta::microseconds((idle / step).saturating_mul(step));
+        let idle = now - end;
+        let skipped = match (idle.num_nanoseconds(), length.num_nanoseconds()) {
+            (Some(i), Some(l)) if l > 0 => TimeDelta::nanoseconds(i / l * l),
+            // Spans beyond ±292 years: whole milliseconds are precise enough.
+            _ => {
+                let l = length.num_milliseconds().max(1);
+                TimeDelta::milliseconds(idle.num_milliseconds() / l * l)
+            }
+        };
         let start = end.checked_add_signed(skipped).unwrap_or(now);
         st.start = start;
         st.window_end = Some(start.checked_add_signed(length).unwrap_or(now));
