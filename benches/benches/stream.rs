@@ -1,7 +1,8 @@
 //! Streaming monitor benchmarks (DESIGN.md targets): `observe` of one numeric value (≤ 50 ns),
 //! two threads observing one monitor (≥ 1.5× one thread's throughput), memory per feature after
 //! 1M and 100M values (printed, independent of stream length), and merging 100 replica
-//! summaries of 20 features.
+//! summaries of 20 features (in one pass with `WindowSummary::merge_all`, and one replica at a
+//! time for context).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
@@ -32,16 +33,26 @@ fn profile(features: usize) -> (DatasetProfile, Vec<String>) {
 }
 
 fn monitor(features: usize, retention: ValueRetention, budget: usize) -> DriftMonitor {
+    // A window that never closes during the bench: time windows close in `poll` only.
+    let window = WindowSpec::Time {
+        length: TimeDelta::days(365),
+    };
+    monitor_with(features, retention, budget, window)
+}
+
+fn monitor_with(
+    features: usize,
+    retention: ValueRetention,
+    budget: usize,
+    window: WindowSpec,
+) -> DriftMonitor {
     let (p, names) = profile(features);
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     DriftMonitor::new(
         p,
         &refs,
         MonitorConfig {
-            // A window that never closes during the bench: time windows close in `poll` only.
-            window: WindowSpec::Time {
-                length: TimeDelta::days(365),
-            },
+            window,
             retention,
             exact_budget: budget,
             ..MonitorConfig::default()
@@ -132,12 +143,22 @@ fn threads_scaling(c: &mut Criterion) {
             });
         });
     }
-    for (label, retention) in [
-        ("exact_then_sketch", ValueRetention::ExactThenSketch),
-        ("bins_only", ValueRetention::BinsOnly),
+    // Count windows add one shared atomic increment per row (a window too long to close here).
+    let count = WindowSpec::Count { rows: u64::MAX };
+    for (label, retention, window) in [
+        ("exact_then_sketch", ValueRetention::ExactThenSketch, None),
+        ("bins_only", ValueRetention::BinsOnly, None),
+        (
+            "bins_only_count_window",
+            ValueRetention::BinsOnly,
+            Some(count),
+        ),
     ] {
         for threads in [1usize, 2] {
-            let m = monitor(1, retention, 4_096);
+            let m = match window {
+                Some(w) => monitor_with(1, retention, 4_096, w),
+                None => monitor(1, retention, 4_096),
+            };
             // Throughput is values per second over all threads.
             g.throughput(Throughput::Elements(threads as u64));
             g.bench_function(BenchmarkId::new(label, threads), |b| {
@@ -217,7 +238,12 @@ fn merge(c: &mut Criterion) {
         ("with_sketches", ValueRetention::ExactThenSketch),
     ] {
         let summaries = replicas(retention);
+        // One pass over all replicas: what a collector does.
         g.bench_function(label, |b| {
+            b.iter(|| black_box(WindowSummary::merge_all(&summaries).unwrap().rows));
+        });
+        // Context: the same merge done one replica at a time.
+        g.bench_function(format!("{label}_pairwise"), |b| {
             b.iter(|| {
                 let mut acc = summaries.first().cloned().unwrap();
                 for s in summaries.iter().skip(1) {

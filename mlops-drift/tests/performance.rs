@@ -270,3 +270,181 @@ fn threads_lose_no_prediction_or_outcome() {
         .sum();
     assert_eq!(n, matched);
 }
+
+/// Tumbling time windows on the injected clock, cut by outcome arrival time.
+#[test]
+fn time_windows_close_at_clock_boundaries_by_outcome_arrival() {
+    let hour = TimeDelta::hours(1);
+    let (m, clock) = monitor(PerformanceConfig {
+        window_outcomes: 1_000_000,
+        window_length: Some(hour),
+        ttl: TimeDelta::days(1),
+        ..PerformanceConfig::default()
+    });
+    let t0 = clock.now();
+    let predict = |id: &str, p: bool| {
+        m.record_prediction(id, clock.now(), Prediction::Class(p), None)
+            .unwrap();
+    };
+    // Window 1: two right answers, and a prediction whose outcome comes in window 2.
+    predict("a", true);
+    predict("b", false);
+    predict("late", true);
+    clock.advance(TimeDelta::minutes(30));
+    assert!(!m.record_outcome("a", GroundTruth::Class(true)).unwrap());
+    assert!(!m.record_outcome("b", GroundTruth::Class(false)).unwrap());
+    assert!(m.poll().is_empty(), "the hour has not passed");
+    // Just before the boundary nothing closes; at it, window 1 closes with its boundary as end.
+    clock.advance(TimeDelta::minutes(30) - TimeDelta::milliseconds(1));
+    assert!(m.poll().is_empty());
+    clock.advance(TimeDelta::minutes(10));
+    // Window 2: the late outcome is wrong; it counts where it arrives.
+    m.record_outcome("late", GroundTruth::Class(false)).unwrap();
+    let w1 = m.poll();
+    assert_eq!(w1.len(), 1);
+    let w1 = &w1[0];
+    assert_eq!((w1.start, w1.end), (t0, t0 + hour));
+    let c1 = w1.overall.classification.unwrap();
+    assert_eq!((c1.n, c1.accuracy), (2, 1.0));
+    assert_eq!(w1.counters.predictions, 3);
+    assert_eq!(w1.pending, 1, "the late prediction was still waiting");
+    // Five idle hours: window 2 closes at its boundary, the idle hours produce nothing, and
+    // the open window is the one holding the clock.
+    clock.advance(TimeDelta::hours(5));
+    let w2 = m.poll();
+    assert_eq!(w2.len(), 1);
+    assert_eq!((w2[0].start, w2[0].end), (t0 + hour, t0 + hour * 2));
+    let c2 = w2[0].overall.classification.unwrap();
+    assert_eq!((c2.n, c2.accuracy), (1, 0.0));
+    assert_eq!(w2[0].counters.predictions, 0);
+    predict("c", true);
+    m.record_outcome("c", GroundTruth::Class(true)).unwrap();
+    let now = clock.now();
+    let w3 = m.close_window();
+    assert_eq!((w3.start, w3.end), (t0 + hour * 6, now));
+    assert_eq!(w3.overall.classification.unwrap().n, 1);
+    // Closed by hand, the next window still ends on the hour grid (the clock is a millisecond
+    // short of 6:10).
+    clock.advance(TimeDelta::minutes(50));
+    assert!(m.poll().is_empty());
+    clock.advance(TimeDelta::milliseconds(1));
+    let w4 = m.poll();
+    assert_eq!(w4.len(), 1, "the 7th hour's window closed at its boundary");
+    assert_eq!((w4[0].start, w4[0].end), (now, t0 + hour * 7));
+}
+
+#[test]
+fn predictions_expiring_before_a_time_boundary_count_in_the_window_they_expired_in() {
+    let (m, clock) = monitor(PerformanceConfig {
+        window_length: Some(TimeDelta::minutes(10)),
+        ttl: TimeDelta::minutes(5),
+        ..PerformanceConfig::default()
+    });
+    m.record_prediction("x", clock.now(), Prediction::Value(1.0), None)
+        .unwrap();
+    // The prediction expires at minute 5; the monitor only looks at minute 25.
+    clock.advance(TimeDelta::minutes(25));
+    let reports = m.poll();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].counters.expired, 1);
+    assert_eq!(reports[0].pending, 0);
+    assert!(
+        PerformanceMonitor::new(
+            PerformanceConfig {
+                window_length: Some(TimeDelta::zero()),
+                ..PerformanceConfig::default()
+            },
+            Arc::new(ManualClock::default()),
+        )
+        .is_err()
+    );
+}
+
+/// The JSON form of a performance report is a wire format (reports become evidence and are
+/// stored): pinned by a golden file. Regenerate with
+/// `UPDATE_GOLDEN=1 cargo test -p mlops-drift --test performance` after an intended change.
+#[test]
+fn performance_report_json_matches_golden_file() {
+    let (m, clock) = monitor(PerformanceConfig {
+        ttl: TimeDelta::minutes(10),
+        window_length: Some(TimeDelta::hours(1)),
+        ..PerformanceConfig::default()
+    });
+    let scores = [0.9, 0.2, 0.65, 0.45, 0.1, 0.8];
+    let truths = [true, false, false, true, false, true];
+    for (i, (&s, &t)) in scores.iter().zip(&truths).enumerate() {
+        let seg = ["eu", "us"][i % 2];
+        m.record_prediction(
+            &format!("c{i}"),
+            clock.now(),
+            Prediction::Score(s),
+            Some(seg),
+        )
+        .unwrap();
+        m.record_outcome(&format!("c{i}"), GroundTruth::Class(t))
+            .unwrap();
+    }
+    // One segment without predicted positives: precision and F1 are NaN there.
+    m.record_prediction("n1", clock.now(), Prediction::Class(false), Some("apac"))
+        .unwrap();
+    m.record_outcome("n1", GroundTruth::Class(true)).unwrap();
+    for (i, (p, y)) in [(10.0, 12.0), (3.0, 2.5), (7.5, 7.5)]
+        .into_iter()
+        .enumerate()
+    {
+        m.record_prediction(&format!("r{i}"), clock.now(), Prediction::Value(p), None)
+            .unwrap();
+        m.record_outcome(&format!("r{i}"), GroundTruth::Value(y))
+            .unwrap();
+    }
+    // Counted, never silent: an expiry, an unmatched outcome, a duplicate, an invalid score.
+    m.record_prediction("expires", clock.now(), Prediction::Score(0.3), None)
+        .unwrap();
+    assert!(
+        m.record_outcome("nobody", GroundTruth::Class(true))
+            .is_err()
+    );
+    assert!(
+        m.record_prediction("c-dup", clock.now(), Prediction::Score(0.5), None)
+            .is_ok()
+    );
+    assert!(
+        m.record_prediction("c-dup", clock.now(), Prediction::Score(0.5), None)
+            .is_err()
+    );
+    assert!(
+        m.record_prediction("bad", clock.now(), Prediction::Score(1.5), None)
+            .is_err()
+    );
+    clock.advance(TimeDelta::minutes(20));
+    let report = m.close_window();
+    assert_eq!(report.counters.expired, 2);
+    let json = serde_json::to_string_pretty(&report).unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/performance_report.json"
+    );
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, &json).unwrap();
+    }
+    let golden = std::fs::read_to_string(path).unwrap();
+    assert_eq!(json, golden.trim_end());
+    let back: mlops_drift::monitor::performance::PerformanceReport =
+        serde_json::from_str(&golden).unwrap();
+    assert_eq!(serde_json::to_string_pretty(&back).unwrap(), json);
+}
+
+#[test]
+fn time_windows_stay_on_their_grid_at_any_resolution() {
+    let (m, clock) = monitor(PerformanceConfig {
+        window_length: Some(TimeDelta::nanoseconds(10)),
+        ..PerformanceConfig::default()
+    });
+    let t0 = clock.now();
+    clock.advance(TimeDelta::nanoseconds(25));
+    let reports = m.poll();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].end, t0 + TimeDelta::nanoseconds(10));
+    let w = m.close_window();
+    assert_eq!(w.start, t0 + TimeDelta::nanoseconds(20));
+}

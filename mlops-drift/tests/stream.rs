@@ -339,6 +339,10 @@ fn threads_lose_no_count() {
         }
     });
     let mut reports = m.poll().unwrap();
+    // Windows closed by count hold at least their rows (more when threads keep observing while
+    // one of them merges the closing window).
+    let sizes: Vec<u64> = reports.iter().map(|r| r.summary.rows).collect();
+    assert!(sizes.iter().all(|&n| n >= 7_919), "{sizes:?}");
     reports.push(m.close_window().unwrap());
     let total_rows: u64 = reports.iter().map(|r| r.summary.rows).sum();
     let expected_rows = threads * per_thread as u64 + threads * 25 * 2;
@@ -415,6 +419,14 @@ proptest! {
         // Exact parts (counts, bins, category tables) agree whatever the order.
         prop_assert_eq!(counts_only(&ab), counts_only(&ba));
         prop_assert_eq!(counts_only(&ab_c), counts_only(&a_bc));
+        // Merging all at once agrees with pairwise merging on the exact parts, and on
+        // everything while the values stay exact.
+        let all = WindowSummary::merge_all([&c, &a, &b]).unwrap();
+        prop_assert_eq!(counts_only(&all), counts_only(&ab_c));
+        prop_assert_eq!(all.rows, total);
+        if sizes.iter().sum::<usize>() <= budget {
+            prop_assert_eq!(&all.features, &ab_c.features);
+        }
     }
 }
 
@@ -493,6 +505,11 @@ fn memory_per_feature_does_not_grow_with_the_stream() {
     let (lo, hi) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
     assert!(*hi < 64 * 1_024, "{sizes:?}");
     assert!(*hi <= lo + lo / 2, "memory grew with the stream: {sizes:?}");
+    // Once sketched, the footprint is one fixed allocation: the same bytes at every size.
+    assert!(
+        sizes.windows(2).all(|w| w[0] == w[1]),
+        "memory changed with the stream: {sizes:?}"
+    );
 }
 
 #[test]
@@ -576,4 +593,143 @@ proptest! {
         let rejected: u64 = reports.iter().map(|r| r.summary.bad_input.wrong_width).sum();
         prop_assert_eq!(rejected, rows.len() as u64 - accepted);
     }
+}
+
+#[test]
+fn merging_many_replicas_matches_one_monitor_within_the_reported_bound() {
+    let parts: Vec<WindowSummary> = (0..40).map(|i| summary_of(500 + i, 400, 100)).collect();
+    assert!(WindowSummary::merge_all(std::iter::empty()).is_err());
+    let mut other = parts[0].clone();
+    other.features.pop();
+    assert!(WindowSummary::merge_all([&parts[0], &other]).is_err());
+    let all = WindowSummary::merge_all(&parts).unwrap();
+    let mut pairwise = parts[0].clone();
+    for p in &parts[1..] {
+        pairwise.merge_from(p).unwrap();
+    }
+    assert_eq!(counts_only(&all), counts_only(&pairwise));
+    assert_eq!(all.rows, 40 * 400);
+    let FeatureSummary::Numeric(age) = all.feature("age").unwrap() else {
+        panic!("numeric")
+    };
+    let Values::Sketch { sketch } = &age.values else {
+        panic!("sketched beyond the budget")
+    };
+    // Every replica's exact values, against the merged sketch's ranks.
+    let mut exact: Vec<f64> = Vec::new();
+    for i in 0..40 {
+        let m = monitor(MonitorConfig {
+            exact_budget: 1_000_000,
+            ..MonitorConfig::default()
+        });
+        feed(&m, &rows(500 + i, 400, ((500 + i) % 5) as f64));
+        let FeatureSummary::Numeric(n) = m.snapshot().feature("age").unwrap().clone() else {
+            panic!("numeric")
+        };
+        let Values::Exact { values } = n.values else {
+            panic!("exact")
+        };
+        exact.extend(values);
+    }
+    exact.sort_by(f64::total_cmp);
+    assert_eq!(sketch.len(), exact.len() as u64);
+    let bound = sketch.rank_error();
+    assert!(bound > 0.0 && bound < 0.2, "{bound}");
+    for q in [0.05, 0.25, 0.5, 0.75, 0.95] {
+        let x = exact[(q * exact.len() as f64) as usize];
+        let truth = exact.partition_point(|&v| v <= x) as f64;
+        let err = (sketch.rank(x) as f64 - truth).abs() / exact.len() as f64;
+        assert!(err <= bound, "q {q}: {err} > {bound}");
+    }
+}
+
+/// The JSON form of a window summary is a wire format (replicas ship it to a collector):
+/// pinned by a golden file holding a sketched, an exact and a bins-only summary. Regenerate
+/// with `UPDATE_GOLDEN=1 cargo test -p mlops-drift --test stream` after an intended change.
+#[test]
+fn window_summary_json_matches_golden_file() {
+    use mlops_drift::stream::ValueRetention;
+    let summary = |retention: ValueRetention, budget: usize, n: usize| {
+        let m = monitor(MonitorConfig {
+            retention,
+            exact_budget: budget,
+            sketch_k: 8,
+            shards: 1,
+            ..MonitorConfig::default()
+        });
+        for i in 0..n {
+            let x = i as f64;
+            m.observe(&[
+                FeatureValue::Number(20.0 + (x * 7.0) % 40.0),
+                FeatureValue::Number(if i == 3 { f64::INFINITY } else { x * 12.5 }),
+                FeatureValue::Category(PLANS[i % 3]),
+            ])
+            .unwrap();
+        }
+        m.observe(&[
+            FeatureValue::Number(f64::NAN),
+            FeatureValue::Category("oops"),
+            FeatureValue::Category("platinum"),
+        ])
+        .unwrap();
+        assert!(m.observe(&[FeatureValue::Missing]).is_err());
+        m.snapshot()
+    };
+    let summaries = [
+        summary(ValueRetention::ExactThenSketch, 12, 150),
+        summary(ValueRetention::ExactThenSketch, 1_000, 5),
+        summary(ValueRetention::BinsOnly, 1_000, 5),
+    ];
+    assert!(matches!(
+        summaries[0].feature("age"),
+        Some(FeatureSummary::Numeric(n)) if matches!(n.values, Values::Sketch { .. })
+    ));
+    let json = serde_json::to_string_pretty(&summaries).unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/window_summary.json"
+    );
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, &json).unwrap();
+    }
+    let golden = std::fs::read_to_string(path).unwrap();
+    assert_eq!(json, golden.trim_end());
+    // It reads back to the same summaries, which serialize to the same text.
+    let back: Vec<WindowSummary> = serde_json::from_str(&golden).unwrap();
+    assert_eq!(back, summaries);
+    assert_eq!(serde_json::to_string_pretty(&back).unwrap(), json);
+}
+
+#[test]
+fn count_windows_close_at_exactly_their_rows_with_one_thread() {
+    let m = monitor(MonitorConfig {
+        window: WindowSpec::Count { rows: 997 },
+        exact_budget: 50,
+        ..MonitorConfig::default()
+    });
+    let r = rows(77, 3 * 997 + 5, 0.0);
+    feed(&m, &r);
+    let reports = m.poll().unwrap();
+    assert_eq!(reports.len(), 3);
+    assert!(
+        reports.iter().all(|w| w.summary.rows == 997),
+        "windows of exactly 997 rows"
+    );
+    assert_eq!(m.close_window().unwrap().summary.rows, 5);
+    // Batches count whole; the window closes as soon as it holds its rows.
+    let ages = vec![30.0; 600];
+    let incomes = vec![10.0; 600];
+    let plans = vec![Some("pro"); 600];
+    let batch = [
+        ColumnBatch::Numeric(&ages),
+        ColumnBatch::Numeric(&incomes),
+        ColumnBatch::Categorical(&plans),
+    ];
+    m.observe_batch(&batch).unwrap();
+    assert!(m.poll().unwrap().is_empty());
+    m.observe_batch(&batch).unwrap();
+    let w = m.poll().unwrap();
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].summary.rows, 1_200);
+    assert_eq!(m.close_window().unwrap().summary.rows, 0);
 }

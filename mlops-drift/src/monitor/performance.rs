@@ -2,7 +2,9 @@
 //!
 //! Record each prediction when it is made ([`PerformanceMonitor::record_prediction`]), attach the
 //! outcome whenever it arrives ([`PerformanceMonitor::record_outcome`]); matched pairs feed the
-//! current window, whose metrics are computed overall and per segment when it closes.
+//! current window, whose metrics are computed overall and per segment when it closes. Windows
+//! close after a number of outcomes, by hand, or on tumbling time boundaries of the injected
+//! clock ([`PerformanceConfig::window_length`], by outcome arrival time).
 //!
 //! Pending predictions use bounded memory: a time to live and a capacity. Nothing is dropped
 //! silently: expired and evicted predictions, outcomes matching no prediction, duplicate ids,
@@ -71,6 +73,21 @@ pub struct PerformanceConfig {
     pub capacity: usize,
     /// A window closes after this many matched outcomes (or when closed by hand).
     pub window_outcomes: u64,
+    /// Tumbling time windows, when set: a window also closes when this much time has passed
+    /// on the monitor's clock, at boundaries `created + i · length` (a window closed early by
+    /// `window_outcomes` or by hand is followed by one that runs to the same boundary).
+    ///
+    /// Windows are cut by the time an outcome **arrives** (the clock when
+    /// [`PerformanceMonitor::record_outcome`] is called), not by the time of its prediction:
+    /// ground truth comes late, so a window keyed by prediction time could only close once
+    /// the last of its outcomes could still arrive (the TTL later), and its report would
+    /// keep changing until then. By arrival time a closed window is final the moment it
+    /// closes. Each prediction's own time is kept for the TTL.
+    ///
+    /// Windows close when the monitor notices the time: on any call (`record_*`, `poll`,
+    /// `pending`, `close_window`). A window is reported with its boundary as its end; spans
+    /// in which the monitor saw no call at all hold nothing and produce no report.
+    pub window_length: Option<TimeDelta>,
     /// Scores at or above this are the positive class.
     pub decision_threshold: f64,
     /// Scores inside `[low, high]` are low-confidence (the model saying it should not be
@@ -86,6 +103,7 @@ impl Default for PerformanceConfig {
             ttl: TimeDelta::days(7),
             capacity: 1_000_000,
             window_outcomes: 10_000,
+            window_length: None,
             decision_threshold: 0.5,
             low_confidence_band: Some((0.4, 0.6)),
             max_pending_reports: 64,
@@ -504,6 +522,8 @@ struct State {
     seq: u64,
     last_at: Option<DateTime<Utc>>,
     start: DateTime<Utc>,
+    /// The current time window's boundary (time windows only).
+    window_end: Option<DateTime<Utc>>,
     overall: Accumulator,
     segments: BTreeMap<Arc<str>, Accumulator>,
     counters: PerformanceCounters,
@@ -524,7 +544,8 @@ impl PerformanceMonitor {
     ///
     /// # Errors
     /// [`PerformanceError::InvalidParameter`] for a non-positive TTL, a zero capacity or window,
-    /// a decision threshold outside [0, 1], or a band that is not inside [0, 1] or is reversed.
+    /// a decision threshold outside [0, 1], a band that is not inside [0, 1] or is reversed, or a
+    /// window length that is not positive.
     pub fn new(config: PerformanceConfig, clock: Arc<dyn Clock>) -> Result<Self, PerformanceError> {
         let bad = |name: &'static str, reason: String| PerformanceError::InvalidParameter {
             name,
@@ -553,7 +574,13 @@ impl PerformanceMonitor {
                 format!("`[{lo}, {hi}]` is not inside [0, 1]"),
             ));
         }
+        if let Some(length) = config.window_length
+            && length <= TimeDelta::zero()
+        {
+            return Err(bad("window_length", format!("`{length}` is not positive")));
+        }
         let start = clock.now();
+        let window_end = config.window_length.map(|l| start + l);
         Ok(Self {
             config,
             clock,
@@ -563,6 +590,7 @@ impl PerformanceMonitor {
                 seq: 0,
                 last_at: None,
                 start,
+                window_end,
                 overall: Accumulator::default(),
                 segments: BTreeMap::new(),
                 counters: PerformanceCounters::default(),
@@ -587,6 +615,7 @@ impl PerformanceMonitor {
     ) -> Result<PredictionFlags, PerformanceError> {
         let now = self.clock.now();
         let mut st = self.state.lock();
+        self.roll_time(&mut st, now);
         self.expire(&mut st, now);
         let invalid = match prediction {
             Prediction::Score(s) => !(0.0..=1.0).contains(&s),
@@ -660,6 +689,7 @@ impl PerformanceMonitor {
     pub fn record_outcome(&self, id: &str, truth: GroundTruth) -> Result<bool, PerformanceError> {
         let now = self.clock.now();
         let mut st = self.state.lock();
+        self.roll_time(&mut st, now);
         self.expire(&mut st, now);
         if let GroundTruth::Value(v) = truth
             && !v.is_finite()
@@ -703,6 +733,32 @@ impl PerformanceMonitor {
             return Ok(true);
         }
         Ok(false)
+    }
+
+    /// Closes the current time window if `now` is at or past its boundary: expirations up to
+    /// the boundary count in it, and the next window is the one holding `now`.
+    fn roll_time(&self, st: &mut State, now: DateTime<Utc>) {
+        let (Some(length), Some(end)) = (self.config.window_length, st.window_end) else {
+            return;
+        };
+        if now < end {
+            return;
+        }
+        self.expire(st, end);
+        self.close_locked(st, end);
+        // Skip whole windows in which nothing happened (nothing was called).
+        let idle = now - end;
+        let skipped = match (idle.num_nanoseconds(), length.num_nanoseconds()) {
+            (Some(i), Some(l)) if l > 0 => TimeDelta::nanoseconds(i / l * l),
+            // Spans beyond ±292 years: whole milliseconds are precise enough.
+            _ => {
+                let l = length.num_milliseconds().max(1);
+                TimeDelta::milliseconds(idle.num_milliseconds() / l * l)
+            }
+        };
+        let start = end.checked_add_signed(skipped).unwrap_or(now);
+        st.start = start;
+        st.window_end = Some(start.checked_add_signed(length).unwrap_or(now));
     }
 
     fn expire(&self, st: &mut State, now: DateTime<Utc>) {
@@ -772,10 +828,13 @@ impl PerformanceMonitor {
         }
     }
 
-    /// Closes the current window now and returns its report (not queued for `poll`).
+    /// Closes the current window now and returns its report (not queued for `poll`). With
+    /// time windows, a window whose boundary has passed is closed (and queued) first; the
+    /// next window runs to the current boundary.
     pub fn close_window(&self) -> PerformanceReport {
         let now = self.clock.now();
         let mut st = self.state.lock();
+        self.roll_time(&mut st, now);
         self.expire(&mut st, now);
         self.close_locked(&mut st, now);
         st.closed.pop_back().unwrap_or_else(|| PerformanceReport {
@@ -788,10 +847,12 @@ impl PerformanceMonitor {
         })
     }
 
-    /// The reports of windows closed since the last poll (by reaching `window_outcomes`).
+    /// The reports of windows closed since the last poll (by reaching `window_outcomes`, or a
+    /// time boundary of [`PerformanceConfig::window_length`], which this call also checks).
     pub fn poll(&self) -> Vec<PerformanceReport> {
         let now = self.clock.now();
         let mut st = self.state.lock();
+        self.roll_time(&mut st, now);
         self.expire(&mut st, now);
         st.closed.drain(..).collect()
     }
@@ -800,6 +861,7 @@ impl PerformanceMonitor {
     pub fn pending(&self) -> usize {
         let now = self.clock.now();
         let mut st = self.state.lock();
+        self.roll_time(&mut st, now);
         self.expire(&mut st, now);
         st.pending.len()
     }

@@ -1,13 +1,32 @@
-//! A KLL quantile sketch (Karnin, Lang, Liberty 2016) with a rank-error bound it can state.
+//! A KLL quantile sketch (Karnin, Lang, Liberty 2016) with a rank-error bound it can state and a
+//! memory footprint that does not depend on the stream's length.
 //!
-//! Level `h` holds items of weight 2^h. When a level is full it is sorted and every other item
-//! (odd or even positions, by a seeded coin) is promoted to the next level. Each such compaction
-//! moves the rank of any point by exactly 0 or ±2^h with equal probability, independently of the
-//! others, so after compactions of weights w₁, w₂, … the rank error of any query is a sum of
-//! independent zero-mean terms bounded by wᵢ; Hoeffding's inequality gives
-//! `|error| ≤ sqrt(2 · Σwᵢ² · ln(2/δ))` with probability at least `1 − δ`. The sketch tracks
-//! `Σwᵢ²` exactly (merging adds it), so [`KllSketch::rank_error`] is a bound for this sketch's
-//! actual history, not a worst case for its size.
+//! Level `h` holds items of weight 2^h. When the sketch is full, the lowest level at or over its
+//! capacity is sorted and every other item (odd or even positions, by a seeded coin) is promoted
+//! to the next level. Each such compaction of a sorted run moves the rank of any point by
+//! exactly 0 or ±2^h with equal probability, independently of the others, so after compactions
+//! of weights w₁, w₂, … the rank error of any query is a sum of independent zero-mean terms
+//! bounded by wᵢ; Hoeffding's inequality gives `|error| ≤ sqrt(2 · Σwᵢ² · ln(2/δ))` with
+//! probability at least `1 − δ`. The sketch tracks `Σwᵢ²` exactly (merging adds it), so
+//! [`KllSketch::rank_error`] is a bound for this sketch's actual history, not a worst case for
+//! its size.
+//!
+//! # Memory
+//!
+//! Level capacities shrink geometrically with depth below the top level (`k · (2/3)^depth`)
+//! down to a minimum of [`MIN_LEVEL_CAPACITY`] items, and a sketch has at most [`MAX_LEVELS`]
+//! levels (items weigh up to 2^63). All levels live in one buffer, allocated once at the first
+//! insert with room for the largest sketch `k` allows ([`KllSketch::allocation`] items), so its
+//! heap footprint is the same after a thousand values as after a trillion.
+//!
+//! # Layout
+//!
+//! The buffer holds the top level first and level 0 last, each level ascending except level 0
+//! (in insertion order until it is compacted or the sketch is canonicalized): an insert is a
+//! push, and a compaction merges the promoted half with the (sorted) level above in one linear
+//! pass. Merging sketches merges sorted runs; [`KllSketch::merge_many`] merges many at once.
+
+use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,24 +47,206 @@ const TWO_THIRDS_POW: [f64; 64] = {
 };
 
 /// The smallest capacity of a level.
-const MIN_LEVEL_CAPACITY: usize = 32;
+pub const MIN_LEVEL_CAPACITY: usize = 4;
+
+/// The smallest capacity of level 0, which takes every insert: compacting it less often keeps
+/// inserts cheap (and adds no error: fewer compactions).
+pub const MIN_LEVEL0_CAPACITY: usize = 64;
+
+/// The most levels a sketch holds: items of level `h` weigh 2^h and counts are `u64`.
+pub const MAX_LEVELS: usize = 64;
+
+/// The largest accepted accuracy parameter.
+pub const MAX_K: u32 = 1 << 16;
 
 /// The failure probability δ of the reported rank-error bound.
 pub const RANK_ERROR_DELTA: f64 = 0.01;
 
-/// A mergeable, serializable quantile sketch of `f64` values.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The capacity of a level `depth` levels below the top.
+fn level_capacity(k: u32, depth: usize) -> usize {
+    let factor = TWO_THIRDS_POW.get(depth).copied().unwrap_or(0.0);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    // reason: the product is in [0, k]
+    let cap = (f64::from(k) * factor) as usize;
+    cap.max(MIN_LEVEL_CAPACITY)
+}
+
+/// The capacity of level `h` of a sketch of `levels` levels.
+fn capacity_of(k: u32, h: usize, levels: usize) -> usize {
+    let cap = level_capacity(k, levels.saturating_sub(1 + h));
+    if h == 0 {
+        cap.max(MIN_LEVEL0_CAPACITY)
+    } else {
+        cap
+    }
+}
+
+/// The items a sketch of `levels` levels holds before it compacts.
+fn total_capacity(k: u32, levels: usize) -> usize {
+    (0..levels).map(|h| capacity_of(k, h, levels)).sum()
+}
+
+/// 4^h for h <= 64: the squared weight of a level-`h` item.
+const WEIGHT_SQ: [f64; MAX_LEVELS + 1] = {
+    let mut t = [1.0_f64; MAX_LEVELS + 1];
+    let mut i = 1;
+    while i <= MAX_LEVELS {
+        #[allow(clippy::indexing_slicing)] // reason: 1 <= i <= MAX_LEVELS in a const initializer
+        {
+            t[i] = t[i - 1] * 4.0;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// The squared weight of a level-`h` item, as `f64`.
+fn weight_sq(h: usize) -> f64 {
+    WEIGHT_SQ.get(h).copied().unwrap_or(f64::INFINITY)
+}
+
+fn cmp_finite(a: &f64, b: &f64) -> Ordering {
+    // Only finite values are stored, so `partial_cmp` is total here (and cheaper).
+    a.partial_cmp(b).unwrap_or(Ordering::Equal)
+}
+
+/// A mergeable, serializable quantile sketch of `f64` values in constant memory.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "KllWire", into = "KllWire")]
 pub struct KllSketch {
     k: u32,
     n: u64,
-    levels: Vec<Vec<f64>>,
-    #[serde(with = "mlops_core::float_serde")]
     min: f64,
-    #[serde(with = "mlops_core::float_serde")]
     max: f64,
     /// Σ wᵢ² over all compactions that built this sketch.
     error_variance: f64,
     rng: u64,
+    /// All levels, top level first; level `h` is `items[starts[h]..end(h)]`.
+    items: Vec<f64>,
+    /// Where each level starts (`starts[levels - 1] == 0`); empty before the first insert.
+    starts: Vec<u32>,
+    /// The retained count at which the next insert compacts first.
+    limit: usize,
+    /// Whether level 0 is known to be ascending (levels above always are).
+    sorted0: bool,
+}
+
+/// The serialized form: levels as lists, level `h` of weight 2^h.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct KllWire {
+    k: u32,
+    n: u64,
+    #[serde(with = "mlops_core::float_serde")]
+    min: f64,
+    #[serde(with = "mlops_core::float_serde")]
+    max: f64,
+    error_variance: f64,
+    rng: u64,
+    levels: Vec<Vec<f64>>,
+}
+
+impl From<KllSketch> for KllWire {
+    fn from(s: KllSketch) -> Self {
+        Self {
+            k: s.k,
+            n: s.n,
+            min: s.min,
+            max: s.max,
+            error_variance: s.error_variance,
+            rng: s.rng,
+            levels: (0..s.levels()).map(|h| s.level(h).to_vec()).collect(),
+        }
+    }
+}
+
+impl TryFrom<KllWire> for KllSketch {
+    type Error = DriftError;
+
+    fn try_from(w: KllWire) -> Result<Self> {
+        let bad = |reason: String| DriftError::InvalidParameter {
+            name: "sketch",
+            reason,
+        };
+        let mut s = Self::new(w.k)?;
+        if w.levels.len() > MAX_LEVELS {
+            return Err(bad(format!("`{}` levels", w.levels.len())));
+        }
+        let mut weight: u128 = 0;
+        for (h, level) in w.levels.iter().enumerate() {
+            if level.iter().any(|v| !v.is_finite()) {
+                return Err(bad(format!("a non-finite item at level {h}")));
+            }
+            weight += (level.len() as u128) << h;
+        }
+        if weight != u128::from(w.n) {
+            return Err(bad(format!(
+                "item weights sum to `{weight}`, not the count `{}`",
+                w.n
+            )));
+        }
+        if !(w.error_variance.is_finite() && w.error_variance >= 0.0) {
+            return Err(bad(format!("error variance `{}`", w.error_variance)));
+        }
+        if w.n > 0 {
+            let inside = w.levels.iter().flatten().all(|&v| w.min <= v && v <= w.max);
+            if !(w.min.is_finite() && w.max.is_finite() && inside) {
+                return Err(bad(format!("min `{}` and max `{}`", w.min, w.max)));
+            }
+            let runs: Vec<Run<'_>> = w
+                .levels
+                .iter()
+                .enumerate()
+                .map(|(h, l)| Run {
+                    level: h,
+                    items: l,
+                    sorted: false,
+                })
+                .collect();
+            s = Self::from_runs(w.k, &runs, 0);
+            s.n = w.n;
+            s.min = w.min;
+            s.max = w.max;
+            s.error_variance += w.error_variance;
+        }
+        s.rng = w.rng;
+        Ok(s)
+    }
+}
+
+impl Clone for KllSketch {
+    /// A copy with the same fixed allocation (a plain `Vec` clone would shrink it).
+    fn clone(&self) -> Self {
+        let mut items = Vec::new();
+        if self.items.capacity() > 0 {
+            items.reserve_exact(Self::allocation(self.k).max(self.items.len()));
+        }
+        items.extend_from_slice(&self.items);
+        let mut starts = Vec::new();
+        if self.starts.capacity() > 0 {
+            starts.reserve_exact(MAX_LEVELS.max(self.starts.len()));
+        }
+        starts.extend_from_slice(&self.starts);
+        Self {
+            k: self.k,
+            n: self.n,
+            min: self.min,
+            max: self.max,
+            error_variance: self.error_variance,
+            rng: self.rng,
+            items,
+            starts,
+            limit: self.limit,
+            sorted0: self.sorted0,
+        }
+    }
+}
+
+/// A sorted (or, when `sorted` is false, possibly unsorted) run of items of one level, as merge input.
+#[derive(Debug, Clone, Copy)]
+struct Run<'a> {
+    level: usize,
+    items: &'a [f64],
+    sorted: bool,
 }
 
 impl KllSketch {
@@ -55,12 +256,12 @@ impl KllSketch {
     /// A sketch whose top level holds `k` items (memory about `3k` values).
     ///
     /// # Errors
-    /// [`DriftError::InvalidParameter`] if `k < 8`.
+    /// [`DriftError::InvalidParameter`] if `k < 8` or `k >` [`MAX_K`].
     pub fn new(k: u32) -> Result<Self> {
-        if k < 8 {
+        if !(8..=MAX_K).contains(&k) {
             return Err(DriftError::InvalidParameter {
                 name: "k",
-                reason: format!("must be at least 8, got `{k}`"),
+                reason: format!("must be in [8, {MAX_K}], got `{k}`"),
             });
         }
         Ok(Self::with_k(k))
@@ -68,14 +269,25 @@ impl KllSketch {
 
     pub(crate) fn with_k(k: u32) -> Self {
         Self {
-            k: k.max(8),
+            k: k.clamp(8, MAX_K),
             n: 0,
-            levels: vec![Vec::new()],
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
             error_variance: 0.0,
             rng: 0x9E37_79B9_7F4A_7C15,
+            items: Vec::new(),
+            starts: Vec::new(),
+            limit: 0,
+            sorted0: true,
         }
+    }
+
+    /// The items a sketch with accuracy parameter `k` allocates once, at its first insert: the
+    /// capacity of its largest possible shape ([`MAX_LEVELS`] levels). Its heap footprint is
+    /// this many `f64`s plus [`MAX_LEVELS`] level offsets, whatever the stream's length.
+    #[must_use]
+    pub fn allocation(k: u32) -> usize {
+        total_capacity(k.clamp(8, MAX_K), MAX_LEVELS)
     }
 
     /// The accuracy parameter.
@@ -108,17 +320,24 @@ impl KllSketch {
         self.max
     }
 
-    /// How many items the sketch retains (its memory is about 8 bytes per item).
+    /// How many items the sketch retains.
     #[must_use]
     pub fn retained(&self) -> usize {
-        self.levels.iter().map(Vec::len).sum()
+        self.items.len()
     }
 
-    /// Heap bytes held by the sketch's buffers.
+    /// How many levels the sketch has.
+    #[must_use]
+    pub fn levels(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Heap bytes held by the sketch's buffers: constant once the first value is inserted
+    /// (`8 ·` [`KllSketch::allocation`] `+ 4 ·` [`MAX_LEVELS`]), 0 before.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        self.levels.iter().map(|l| l.capacity() * 8).sum::<usize>()
-            + self.levels.capacity() * std::mem::size_of::<Vec<f64>>()
+        self.items.capacity() * std::mem::size_of::<f64>()
+            + self.starts.capacity() * std::mem::size_of::<u32>()
     }
 
     /// The bound on the normalized rank error (a fraction of [`KllSketch::len`]) of every rank
@@ -133,118 +352,449 @@ impl KllSketch {
         (2.0 * self.error_variance * (2.0 / RANK_ERROR_DELTA).ln()).sqrt() / self.n as f64
     }
 
+    /// Level `h`'s items (ascending except possibly level 0).
+    fn level(&self, h: usize) -> &[f64] {
+        let start = self.start(h);
+        let end = self.end(h);
+        self.items.get(start..end).unwrap_or(&[])
+    }
+
+    fn start(&self, h: usize) -> usize {
+        self.starts.get(h).map_or(0, |&s| s as usize)
+    }
+
+    fn end(&self, h: usize) -> usize {
+        if h == 0 {
+            self.items.len()
+        } else {
+            self.start(h - 1)
+        }
+    }
+
     /// Inserts a finite value (non-finite values are the caller's to count; they are ignored).
+    #[inline]
     pub fn insert(&mut self, x: f64) {
         if !x.is_finite() {
             return;
         }
+        if self.items.len() >= self.limit {
+            self.make_room();
+        }
         self.n += 1;
         self.min = self.min.min(x);
         self.max = self.max.max(x);
-        if let Some(level0) = self.levels.first_mut() {
-            level0.push(x);
+        self.items.push(x);
+        self.sorted0 = false;
+    }
+
+    /// Allocates the buffer on first use, then compacts until an item fits.
+    #[cold]
+    fn make_room(&mut self) {
+        let alloc = Self::allocation(self.k);
+        if self.items.capacity() < alloc {
+            self.items.reserve_exact(alloc - self.items.len());
         }
-        if self.levels.first().map_or(0, Vec::len) >= self.capacity(0) {
-            self.compress(false);
+        if self.starts.capacity() < MAX_LEVELS {
+            self.starts.reserve_exact(MAX_LEVELS - self.starts.len());
+        }
+        if self.starts.is_empty() {
+            self.starts.push(0);
+        }
+        self.limit = total_capacity(self.k, self.levels());
+        while self.items.len() >= self.limit {
+            if !self.compact_once() {
+                break;
+            }
         }
     }
 
-    /// Merges `other` into `self`. Counts, minimum, maximum and the error variance add exactly;
-    /// the retained items are those of both, compacted.
-    pub fn merge(&mut self, other: &Self) {
-        if other.n == 0 {
-            return;
+    /// Compacts the lowest level at or over its capacity (adding a level on top when that is
+    /// the top level). Returns false when no level can be compacted.
+    fn compact_once(&mut self) -> bool {
+        let levels = self.levels();
+        let Some(h) = (0..levels)
+            .find(|&h| self.end(h) - self.start(h) >= capacity_of(self.k, h, levels).max(2))
+        else {
+            return false;
+        };
+        if h + 1 == levels {
+            if levels >= MAX_LEVELS {
+                return false;
+            }
+            self.starts.push(0);
+            self.limit = total_capacity(self.k, levels + 1);
         }
-        self.k = self.k.min(other.k);
-        self.n += other.n;
-        self.min = self.min.min(other.min);
-        self.max = self.max.max(other.max);
-        self.error_variance += other.error_variance;
-        self.rng ^= other.rng.rotate_left(17);
-        while self.levels.len() < other.levels.len() {
-            self.levels.push(Vec::new());
-        }
-        for (mine, theirs) in self.levels.iter_mut().zip(&other.levels) {
-            mine.extend_from_slice(theirs);
-        }
-        self.compress(true);
+        self.compact_level(h);
+        true
     }
 
-    /// The capacity of level `h` now: `k · (2/3)^depth` counted from the top, at least
-    /// [`MIN_LEVEL_CAPACITY`] (a table lookup: this runs on the insert path).
-    fn capacity(&self, h: usize) -> usize {
-        let top = self.levels.len().saturating_sub(1);
-        let depth = top.saturating_sub(h);
-        let factor = TWO_THIRDS_POW.get(depth).copied().unwrap_or(0.0);
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        // reason: the product is in [0, k]
-        let cap = (f64::from(self.k) * factor) as usize;
-        cap.max(MIN_LEVEL_CAPACITY)
-    }
-
-    fn coin(&mut self) -> bool {
+    fn coin(&mut self) -> usize {
         // xorshift64*
         let mut x = self.rng;
         x ^= x >> 12;
         x ^= x << 25;
         x ^= x >> 27;
         self.rng = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 63 == 1
+        usize::from(x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 63 == 1)
     }
 
-    /// Compacts levels over their capacity, lowest first. After an insert only a chain from
-    /// level 0 can overflow, so the pass stops at the first level within capacity; after a merge
-    /// (`full`) every level is checked.
-    fn compress(&mut self, full: bool) {
-        let mut h = 0;
-        while h < self.levels.len() {
-            let cap = self.capacity(h);
-            if self.levels.get(h).map_or(0, Vec::len) < cap {
-                if !full {
-                    break;
+    /// Halves level `h` into level `h + 1` (which must exist): sorts it (level 0), keeps an odd
+    /// leftover (its largest item) at `h`, and merges every other item into `h + 1` in one
+    /// linear pass. Weights are conserved exactly; Σw² grows by 4^h.
+    #[allow(clippy::indexing_slicing)]
+    // reason: every index is inside the level boundaries, which partition `items`
+    fn compact_level(&mut self, h: usize) {
+        let s_h = self.start(h);
+        let e_h = self.end(h);
+        let s_up = self.start(h + 1);
+        if h == 0 && !self.sorted0 {
+            self.items[s_h..e_h].sort_unstable_by(cmp_finite);
+        }
+        let len = e_h - s_h;
+        let half = len / 2;
+        let pairs_end = s_h + 2 * half;
+        let coin = self.coin();
+        let items = &mut self.items;
+        // The promoted half goes to the upper half of the level's region, descending, so no
+        // unread source is overwritten.
+        for i in (0..half).rev() {
+            items[s_h + half + i] = items[s_h + 2 * i + coin];
+        }
+        // Merge level h+1 = [s_up, s_h) with the promoted [s_h + half, pairs_end) into
+        // [s_up, s_h + half), from the back.
+        let (mut i, mut j, mut w) = (s_h, pairs_end, s_h + half);
+        while i > s_up && j > s_h + half {
+            w -= 1;
+            if items[i - 1] > items[j - 1] {
+                items[w] = items[i - 1];
+                i -= 1;
+            } else {
+                items[w] = items[j - 1];
+                j -= 1;
+            }
+        }
+        while j > s_h + half {
+            w -= 1;
+            items[w] = items[j - 1];
+            j -= 1;
+        }
+        // The leftover and every lower level move down by `half`.
+        items.copy_within(pairs_end.., s_h + half);
+        let new_len = items.len() - half;
+        items.truncate(new_len);
+        let shift = u32::try_from(half).unwrap_or(0);
+        for s in self.starts.iter_mut().take(h) {
+            *s -= shift;
+        }
+        if let Some(s) = self.starts.get_mut(h) {
+            *s = u32::try_from(s_h + half).unwrap_or(u32::MAX);
+        }
+        self.error_variance += weight_sq(h);
+        if h == 0 {
+            // At most the leftover remains.
+            self.sorted0 = true;
+        }
+    }
+
+    /// Sorts level 0 (the canonical form: every level ascending).
+    pub(crate) fn canonicalize(&mut self) {
+        let end = self.items.len();
+        let start = self.start(0);
+        if let Some(level0) = self.items.get_mut(start..end)
+            && !self.sorted0
+        {
+            level0.sort_unstable_by(cmp_finite);
+        }
+        self.sorted0 = true;
+    }
+
+    /// Merges `other` into `self`. Counts, minimum, maximum and the error variance add exactly;
+    /// the retained items are those of both, merged level by level as sorted runs, then
+    /// compacted until they fit.
+    pub fn merge(&mut self, other: &Self) {
+        if other.n == 0 {
+            return;
+        }
+        if self.n == 0 || self.k != other.k {
+            let merged = Self::merge_many([&*self, other]);
+            *self = merged;
+            return;
+        }
+        // Level by level, top first, into one buffer: two sorted runs merge linearly.
+        let levels = self.levels().max(other.levels());
+        let mut items = Vec::with_capacity(self.retained() + other.retained());
+        let mut starts = vec![0_u32; levels];
+        starts.reserve_exact(MAX_LEVELS.saturating_sub(levels));
+        for (h, start) in starts.iter_mut().enumerate().rev() {
+            *start = u32::try_from(items.len()).unwrap_or(u32::MAX);
+            let (a, b) = (self.level(h), other.level(h));
+            if h == 0 && !(self.sorted0 && other.sorted0) {
+                let from = items.len();
+                items.extend_from_slice(a);
+                items.extend_from_slice(b);
+                if let Some(level0) = items.get_mut(from..) {
+                    level0.sort_unstable_by(cmp_finite);
                 }
             } else {
-                if h + 1 == self.levels.len() {
-                    self.levels.push(Vec::new());
-                }
-                let odd = self.coin();
-                let weight = 2f64.powi(i32::try_from(h).unwrap_or(i32::MAX));
-                self.error_variance += weight * weight;
-                let (lower, upper) = self.levels.split_at_mut(h + 1);
-                let (Some(level), Some(next)) = (lower.last_mut(), upper.first_mut()) else {
-                    break;
-                };
-                // Only finite values are inserted, so `partial_cmp` is total here (and cheaper).
-                // A stable sort: levels above 0 are concatenations of sorted runs (promotions
-                // and merged sketches), which it merges in near-linear time.
-                level.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-                // An odd leftover stays at this level, so weights are conserved exactly.
-                let keep = if level.len() % 2 == 1 {
-                    level.pop()
-                } else {
-                    None
-                };
-                next.extend(level.iter().skip(usize::from(odd)).step_by(2).copied());
-                level.clear();
-                level.extend(keep);
-                // Capacities shrink as the sketch grows: give back what the level no longer needs.
-                // Eight spare slots keep the level's writes off the next allocation's line.
-                level.shrink_to(cap + 8);
+                merge_sorted(a, b, &mut items);
             }
+        }
+        self.absorb_meta(other);
+        let mut buffer = std::mem::replace(&mut self.items, items);
+        self.starts = starts;
+        self.sorted0 = true;
+        self.limit = total_capacity(self.k, self.levels());
+        while self.items.len() > self.limit {
+            if !self.compact_once() {
+                break;
+            }
+        }
+        // Back into the fixed allocation.
+        buffer.clear();
+        let alloc = Self::allocation(self.k);
+        if buffer.capacity() < alloc.max(self.items.len()) {
+            buffer = Vec::with_capacity(alloc.max(self.items.len()));
+        }
+        buffer.extend_from_slice(&self.items);
+        self.items = buffer;
+        self.limit = total_capacity(self.k, self.levels());
+    }
+
+    /// Merges many sketches at once (the accuracy parameter is the smallest of theirs;
+    /// [`KllSketch::DEFAULT_K`] when there are none). Counts, minimum, maximum and error
+    /// variances add exactly; the result is deterministic for a given order of inputs.
+    ///
+    /// Each level of the result is the merge of the inputs' runs of that level (sorted runs,
+    /// merged linearly when there are few), compacted whole until the result fits. When the
+    /// inputs together retain many more items than the result can hold (many replicas),
+    /// sorting all of that would dominate, so each input run is first halved on its own,
+    /// lazily (a stride per halving: only leftovers and survivors are read), up to the highest
+    /// level at which the extra error variance stays within that of one compaction at the
+    /// result's top level, about what a single sketch fed every value accumulates by then, so
+    /// the merged bound stays near (in tests, within) that sketch's. Every halving is counted
+    /// in [`KllSketch::rank_error`].
+    pub fn merge_many<'a>(sketches: impl IntoIterator<Item = &'a Self>) -> Self {
+        let inputs: Vec<&Self> = sketches.into_iter().collect();
+        let k = inputs.iter().map(|s| s.k).min().unwrap_or(Self::DEFAULT_K);
+        Self::merge_parts(k, &inputs, &[])
+    }
+
+    /// Merges sketches and runs of exact values (weight 1, in any order) into one sketch with
+    /// accuracy parameter `k`.
+    pub(crate) fn merge_parts(k: u32, sketches: &[&Self], exact: &[&[f64]]) -> Self {
+        let mut out = Self::with_k(k);
+        let mut runs: Vec<Run<'_>> = Vec::new();
+        for s in sketches.iter().filter(|s| s.n > 0) {
+            out.absorb_meta(s);
+            for h in 0..s.levels() {
+                runs.push(Run {
+                    level: h,
+                    items: s.level(h),
+                    sorted: h > 0 || s.sorted0,
+                });
+            }
+        }
+        for values in exact.iter().filter(|v| !v.is_empty()) {
+            out.absorb_exact_meta(values);
+            runs.push(Run {
+                level: 0,
+                items: values,
+                sorted: false,
+            });
+        }
+        Self::merge_runs_into(&mut out, &runs);
+        out
+    }
+
+    /// Adds `s`'s count, extremes, error variance and seed to `self` (not its items).
+    fn absorb_meta(&mut self, s: &Self) {
+        self.n += s.n;
+        self.min = self.min.min(s.min);
+        self.max = self.max.max(s.max);
+        self.error_variance += s.error_variance;
+        self.rng ^= s.rng.rotate_left(17);
+        self.rng = self.rng.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    }
+
+    /// Adds a run of exact (finite) values of weight 1 to the metadata of `self`.
+    fn absorb_exact_meta(&mut self, values: &[f64]) {
+        self.n += values.len() as u64;
+        for &v in values {
+            self.min = self.min.min(v);
+            self.max = self.max.max(v);
+        }
+    }
+
+    /// Replaces `out`'s items by the merge of `runs` (its metadata must already count them).
+    fn merge_runs_into(out: &mut Self, runs: &[Run<'_>]) {
+        let retained: usize = runs.iter().map(|r| r.items.len()).sum();
+        if retained == 0 {
+            return;
+        }
+        let top = final_levels(out.k, out.n).saturating_sub(1);
+        // Pre-compact runs on their own only when the joint merge would be large.
+        let target = if retained > 4 * total_capacity(out.k, top + 1) {
+            precompaction_level(top, runs)
+        } else {
+            0
+        };
+        let built =
+            Self::from_runs_with(out.k, runs, target, &mut out.rng, &mut out.error_variance);
+        out.items = built.items;
+        out.starts = built.starts;
+        out.limit = built.limit;
+    }
+
+    /// A sketch holding exactly `runs` (compacted to fit), with no metadata but the items.
+    fn from_runs(k: u32, runs: &[Run<'_>], target: usize) -> Self {
+        let mut rng = Self::with_k(k).rng;
+        let mut variance = 0.0;
+        let mut s = Self::from_runs_with(k, runs, target, &mut rng, &mut variance);
+        s.error_variance = variance;
+        s.rng = rng;
+        s
+    }
+
+    fn from_runs_with(
+        k: u32,
+        runs: &[Run<'_>],
+        target: usize,
+        rng: &mut u64,
+        variance: &mut f64,
+    ) -> Self {
+        let mut joint: Vec<Vec<f64>> = Vec::new();
+        // Levels known to be ascending: a sorted run added to one is merged in linearly.
+        let mut ascending = [true; MAX_LEVELS];
+        let mut scratch = Self::with_k(k);
+        scratch.rng = *rng;
+        for run in runs {
+            if run.items.is_empty() {
+                continue;
+            }
+            if run.level < target && run.items.len() >= 2 {
+                let sorted_copy;
+                let items = if run.sorted {
+                    run.items
+                } else {
+                    let mut v = run.items.to_vec();
+                    v.sort_unstable_by(cmp_finite);
+                    sorted_copy = v;
+                    &sorted_copy
+                };
+                scratch.cascade(items, run.level, target, &mut joint);
+                ascending
+                    .iter_mut()
+                    .take(target + 1)
+                    .for_each(|a| *a = false);
+            } else {
+                let h = run.level.min(MAX_LEVELS - 1);
+                let dst = level_mut(&mut joint, h);
+                let still = ascending.get(h).copied().unwrap_or(false) && run.sorted;
+                if still && !dst.is_empty() {
+                    let mut merged = Vec::with_capacity(dst.len() + run.items.len());
+                    merge_sorted(dst, run.items, &mut merged);
+                    *dst = merged;
+                } else {
+                    dst.extend_from_slice(run.items);
+                }
+                if let Some(a) = ascending.get_mut(h) {
+                    *a = still;
+                }
+            }
+        }
+        *rng = scratch.rng;
+        *variance += scratch.error_variance;
+        // Pack: top level first, each level sorted.
+        let levels = joint.len().clamp(1, MAX_LEVELS);
+        let retained: usize = joint.iter().map(Vec::len).sum();
+        let mut items = Vec::with_capacity(retained.max(Self::allocation(k)));
+        let mut starts = vec![0_u32; levels];
+        for h in (0..joint.len()).rev() {
+            let Some(level) = joint.get_mut(h) else {
+                continue;
+            };
+            if !ascending.get(h).copied().unwrap_or(false) {
+                level.sort_unstable_by(cmp_finite);
+            }
+            if let Some(s) = starts.get_mut(h.min(levels - 1)) {
+                *s = u32::try_from(items.len()).unwrap_or(u32::MAX);
+            }
+            items.extend_from_slice(level);
+        }
+        let mut s = Self::with_k(k);
+        s.items = items;
+        s.starts = starts;
+        s.starts.reserve_exact(MAX_LEVELS.saturating_sub(levels));
+        s.rng = *rng;
+        s.limit = total_capacity(k, levels);
+        while s.items.len() > s.limit {
+            if !s.compact_once() {
+                break;
+            }
+        }
+        *rng = s.rng;
+        *variance += s.error_variance;
+        s.error_variance = 0.0;
+        // Back into a buffer of exactly the fixed allocation when the items fit it.
+        let alloc = Self::allocation(k);
+        if s.items.capacity() != alloc && s.items.len() <= alloc {
+            let mut fixed = Vec::with_capacity(alloc);
+            fixed.extend_from_slice(&s.items);
+            s.items = fixed;
+        }
+        s.limit = total_capacity(k, s.levels());
+        s
+    }
+
+    /// Compacts the sorted `run` of level `from` on its own up to level `to`, lazily: each
+    /// halving (an odd leftover, its largest item, staying behind) only changes a stride, and
+    /// only leftovers and the final survivors are read. Each halving at level `h` adds 4^h to
+    /// the error variance, as in [`KllSketch::compact_level`].
+    fn cascade(&mut self, run: &[f64], from: usize, to: usize, joint: &mut Vec<Vec<f64>>) {
+        // The plan first (it needs only the run's length), then the reads: survivors in
+        // ascending order (sequential cache lines, which the prefetcher follows), then the
+        // leftovers, whose lines that pass has mostly just loaded. Reading leftovers first
+        // made each one a cache miss of its own when merging many replicas.
+        let (mut base, mut stride, mut len, mut h) = (0_usize, 1_usize, run.len(), from);
+        let mut leftovers = [(0_usize, 0_usize); MAX_LEVELS];
+        let mut n_left = 0;
+        while h < to && len >= 2 {
+            if len % 2 == 1 {
+                if let Some(slot) = leftovers.get_mut(n_left) {
+                    *slot = (base + stride * (len - 1), h);
+                    n_left += 1;
+                }
+                len -= 1;
+            }
+            base += stride * self.coin();
+            stride *= 2;
+            len /= 2;
+            self.error_variance += weight_sq(h);
             h += 1;
+        }
+        let out = level_mut(joint, h);
+        out.reserve(len);
+        let mut i = base;
+        for _ in 0..len {
+            if let Some(&v) = run.get(i) {
+                out.push(v);
+            }
+            i += stride;
+        }
+        for &(i, level) in leftovers.iter().take(n_left) {
+            if let Some(&v) = run.get(i) {
+                level_mut(joint, level).push(v);
+            }
         }
     }
 
     /// The retained items with their weights, ascending by value.
     #[must_use]
     pub fn weighted_items(&self) -> Vec<(f64, u64)> {
-        let mut items: Vec<(f64, u64)> = self
-            .levels
-            .iter()
-            .enumerate()
-            .flat_map(|(h, level)| {
+        let mut items: Vec<(f64, u64)> = (0..self.levels())
+            .flat_map(|h| {
                 let w = 1_u64 << h.min(63);
-                level.iter().map(move |&v| (v, w))
+                self.level(h).iter().map(move |&v| (v, w))
             })
             .collect();
         items.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
@@ -254,11 +804,15 @@ impl KllSketch {
     /// The estimated number of inserted values `≤ x`.
     #[must_use]
     pub fn rank(&self, x: f64) -> u64 {
-        self.levels
-            .iter()
-            .enumerate()
-            .map(|(h, level)| {
-                level.iter().filter(|&&v| v <= x).count() as u64 * (1_u64 << h.min(63))
+        (0..self.levels())
+            .map(|h| {
+                let level = self.level(h);
+                let count = if h == 0 {
+                    level.iter().filter(|&&v| v <= x).count()
+                } else {
+                    level.partition_point(|&v| v <= x)
+                };
+                count as u64 * (1_u64 << h.min(63))
             })
             .sum()
     }
@@ -289,6 +843,82 @@ impl KllSketch {
     }
 }
 
+/// Appends the merge of ascending `a` and `b` to `out`.
+fn merge_sorted(a: &[f64], b: &[f64], out: &mut Vec<f64>) {
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        if y < x {
+            out.push(y);
+            j += 1;
+        } else {
+            out.push(x);
+            i += 1;
+        }
+    }
+    out.extend_from_slice(a.get(i..).unwrap_or(&[]));
+    out.extend_from_slice(b.get(j..).unwrap_or(&[]));
+}
+
+fn level_mut(joint: &mut Vec<Vec<f64>>, h: usize) -> &mut Vec<f64> {
+    let h = h.min(MAX_LEVELS - 1);
+    if joint.len() <= h {
+        joint.resize_with(h + 1, Vec::new);
+    }
+    #[allow(clippy::indexing_slicing)] // reason: resized past `h` just above
+    &mut joint[h]
+}
+
+/// The number of levels a sketch of `n` items ends with: the fewest whose capacities, weighted,
+/// hold `n`.
+fn final_levels(k: u32, n: u64) -> usize {
+    let n = u128::from(n);
+    (1..=MAX_LEVELS)
+        .find(|&levels| {
+            let mass: u128 = (0..levels)
+                .map(|h| (capacity_of(k, h, levels) as u128) << h)
+                .sum();
+            mass >= n
+        })
+        .unwrap_or(MAX_LEVELS)
+}
+
+/// The highest level `g <= top` to which runs may be compacted on their own: the extra error
+/// variance this adds (a run of `m` items at level `h` halves `min(g − h, ⌊log₂ m⌋)` times, each
+/// halving at level `j` adding 4^j) stays within that of one compaction at level `top`, about
+/// what a single sketch fed every value has accumulated by the time it reaches `top`.
+fn precompaction_level(top: usize, runs: &[Run<'_>]) -> usize {
+    // Runs by (level, highest level their halvings can reach).
+    let mut reach = vec![[0_u32; MAX_LEVELS + 1]; top + 1];
+    for r in runs.iter().filter(|r| r.items.len() >= 2 && r.level < top) {
+        let steps = r.items.len().ilog2() as usize;
+        if let Some(row) = reach.get_mut(r.level)
+            && let Some(c) = row.get_mut((r.level + steps).min(MAX_LEVELS))
+        {
+            *c += 1;
+        }
+    }
+    let budget = weight_sq(top);
+    (0..=top)
+        .rev()
+        .find(|&g| {
+            let extra: f64 = reach
+                .iter()
+                .enumerate()
+                .take(g)
+                .map(|(h, row)| {
+                    row.iter()
+                        .enumerate()
+                        .skip(h + 1)
+                        .filter(|p| *p.1 > 0)
+                        .map(|(r, &c)| f64::from(c) * (weight_sq(r.min(g)) - weight_sq(h)) / 3.0)
+                        .sum::<f64>()
+                })
+                .sum();
+            extra <= budget
+        })
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,6 +933,31 @@ mod tests {
         })
     }
 
+    fn assert_well_formed(s: &KllSketch) {
+        let total: u64 = s.weighted_items().iter().map(|p| p.1).sum();
+        assert_eq!(total, s.len(), "weights are conserved");
+        for h in 1..s.levels() {
+            assert!(s.level(h).is_sorted(), "level {h} sorted");
+        }
+        assert!(s.retained() <= total_capacity(s.k, s.levels()));
+        if !s.is_empty() {
+            assert_eq!(
+                s.heap_bytes(),
+                KllSketch::allocation(s.k) * 8 + MAX_LEVELS * 4
+            );
+        }
+    }
+
+    fn max_rank_error(s: &KllSketch, sorted: &[f64]) -> f64 {
+        let mut worst = 0.0_f64;
+        for i in 0..200 {
+            let x = sorted[i * (sorted.len() - 1) / 199];
+            let true_rank = sorted.partition_point(|&v| v <= x) as f64;
+            worst = worst.max((s.rank(x) as f64 - true_rank).abs() / sorted.len() as f64);
+        }
+        worst
+    }
+
     #[test]
     fn ranks_stay_within_the_reported_bound() {
         let mut s = KllSketch::with_k(200);
@@ -310,21 +965,38 @@ mod tests {
         for &v in &values {
             s.insert(v);
         }
+        assert_well_formed(&s);
         let mut sorted = values.clone();
         sorted.sort_by(f64::total_cmp);
         let bound = s.rank_error();
         assert!(bound > 0.0 && bound < 0.05, "bound {bound}");
-        let total: u64 = s.weighted_items().iter().map(|p| p.1).sum();
-        assert_eq!(total, s.len(), "weights are conserved");
-        for q in [0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99] {
-            let x = sorted[(q * sorted.len() as f64) as usize];
-            let true_rank = sorted.partition_point(|&v| v <= x) as f64;
-            let err = (s.rank(x) as f64 - true_rank).abs() / sorted.len() as f64;
-            assert!(err <= bound, "q {q}: error {err} > bound {bound}");
-        }
+        let err = max_rank_error(&s, &sorted);
+        assert!(err <= bound, "error {err} > bound {bound}");
         assert!(s.retained() < 3 * 200 + 200);
         assert_eq!(s.min(), sorted[0]);
         assert_eq!(s.max(), *sorted.last().unwrap());
+    }
+
+    #[test]
+    fn a_million_sorted_or_shuffled_values_stay_within_the_bound_in_constant_memory() {
+        let shuffled: Vec<f64> = lcg(11).take(1_000_000).collect();
+        let mut sorted = shuffled.clone();
+        sorted.sort_by(f64::total_cmp);
+        for input in [&shuffled, &sorted] {
+            let mut s = KllSketch::with_k(KllSketch::DEFAULT_K);
+            let mut bytes = Vec::new();
+            for (i, &v) in input.iter().enumerate() {
+                s.insert(v);
+                if (i + 1) % 250_000 == 0 {
+                    bytes.push(s.heap_bytes());
+                }
+            }
+            assert_well_formed(&s);
+            assert!(bytes.windows(2).all(|w| w[0] == w[1]), "{bytes:?}");
+            let bound = s.rank_error();
+            let err = max_rank_error(&s, &sorted);
+            assert!(err <= bound && bound < 0.02, "error {err}, bound {bound}");
+        }
     }
 
     #[test]
@@ -347,11 +1019,131 @@ mod tests {
         lcg(2).take(50_000).for_each(|v| b.insert(v + 1.0));
         let mut ab = a.clone();
         ab.merge(&b);
+        assert_well_formed(&ab);
         assert_eq!(ab.len(), 80_000);
-        assert_eq!(ab.weighted_items().iter().map(|p| p.1).sum::<u64>(), 80_000);
         // 3/8 of the mass is below 1.
         let r = ab.rank(1.0) as f64 / 80_000.0;
         assert!((r - 0.375).abs() <= ab.rank_error() + 0.01, "{r}");
         assert!(KllSketch::new(2).is_err());
+        assert!(KllSketch::new(MAX_K + 1).is_err());
+    }
+
+    #[test]
+    fn merging_many_stays_within_the_bound() {
+        let parts: Vec<Vec<f64>> = (0..100)
+            .map(|i| lcg(100 + i).take(5_000).collect())
+            .collect();
+        let sketches: Vec<KllSketch> = parts
+            .iter()
+            .map(|p| {
+                let mut s = KllSketch::with_k(200);
+                p.iter().for_each(|&v| s.insert(v));
+                s
+            })
+            .collect();
+        let many = KllSketch::merge_many(&sketches);
+        let mut pairwise = sketches[0].clone();
+        for s in &sketches[1..] {
+            pairwise.merge(s);
+        }
+        let mut all: Vec<f64> = parts.concat();
+        all.sort_by(f64::total_cmp);
+        for s in [&many, &pairwise] {
+            assert_well_formed(s);
+            assert_eq!(s.len(), 500_000);
+            let (err, bound) = (max_rank_error(s, &all), s.rank_error());
+            assert!(err <= bound && bound < 0.05, "error {err}, bound {bound}");
+        }
+        // Both merges are at least as accurate as one sketch fed every value.
+        let mut single = KllSketch::with_k(200);
+        parts.iter().flatten().for_each(|&v| single.insert(v));
+        assert!(many.rank_error() <= single.rank_error());
+        // The one-pass merge is deterministic.
+        assert_eq!(many, KllSketch::merge_many(&sketches));
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Any mix of inserts and merges (of sketches with different `k`) keeps the sketch
+        /// well formed: weights conserved, levels sorted, within capacity, one fixed
+        /// allocation, ranks monotone in [0, n], and a serde round trip exact.
+        #[test]
+        fn inserts_and_merges_keep_the_sketch_well_formed(
+            parts in prop::collection::vec(
+                (prop::sample::select(vec![8_u32, 16, 50]), 0usize..3_000, any::<u64>()),
+                1..6,
+            ),
+        ) {
+            let sketches: Vec<KllSketch> = parts
+                .iter()
+                .map(|&(k, n, seed)| {
+                    let mut s = KllSketch::with_k(k);
+                    lcg(seed).take(n).for_each(|v| s.insert(v * 10.0 - 5.0));
+                    s
+                })
+                .collect();
+            let mut pairwise = sketches[0].clone();
+            for s in &sketches[1..] {
+                pairwise.merge(s);
+            }
+            let many = KllSketch::merge_many(&sketches);
+            let total: u64 = sketches.iter().map(KllSketch::len).sum();
+            for s in [&pairwise, &many] {
+                assert_well_formed(s);
+                prop_assert_eq!(s.len(), total);
+                prop_assert!(s.rank(-6.0) == 0 && s.rank(6.0) == total);
+                prop_assert!(s.rank(-1.0) <= s.rank(1.0));
+                let mut c = s.clone();
+                c.canonicalize();
+                let back: KllSketch =
+                    serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+                prop_assert_eq!(&back, &c);
+            }
+        }
+
+        /// Wire text with levels shuffled, values replaced or counts changed is rejected or
+        /// repaired (sorted, compacted to fit), never a panic.
+        #[test]
+        fn tampered_wire_sketches_never_panic(
+            n in 1usize..2_000,
+            edit in 0usize..4,
+            x in prop::num::f64::ANY,
+        ) {
+            let mut s = KllSketch::with_k(8);
+            lcg(5).take(n).for_each(|v| s.insert(v));
+            let mut wire = KllWire::from(s);
+            match edit {
+                0 => wire.levels.iter_mut().for_each(|l| l.reverse()),
+                1 => {
+                    if let Some(v) = wire.levels.iter_mut().flatten().next() {
+                        *v = x;
+                    }
+                }
+                2 => wire.n = wire.n.wrapping_add(1),
+                _ => {
+                    wire.levels.insert(0, vec![x; 3]);
+                    wire.k = 4;
+                }
+            }
+            if let Ok(back) = KllSketch::try_from(wire) {
+                assert_well_formed(&back);
+            }
+        }
+    }
+
+    #[test]
+    fn serde_round_trips_and_rejects_inconsistent_sketches() {
+        let mut s = KllSketch::with_k(50);
+        lcg(3).take(10_000).for_each(|v| s.insert(v));
+        s.canonicalize();
+        let json = serde_json::to_string(&s).unwrap();
+        let back: KllSketch = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(back.heap_bytes(), s.heap_bytes());
+        let bad = json.replacen("\"n\":10000", "\"n\":10001", 1);
+        assert!(serde_json::from_str::<KllSketch>(&bad).is_err());
     }
 }

@@ -8,7 +8,10 @@
 //!   values while a window fits [`MonitorConfig::exact_budget`], beyond it a [`KllSketch`]
 //!   whose rank-error bound is reported next to the statistic ([`FeatureWindow::rank_error`]).
 //! - Window summaries ([`WindowSummary`]) serialize and merge across replicas: counts add
-//!   exactly, merging is associative and commutative on the exact parts.
+//!   exactly, merging is associative and commutative on the exact parts, and
+//!   [`WindowSummary::merge_all`] merges many replicas in one pass.
+//! - Memory per feature does not depend on the stream's length: the exact values up to the
+//!   budget, then one sketch buffer of fixed size ([`KllSketch::allocation`]).
 //! - Missing values, infinities, wrong types, out-of-range values and unseen categories are
 //!   flagged per observation ([`Quality`]) and counted per window; rows of the wrong width are
 //!   typed errors, counted, and the monitor keeps working.
@@ -17,7 +20,9 @@ mod kll;
 mod monitor;
 mod summary;
 
-pub use kll::{KllSketch, RANK_ERROR_DELTA};
+pub use kll::{
+    KllSketch, MAX_K, MAX_LEVELS, MIN_LEVEL_CAPACITY, MIN_LEVEL0_CAPACITY, RANK_ERROR_DELTA,
+};
 pub use monitor::{
     ColumnBatch, DriftMonitor, FeatureValue, FeatureWindow, MAX_SCORED_VALUES, MonitorConfig,
     MonitorCounters, Quality, ValueRetention, WindowReport, WindowSpec,

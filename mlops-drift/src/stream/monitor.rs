@@ -25,8 +25,9 @@ use crate::table::{Column, ColumnData, Table};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "by", rename_all = "snake_case")]
 pub enum WindowSpec {
-    /// A window closes once it holds `rows` accepted rows. Rows racing with the close land in
-    /// the next window; none is lost.
+    /// A window closes once it holds `rows` accepted rows (exactly, with one observing thread;
+    /// with several, rows other threads hold in their current count batches when the window
+    /// fills go with it, so it may hold a few more). None is lost.
     Count {
         /// Rows per window (at least 1).
         rows: u64,
@@ -167,6 +168,8 @@ enum Plan {
 #[derive(Debug)]
 struct Shard {
     rows: u64,
+    /// Rows not yet added to the monitor's shared count (count windows).
+    unflushed: u64,
     bad: BadInput,
     features: Vec<FeatureSummary>,
 }
@@ -479,7 +482,8 @@ impl DriftMonitor {
     /// # Errors
     /// [`DriftError::UnknownColumn`] for a feature the profile does not hold;
     /// [`DriftError::InvalidParameter`] for an empty feature list, a zero-row or non-positive
-    /// window, zero panes, a zero budget, or an invalid report configuration.
+    /// window, zero panes, a zero budget, a sketch parameter outside [8, [`MAX_K`](super::MAX_K)],
+    /// or an invalid report configuration.
     pub fn new(
         profile: DatasetProfile,
         features: &[&str],
@@ -507,6 +511,7 @@ impl DriftMonitor {
         if config.exact_budget == 0 {
             return Err(invalid("exact_budget", "must be at least 1"));
         }
+        KllSketch::new(config.sketch_k)?;
         let mut plans = Vec::new();
         let mut kept = Vec::new();
         for &name in features {
@@ -558,6 +563,7 @@ impl DriftMonitor {
     fn fresh_shard(&self) -> Shard {
         let shard = Shard {
             rows: 0,
+            unflushed: 0,
             bad: BadInput::default(),
             features: self
                 .plans
@@ -633,6 +639,7 @@ impl DriftMonitor {
     /// [`BadInput::wrong_width`]); the monitor keeps working.
     pub fn observe(&self, row: &[FeatureValue<'_>]) -> Result<Quality> {
         let mut quality = Quality::default();
+        let due;
         {
             let mut shard = self.shard().lock();
             if row.len() != self.plans.len() {
@@ -654,8 +661,11 @@ impl DriftMonitor {
                 record(plan, summary, *value, budget, k, &mut quality);
             }
             shard.rows += 1;
+            due = self.count_rows(&mut shard, 1, false);
         }
-        self.after_rows(1)?;
+        if due {
+            self.close_if_full();
+        }
         Ok(quality)
     }
 
@@ -704,23 +714,46 @@ impl DriftMonitor {
             }
         }
         shard.rows += rows as u64;
+        let due = self.count_rows(&mut shard, rows as u64, true);
         drop(shard);
-        self.after_rows(rows as u64)
-    }
-
-    fn after_rows(&self, rows: u64) -> Result<()> {
-        if let WindowSpec::Count { rows: per_window } = self.config.window {
-            let seen = self.rows_in_window.0.fetch_add(rows, Ordering::Relaxed) + rows;
-            if seen >= per_window {
-                // One thread closes; the others carry on into the next window.
-                if let Some(mut w) = self.windows.try_lock()
-                    && self.rows_in_window.0.load(Ordering::Relaxed) >= per_window
-                {
-                    self.close_locked(&mut w);
-                }
-            }
+        if due {
+            self.close_if_full();
         }
         Ok(())
+    }
+
+    /// Count windows: counts `rows` new rows of `shard` (whose lock the caller holds) and
+    /// returns whether the window is full. Rows are counted per shard and added to the shared
+    /// count in batches of at most 1/(2 · shards) of what the window still lacks (`all`: now),
+    /// so threads rarely write the shared counter (it was the bottleneck of two threads
+    /// observing one monitor), while a window's last rows are added one by one: with one
+    /// thread a window closes at exactly `rows` rows. Batches are added under the shard's
+    /// lock and a close takes back exactly the rows its shards had added, so the shared count
+    /// is always the added rows of the open window.
+    fn count_rows(&self, shard: &mut Shard, rows: u64, all: bool) -> bool {
+        let WindowSpec::Count { rows: per_window } = self.config.window else {
+            return false;
+        };
+        shard.unflushed += rows;
+        let counter = &self.rows_in_window.0;
+        // The shard count is a power of two: a shift, not a division, on this hot path.
+        let quota = per_window.saturating_sub(counter.load(Ordering::Relaxed))
+            >> (self.shards.len().trailing_zeros() + 1);
+        if !all && shard.unflushed < quota.max(1) {
+            return false;
+        }
+        let add = std::mem::take(&mut shard.unflushed);
+        counter.fetch_add(add, Ordering::Relaxed) + add >= per_window
+    }
+
+    /// Closes a full count window (one thread closes; the others carry on into the next).
+    fn close_if_full(&self) {
+        if let WindowSpec::Count { rows: per_window } = self.config.window
+            && let Some(mut w) = self.windows.try_lock()
+            && self.rows_in_window.0.load(Ordering::Relaxed) >= per_window
+        {
+            self.close_locked(&mut w);
+        }
     }
 
     /// Closes the current window if it is due (time windows: its length has passed on the
@@ -768,16 +801,18 @@ impl DriftMonitor {
     #[must_use]
     pub fn snapshot(&self) -> WindowSummary {
         let start = self.windows.lock().start;
+        let end = self.clock.now();
         let mut out = self.empty_summary(start);
-        out.end = self.clock.now();
+        out.end = end;
+        let mut parts = vec![out];
         for s in &*self.shards {
             let shard = s.0.lock();
-            let part = self.summary_of(&shard, start, out.end);
+            let part = self.summary_of(&shard, start, end);
             drop(shard);
-            // Same features by construction, so the merge cannot fail.
-            let _ = out.merge_from(&part);
+            parts.push(part);
         }
-        out
+        // Same features by construction, so the merge cannot fail.
+        WindowSummary::merge_all(&parts).unwrap_or_else(|_| parts.swap_remove(0))
     }
 
     fn empty_summary(&self, start: DateTime<Utc>) -> WindowSummary {
@@ -810,26 +845,33 @@ impl DriftMonitor {
     /// Swaps every shard for a fresh one and queues the merged window (over the last panes).
     fn close_locked(&self, w: &mut Windows) {
         let now = self.clock.now();
-        let mut closed = self.empty_summary(w.start);
-        closed.end = now;
-        for s in &*self.shards {
-            let fresh = self.fresh_shard();
-            let old = std::mem::replace(&mut *s.0.lock(), fresh);
-            let _ = closed.merge_from(&self.summary_of(&old, w.start, now));
+        let mut counted = 0;
+        let old: Vec<Shard> = self
+            .shards
+            .iter()
+            .map(|s| {
+                let fresh = self.fresh_shard();
+                let old = std::mem::replace(&mut *s.0.lock(), fresh);
+                counted += old.rows.saturating_sub(old.unflushed);
+                old
+            })
+            .collect();
+        if matches!(self.config.window, WindowSpec::Count { .. }) {
+            // Exactly the rows the closed shards had added to the count: rows added since
+            // (observed while this window is being merged) belong to the next window.
+            self.rows_in_window.0.fetch_sub(counted, Ordering::Relaxed);
         }
-        self.rows_in_window.0.store(0, Ordering::Relaxed);
+        let mut parts = vec![self.empty_summary(w.start)];
+        parts.extend(old.iter().map(|s| self.summary_of(s, w.start, now)));
+        // Same features by construction, so the merge cannot fail.
+        let mut closed = WindowSummary::merge_all(&parts).unwrap_or_else(|_| parts.swap_remove(0));
+        closed.end = now;
         w.start = now;
         w.recent.push_back(closed);
         while w.recent.len() > self.config.panes {
             w.recent.pop_front();
         }
-        let mut merged: Option<WindowSummary> = None;
-        for s in &w.recent {
-            merged = Some(match merged {
-                None => s.clone(),
-                Some(m) => m.merge(s).unwrap_or(m),
-            });
-        }
+        let merged = WindowSummary::merge_all(&w.recent).ok();
         let mut counters = self.counters.lock();
         counters.windows_closed += 1;
         if let Some(m) = merged {

@@ -103,46 +103,54 @@ impl Values {
         }
     }
 
-    /// Sorts exact values (the canonical form).
+    /// Sorts exact values and a sketch's lowest level (the canonical form).
     pub(crate) fn canonicalize(&mut self) {
-        if let Self::Exact { values } = self {
-            values.sort_unstable_by(f64::total_cmp);
+        match self {
+            Self::Exact { values } => values.sort_unstable_by(f64::total_cmp),
+            Self::Sketch { sketch } => sketch.canonicalize(),
+            Self::BinsOnly { .. } => {}
         }
     }
 
-    /// Merges `other` into `self`: exact values stay exact (sorted) while both fit the budget
-    /// together; otherwise the result is a sketch of both. Bins-only absorbs everything.
+    /// Merges `other` into `self`, as [`Values::merge_all`] (two sketches in place).
     fn merge_from(&mut self, other: &Self, budget: usize, k: u32) {
-        let total = self.len() + other.len();
         match (&mut *self, other) {
-            (Self::BinsOnly { n }, _) => *n = total,
-            (_, Self::BinsOnly { .. }) => *self = Self::BinsOnly { n: total },
-            (Self::Exact { values: a }, Self::Exact { values: b })
-                if a.len() + b.len() <= budget =>
-            {
-                a.extend_from_slice(b);
-                a.sort_unstable_by(f64::total_cmp);
+            (Self::Sketch { sketch }, Self::Sketch { sketch: theirs }) if sketch.k() <= k => {
+                sketch.merge(theirs);
             }
-            (Self::Sketch { sketch }, Self::Sketch { sketch: b }) => sketch.merge(b),
-            (Self::Sketch { sketch }, Self::Exact { values: b }) => {
-                for &v in b {
-                    sketch.insert(v);
-                }
+            (Self::BinsOnly { n }, _) => *n += other.len(),
+            _ => *self = Self::merge_all(&[&*self, other], budget, k),
+        }
+    }
+
+    /// Merges many: exact values stay exact (sorted) while all of them together fit the
+    /// budget; otherwise the result is one sketch of everything, built in one pass
+    /// ([`KllSketch::merge_many`]: sorted runs merged level by level, exact values as weight-1
+    /// runs). Bins-only absorbs everything.
+    pub(crate) fn merge_all(parts: &[&Self], budget: usize, k: u32) -> Self {
+        let total: u64 = parts.iter().map(|v| v.len()).sum();
+        if parts.iter().any(|v| matches!(v, Self::BinsOnly { .. })) {
+            return Self::BinsOnly { n: total };
+        }
+        let mut sketches: Vec<&KllSketch> = Vec::new();
+        let mut exact: Vec<&[f64]> = Vec::new();
+        for part in parts {
+            match part {
+                Self::Exact { values } => exact.push(values),
+                Self::Sketch { sketch } => sketches.push(sketch),
+                Self::BinsOnly { .. } => {}
             }
-            (Self::Exact { values: a }, Self::Sketch { sketch: b }) => {
-                let mut sketch = b.clone();
-                for &v in a.iter() {
-                    sketch.insert(v);
-                }
-                *self = Self::Sketch { sketch };
+        }
+        if sketches.is_empty() && usize::try_from(total).is_ok_and(|t| t <= budget) {
+            let mut values = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+            for e in &exact {
+                values.extend_from_slice(e);
             }
-            (Self::Exact { values: a }, Self::Exact { values: b }) => {
-                let mut sketch = KllSketch::with_k(k);
-                for &v in a.iter().chain(b) {
-                    sketch.insert(v);
-                }
-                *self = Self::Sketch { sketch };
-            }
+            values.sort_unstable_by(f64::total_cmp);
+            return Self::Exact { values };
+        }
+        Self::Sketch {
+            sketch: KllSketch::merge_parts(k, &sketches, &exact),
         }
     }
 }
@@ -299,6 +307,128 @@ impl WindowSummary {
     /// # Errors
     /// As [`WindowSummary::merge`]; `self` is unchanged on error.
     pub fn merge_from(&mut self, other: &Self) -> Result<(), MergeMismatch> {
+        self.check_compatible(other)?;
+        let budget = self.exact_budget.min(other.exact_budget);
+        let k = self.sketch_k.min(other.sketch_k);
+        self.exact_budget = budget;
+        self.sketch_k = k;
+        self.start = self.start.min(other.start);
+        self.end = self.end.max(other.end);
+        self.rows += other.rows;
+        self.bad_input.add(&other.bad_input);
+        for ((_, mine), (_, theirs)) in self.features.iter_mut().zip(&other.features) {
+            match (mine, theirs) {
+                (FeatureSummary::Numeric(x), FeatureSummary::Numeric(y)) => {
+                    add_numeric_counts(x, y);
+                    x.values.merge_from(&y.values, budget, k);
+                }
+                (FeatureSummary::Categorical(x), FeatureSummary::Categorical(y)) => {
+                    merge_categorical(x, y);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Merges many summaries (from replicas, shards or panes) in one pass: the counts of every
+    /// feature add up as in pairwise merges, and each numeric feature's values are merged at
+    /// once ([`KllSketch::merge_many`]) instead of one summary at a time, which is much faster
+    /// for many replicas. The exact parts equal those of any sequence of pairwise merges.
+    ///
+    /// ```
+    /// # use mlops_drift::stream::WindowSummary;
+    /// # fn merged(replicas: &[WindowSummary]) -> Result<WindowSummary, mlops_drift::stream::MergeMismatch> {
+    /// let total = WindowSummary::merge_all(replicas)?;
+    /// # Ok(total) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`MergeMismatch`] when there is no summary, or when two describe different features
+    /// (names, kinds or bin counts).
+    pub fn merge_all<'a>(
+        summaries: impl IntoIterator<Item = &'a Self>,
+    ) -> Result<Self, MergeMismatch> {
+        let all: Vec<&Self> = summaries.into_iter().collect();
+        let Some(&first) = all.first() else {
+            return Err(MergeMismatch {
+                reason: "no summary to merge".to_owned(),
+            });
+        };
+        for s in all.iter().skip(1) {
+            first.check_compatible(s)?;
+        }
+        let budget = all.iter().map(|s| s.exact_budget).min().unwrap_or(0);
+        let k = all
+            .iter()
+            .map(|s| s.sketch_k)
+            .min()
+            .unwrap_or(first.sketch_k);
+        let mut bad_input = BadInput::default();
+        for s in &all {
+            bad_input.add(&s.bad_input);
+        }
+        // Counts summary by summary (each summary's features are read in order), values
+        // gathered per feature and merged at once.
+        let mut features: Vec<(String, FeatureSummary)> = first
+            .features
+            .iter()
+            .map(|(name, f)| {
+                let empty = match f {
+                    FeatureSummary::Numeric(n) => FeatureSummary::Numeric(NumericSummary {
+                        count: 0,
+                        missing: 0,
+                        infinite: 0,
+                        wrong_type: 0,
+                        below_range: 0,
+                        above_range: 0,
+                        bin_counts: vec![0; n.bin_counts.len()],
+                        values: Values::BinsOnly { n: 0 },
+                    }),
+                    FeatureSummary::Categorical(_) => {
+                        FeatureSummary::Categorical(CategoricalSummary::new())
+                    }
+                };
+                (name.clone(), empty)
+            })
+            .collect();
+        let mut values: Vec<Vec<&Values>> = features
+            .iter()
+            .map(|_| Vec::with_capacity(all.len()))
+            .collect();
+        for s in &all {
+            for (((_, out), (_, f)), vals) in features.iter_mut().zip(&s.features).zip(&mut values)
+            {
+                match (out, f) {
+                    (FeatureSummary::Numeric(x), FeatureSummary::Numeric(y)) => {
+                        add_numeric_counts(x, y);
+                        vals.push(&y.values);
+                    }
+                    (FeatureSummary::Categorical(x), FeatureSummary::Categorical(y)) => {
+                        merge_categorical(x, y);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for ((_, out), vals) in features.iter_mut().zip(&values) {
+            if let FeatureSummary::Numeric(x) = out {
+                x.values = Values::merge_all(vals, budget, k);
+            }
+        }
+        Ok(Self {
+            start: all.iter().map(|s| s.start).min().unwrap_or(first.start),
+            end: all.iter().map(|s| s.end).max().unwrap_or(first.end),
+            rows: all.iter().map(|s| s.rows).sum(),
+            bad_input,
+            features,
+            exact_budget: budget,
+            sketch_k: k,
+        })
+    }
+
+    /// Whether `other` describes the same features (names, kinds, bin counts) as `self`.
+    fn check_compatible(&self, other: &Self) -> Result<(), MergeMismatch> {
         if self.features.len() != other.features.len() {
             return Err(MergeMismatch {
                 reason: format!(
@@ -321,25 +451,6 @@ impl WindowSummary {
                 return Err(MergeMismatch {
                     reason: format!("feature `{a}` against `{b}`"),
                 });
-            }
-        }
-        let budget = self.exact_budget.min(other.exact_budget);
-        let k = self.sketch_k.min(other.sketch_k);
-        self.exact_budget = budget;
-        self.sketch_k = k;
-        self.start = self.start.min(other.start);
-        self.end = self.end.max(other.end);
-        self.rows += other.rows;
-        self.bad_input.add(&other.bad_input);
-        for ((_, mine), (_, theirs)) in self.features.iter_mut().zip(&other.features) {
-            match (mine, theirs) {
-                (FeatureSummary::Numeric(x), FeatureSummary::Numeric(y)) => {
-                    merge_numeric(x, y, budget, k);
-                }
-                (FeatureSummary::Categorical(x), FeatureSummary::Categorical(y)) => {
-                    merge_categorical(x, y);
-                }
-                _ => {}
             }
         }
         Ok(())
@@ -378,7 +489,7 @@ impl WindowSummary {
     }
 }
 
-fn merge_numeric(x: &mut NumericSummary, y: &NumericSummary, budget: usize, k: u32) {
+fn add_numeric_counts(x: &mut NumericSummary, y: &NumericSummary) {
     x.count += y.count;
     x.missing += y.missing;
     x.infinite += y.infinite;
@@ -388,7 +499,6 @@ fn merge_numeric(x: &mut NumericSummary, y: &NumericSummary, budget: usize, k: u
     for (a, b) in x.bin_counts.iter_mut().zip(&y.bin_counts) {
         *a += b;
     }
-    x.values.merge_from(&y.values, budget, k);
 }
 
 fn merge_categorical(x: &mut CategoricalSummary, y: &CategoricalSummary) {
