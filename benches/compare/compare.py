@@ -1,7 +1,11 @@
 """Times SciPy, NumPy and Evidently on the drift benches' data and prints ratios against the
-criterion estimates of the Rust benches (run by run.sh just before)."""
+criterion estimates of the Rust benches (run by run.sh just before).
+
+Both sides are compared by their median time: criterion's median estimate on the Rust side,
+the median of several runs on the Python side."""
 
 import json
+import statistics
 import sys
 import time
 import warnings
@@ -15,14 +19,14 @@ import scipy.stats
 warnings.filterwarnings("ignore")
 
 
-def best_of(fn, repeat):
-    """Best wall time of `repeat` runs, in seconds."""
+def median_of(fn, repeat):
+    """Median wall time of `repeat` runs, in seconds."""
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return min(times)
+    return statistics.median(times)
 
 
 def numpy_psi(ref, cur, bins=10, eps=1e-4):
@@ -40,7 +44,7 @@ def numpy_psi(ref, cur, bins=10, eps=1e-4):
 def rust_seconds(criterion_dir, group, bench_id):
     path = Path(criterion_dir) / group / bench_id / "new" / "estimates.json"
     est = json.loads(path.read_text())
-    return est["mean"]["point_estimate"] / 1e9
+    return est["median"]["point_estimate"] / 1e9
 
 
 def main():
@@ -57,13 +61,13 @@ def main():
           f"evidently {evidently.__version__}")
     res = scipy.stats.ks_2samp(ref, cur)
     print(f"scipy ks_2samp 1M vs 1M: D = {res.statistic:.6f}, p = {res.pvalue:.6g}")
-    t_ks = best_of(lambda: scipy.stats.ks_2samp(ref, cur), 3)
+    t_ks = median_of(lambda: scipy.stats.ks_2samp(ref, cur), 5)
 
     psi_value, edges = numpy_psi(ref, cur)
     print(f"numpy PSI 1M: {psi_value:.6f}")
-    t_psi = best_of(lambda: numpy_psi(ref, cur), 3)
+    t_psi = median_of(lambda: numpy_psi(ref, cur), 5)
     # The NumPy PSI with the reference binned beforehand (only the current histogram timed).
-    t_psi_prefit = best_of(lambda: np.histogram(cur, edges), 3)
+    t_psi_prefit = median_of(lambda: np.histogram(cur, edges), 5)
 
     from evidently.legacy.metric_preset import DataDriftPreset
     from evidently.legacy.report import Report
@@ -81,7 +85,7 @@ def main():
     drift = out["metrics"][0]["result"]
     print(f"evidently DataDriftPreset: {drift['number_of_drifted_columns']} of "
           f"{drift['number_of_columns']} columns drifted, share {drift['share_of_drifted_columns']}")
-    t_ev = best_of(evidently_report, 2)
+    t_ev = median_of(evidently_report, 3)
 
     rows_out = [
         ("KS 1M vs 1M, raw", t_ks, rust_seconds(criterion_dir, "drift_ks", "raw/1000000"), 8),

@@ -50,13 +50,14 @@ pub(crate) fn sort_f64(values: &mut [f64]) {
 /// sort in one, so the input is read twice (to count, then to scatter) and never copied first.
 pub(crate) fn sorted_finite(values: &[f64]) -> Vec<f64> {
     let finite = || values.iter().copied().filter(|v| v.is_finite());
-    let n = finite().count();
-    if !radix_pays(n) {
+    if !radix_pays(values.len()) {
         let mut out: Vec<f64> = finite().collect();
         out.sort_unstable_by(f64::total_cmp);
         return out;
     }
+    // The histograms also count the finite values.
     let counts = histograms(finite().map(key));
+    let n = counts.first().map_or(0, |c| c.iter().map(|&c| c as usize).sum());
     let live = live_passes(&counts, n);
     let mut out = vec![0.0; n];
     let mut scratch = vec![0_u64; n];
