@@ -57,7 +57,9 @@ pub(crate) fn sorted_finite(values: &[f64]) -> Vec<f64> {
     }
     // The histograms also count the finite values.
     let counts = histograms(finite().map(key));
-    let n = counts.first().map_or(0, |c| c.iter().map(|&c| c as usize).sum());
+    let n = counts
+        .first()
+        .map_or(0, |c| c.iter().map(|&c| c as usize).sum());
     let live = live_passes(&counts, n);
     let mut out = vec![0.0; n];
     let mut scratch = vec![0_u64; n];
