@@ -428,6 +428,15 @@ impl KllSketch {
         true
     }
 
+    /// Stirs data into the coin's state. Sketches start from one fixed seed (so results are
+    /// reproducible), and replicas fed similar data would otherwise toss the same coins at the
+    /// same compactions: their errors would then add up in the same direction when merged,
+    /// while the bound (Σw², Hoeffding) assumes independent coins. Mixing in an item of the
+    /// level being compacted makes the coin sequences of different streams diverge.
+    fn mix(&mut self, bits: u64) {
+        self.rng = (self.rng ^ bits.wrapping_mul(0x9E37_79B9_7F4A_7C15)).rotate_left(29) | 1;
+    }
+
     fn coin(&mut self) -> usize {
         // xorshift64*
         let mut x = self.rng;
@@ -453,6 +462,9 @@ impl KllSketch {
         let len = e_h - s_h;
         let half = len / 2;
         let pairs_end = s_h + 2 * half;
+        if let Some(&middle) = self.items.get(s_h + half) {
+            self.mix(middle.to_bits());
+        }
         let coin = self.coin();
         let items = &mut self.items;
         // The promoted half goes to the upper half of the level's region, descending, so no
@@ -1145,5 +1157,45 @@ mod tests {
         assert_eq!(back.heap_bytes(), s.heap_bytes());
         let bad = json.replacen("\"n\":10000", "\"n\":10001", 1);
         assert!(serde_json::from_str::<KllSketch>(&bad).is_err());
+    }
+
+    #[test]
+    fn replicas_fed_similar_data_merge_well_within_the_bound() {
+        // Every sketch starts from the same seed. Without data stirred into the coins, replicas
+        // fed i.i.d. data compact in lockstep and their errors add up in one direction: at
+        // k = 8 the observed error was then about as large as the reported bound on average
+        // (a third of such merges broke it); with independent coins it is about half of it.
+        let mut ratios = 0.0;
+        for seed in 0..16_u64 {
+            let data: Vec<Vec<f64>> = (0..60)
+                .map(|r| lcg(seed * 1000 + r).take(2000).collect())
+                .collect();
+            let sketches: Vec<KllSketch> = data
+                .iter()
+                .map(|d| {
+                    let mut s = KllSketch::with_k(8);
+                    d.iter().for_each(|&x| s.insert(x));
+                    s
+                })
+                .collect();
+            let mut merged = sketches[0].clone();
+            sketches[1..].iter().for_each(|s| merged.merge(s));
+            let mut all = data.concat();
+            all.sort_by(f64::total_cmp);
+            let n = all.len() as f64;
+            let worst = (1..100)
+                .map(|q| {
+                    let x = all[q * all.len() / 100];
+                    let truth = all.partition_point(|&v| v <= x) as f64;
+                    (merged.rank(x) as f64 - truth).abs() / n
+                })
+                .fold(0.0, f64::max);
+            ratios += worst / merged.rank_error();
+        }
+        let mean = ratios / 16.0;
+        assert!(
+            mean < 0.7,
+            "observed error {mean:.2} of the bound on average"
+        );
     }
 }
