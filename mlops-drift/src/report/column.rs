@@ -15,7 +15,7 @@ use crate::profile::{
     CategoricalProfile, NumericProfile, QuantileBinning, ReferenceProfile, SMALL_SUPPORT,
     counts_sorted, quantile_sorted,
 };
-use crate::sort::{sort_f64, sorted_finite};
+use crate::sort::{recycle, sort_f64, sorted_finite};
 use crate::stats::PValue;
 use crate::stats::categorical::{chi2_homogeneity, two_proportion_z_test};
 use crate::stats::distance::{NORM_FLOOR, cdf_integral};
@@ -60,13 +60,15 @@ pub fn score_numeric(
     } else {
         Current::presorted(sorted_finite(current))
     };
-    numeric_method(
+    let score = numeric_method(
         profile,
         profile.sorted(),
         &mut cur,
         method,
         profile.psi_bins(),
-    )
+    );
+    recycle(cur.values);
+    score
 }
 
 /// The current sample of a numeric column, sorted on first need.
