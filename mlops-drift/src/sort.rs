@@ -414,6 +414,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn kept_buffers_never_leak_old_values() {
+        // Longer, shorter, then longer again: each sort reuses (and resizes) the kept buffers.
+        for (len, seed) in [(9000_u64, 1_u64), (5000, 2), (12_000, 3)] {
+            let v: Vec<f64> = (0..len)
+                .map(|i| ((i * 7919 + seed * 104_729) % 10_007) as f64 - 5000.0)
+                .collect();
+            sorted_like_std(v.clone());
+            let out = sorted_finite(&v);
+            assert_eq!(out.len(), v.len());
+            assert!(out.is_sorted_by(|a, b| a.total_cmp(b).is_le()));
+            recycle(out);
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(32))]
         #[test]
