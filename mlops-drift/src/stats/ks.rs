@@ -223,18 +223,23 @@ trait Offer {
     fn extremes(self) -> Extremes;
 }
 
-/// Running extremes of the ECDF difference, kept apart by whether the pooled value occurs in the
-/// first sample. SciPy takes `argmax`/`argmin` over `concat(sorted a, sorted b)`, so among equal
-/// differences the first position wins: a value present in `a` before any value found only in
-/// `b`, and the smaller value within each part (hence the strict comparisons).
+/// Running extremes of the ECDF difference. SciPy takes `argmax`/`argmin` over
+/// `concat(sorted a, sorted b)`, so among equal differences the first position wins: a value
+/// present in `a` before any value found only in `b`, and the smaller value within each part
+/// (hence the strict comparisons).
+///
+/// The minimum is therefore kept apart by whether the pooled value occurs in `a`. The maximum
+/// needs no such split: a group of values found only in `b` lowers the difference below the
+/// group before it (or below 0, the difference at the last group, when it comes first), so it
+/// never holds the maximum, nor ties it. (For the float differences this holds while `1/n`
+/// exceeds their rounding, that is for any sample that fits in memory.)
 ///
 /// This tracker evaluates SciPy's float difference `i/n1 - j/n2` at every group.
 struct FloatTracker {
     n1: f64,
     n2: f64,
-    max_a: (f64, f64),
+    max: (f64, f64),
     min_a: (f64, f64),
-    max_b: (f64, f64),
     min_b: (f64, f64),
 }
 
@@ -243,23 +248,17 @@ impl FloatTracker {
         Self {
             n1: n1 as f64,
             n2: n2 as f64,
-            max_a: (f64::NEG_INFINITY, f64::NAN),
+            max: (f64::NEG_INFINITY, f64::NAN),
             min_a: (f64::INFINITY, f64::NAN),
-            max_b: (f64::NEG_INFINITY, f64::NAN),
             min_b: (f64::INFINITY, f64::NAN),
         }
     }
 }
 
-/// Picks between the extremes seen at values of `a` and at values found only in `b`: the `a`
-/// one wins unless the `b` one is strictly more extreme (or `a` saw none).
-fn pick_extremes(
-    max_a: (f64, f64),
-    max_b: (f64, f64),
-    min_a: (f64, f64),
-    min_b: (f64, f64),
-) -> Extremes {
-    let (max, max_loc) = if max_b.0 > max_a.0 { max_b } else { max_a };
+/// Picks between the minima seen at values of `a` and at values found only in `b`: the `a` one
+/// wins unless the `b` one is strictly lower (or `a` saw none).
+fn pick_extremes(max: (f64, f64), min_a: (f64, f64), min_b: (f64, f64)) -> Extremes {
+    let (max, max_loc) = max;
     let (min, min_loc) = if min_b.0 < min_a.0 { min_b } else { min_a };
     Extremes {
         max,
@@ -273,15 +272,12 @@ impl Offer for FloatTracker {
     #[inline(always)]
     fn offer(&mut self, i: usize, j: usize, at: f64, in_a: bool) {
         let d = (i as f64) / self.n1 - (j as f64) / self.n2;
-        // Non-short-circuit `&` keeps the rarely taken branches predictable.
-        if in_a & (d > self.max_a.0) {
-            self.max_a = (d, at);
+        if d > self.max.0 {
+            self.max = (d, at);
         }
+        // Non-short-circuit `&` keeps the rarely taken branches predictable.
         if in_a & (d < self.min_a.0) {
             self.min_a = (d, at);
-        }
-        if !in_a & (d > self.max_b.0) {
-            self.max_b = (d, at);
         }
         if !in_a & (d < self.min_b.0) {
             self.min_b = (d, at);
@@ -299,14 +295,13 @@ impl Offer for FloatTracker {
                 *best = other;
             }
         };
-        max(&mut self.max_a, later.max_a);
+        max(&mut self.max, later.max);
         min(&mut self.min_a, later.min_a);
-        max(&mut self.max_b, later.max_b);
         min(&mut self.min_b, later.min_b);
     }
 
     fn extremes(self) -> Extremes {
-        pick_extremes(self.max_a, self.max_b, self.min_a, self.min_b)
+        pick_extremes(self.max, self.min_a, self.min_b)
     }
 }
 
@@ -329,9 +324,8 @@ struct KeyTracker {
     n2: i64,
     n1f: f64,
     n2f: f64,
-    max_a: KeyedBest,
+    max: KeyedBest,
     min_a: KeyedBest,
-    max_b: KeyedBest,
     min_b: KeyedBest,
 }
 
@@ -355,9 +349,8 @@ impl KeyTracker {
             n2: n2 as i64,
             n1f: n1 as f64,
             n2f: n2 as f64,
-            max_a: lowest,
+            max: lowest,
             min_a: highest,
-            max_b: lowest,
             min_b: highest,
         }
     }
@@ -390,14 +383,11 @@ impl Offer for KeyTracker {
     fn offer(&mut self, i: usize, j: usize, at: f64, in_a: bool) {
         let key = (i as i64) * self.n2 - (j as i64) * self.n1;
         let d = || (i as f64) / self.n1f - (j as f64) / self.n2f;
-        if in_a & (key >= self.max_a.key) {
-            Self::update_max(&mut self.max_a, key, d(), at);
+        if key >= self.max.key {
+            Self::update_max(&mut self.max, key, d(), at);
         }
         if in_a & (key <= self.min_a.key) {
             Self::update_min(&mut self.min_a, key, d(), at);
-        }
-        if !in_a & (key >= self.max_b.key) {
-            Self::update_max(&mut self.max_b, key, d(), at);
         }
         if !in_a & (key <= self.min_b.key) {
             Self::update_min(&mut self.min_b, key, d(), at);
@@ -405,9 +395,8 @@ impl Offer for KeyTracker {
     }
 
     fn absorb(&mut self, later: Self) {
-        let (a, b) = (later.max_a, later.max_b);
-        Self::update_max(&mut self.max_a, a.key, a.value, a.loc);
-        Self::update_max(&mut self.max_b, b.key, b.value, b.loc);
+        let m = later.max;
+        Self::update_max(&mut self.max, m.key, m.value, m.loc);
         let (a, b) = (later.min_a, later.min_b);
         Self::update_min(&mut self.min_a, a.key, a.value, a.loc);
         Self::update_min(&mut self.min_b, b.key, b.value, b.loc);
@@ -415,12 +404,7 @@ impl Offer for KeyTracker {
 
     fn extremes(self) -> Extremes {
         let pair = |b: KeyedBest| (b.value, b.loc);
-        pick_extremes(
-            pair(self.max_a),
-            pair(self.max_b),
-            pair(self.min_a),
-            pair(self.min_b),
-        )
+        pick_extremes(pair(self.max), pair(self.min_a), pair(self.min_b))
     }
 }
 
