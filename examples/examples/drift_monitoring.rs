@@ -121,8 +121,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!(
-        "\n3. ADWIN on the 0/1 error stream (error rate 10% -> 35% at 2000): first drift at {:?}",
-        first
+        "\n3. ADWIN on the 0/1 error stream (error rate 10% -> 35% at 2000): first drift at {}",
+        first.map_or_else(|| "none".to_owned(), |i| format!("value {i}"))
     );
 
     // 4. Late ground truth: predictions now, labels days later, per segment.
