@@ -14,6 +14,9 @@
 //! eight full passes. Data that is not continuous falls back gracefully: runs of equal values
 //! are already in order (the sweep just checks them), and a long run of distinct values that
 //! agree to 5e-7 is sorted with the standard library's sort (O(n log n), never quadratic).
+//!
+//! Each thread keeps its scratch buffer between sorts (see `spare`): fresh buffers cost page
+//! faults that on virtual machines rival the sort itself.
 
 /// Below this length the comparison sort is faster than the radix passes.
 const RADIX_THRESHOLD: usize = 4096;
