@@ -9,7 +9,9 @@
 //! bounded by wᵢ; Hoeffding's inequality gives `|error| ≤ sqrt(2 · Σwᵢ² · ln(2/δ))` with
 //! probability at least `1 − δ`. The sketch tracks `Σwᵢ²` exactly (merging adds it), so
 //! [`KllSketch::rank_error`] is a bound for this sketch's actual history, not a worst case for
-//! its size.
+//! its size. Independence across merged sketches matters too: every sketch starts from the same
+//! seed (results are reproducible), and an item of each compacted level is stirred into the
+//! coin, so replicas fed different streams do not toss the same coins in lockstep.
 //!
 //! # Memory
 //!
