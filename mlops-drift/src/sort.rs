@@ -256,43 +256,31 @@ fn ping_pong(passes: &[usize], counts: &Histograms, scratch: &mut [u64], out: &m
 }
 
 /// Writes the keys (ordered by their bits above [`LOW_BITS`]) into `out` as sorted floats,
-/// fixing up each run of keys that share those bits on the way.
+/// fixing up each run of keys that share those bits on the way (see [`insertion_sweep`]).
+fn finish_from(keys: &[u64], out: &mut [f64]) {
+    debug_assert_eq!(keys.len(), out.len());
+    insertion_sweep(out, |_, i| keys.get(i).copied().unwrap_or_default());
+}
+
+/// [`finish_from`] for keys held as bits in `out` itself: the key at `i` is read before the
+/// sweep writes anything at or after `i`.
+fn finish_in_place(out: &mut [f64]) {
+    insertion_sweep(out, |out, i| out.get(i).map_or(0, |v| v.to_bits()));
+}
+
+/// Fills `out` with the sorted floats of the keys `key_at(out, i)`, which are ordered by their
+/// bits above [`LOW_BITS`] (the key at `i` must be readable until the sweep reaches `i`).
 ///
 /// One insertion-sort sweep: a value only ever moves back past values of its own run, so the
 /// sweep is linear when runs are short and in order. Should the moves exceed a linear budget
 /// (long runs out of order), each run is sorted by the standard library's sort instead, so the
 /// worst case stays O(n log n).
-#[allow(clippy::indexing_slicing)] // reason: 1 <= j <= i < len, and keys and out have one length
-fn finish_from(keys: &[u64], out: &mut [f64]) {
-    debug_assert_eq!(keys.len(), out.len());
-    let budget = 8 * out.len();
-    let mut moves = 0;
-    for (i, &k) in keys.iter().enumerate() {
-        let mut j = i;
-        while j > 0 && key(out[j - 1]) > k {
-            out[j] = out[j - 1];
-            j -= 1;
-        }
-        out[j] = unkey(k);
-        moves += i - j;
-        if moves > budget {
-            for (o, &k) in out.iter_mut().zip(keys).skip(i + 1) {
-                *o = unkey(k);
-            }
-            sort_each_run(out);
-            return;
-        }
-    }
-}
-
-/// [`finish_from`] for keys held as bits in `out` itself: the key at `i` is read before the
-/// sweep writes anything at or after `i`.
 #[allow(clippy::indexing_slicing)] // reason: 1 <= j <= i < len
-fn finish_in_place(out: &mut [f64]) {
+fn insertion_sweep(out: &mut [f64], key_at: impl Fn(&[f64], usize) -> u64) {
     let budget = 8 * out.len();
     let mut moves = 0;
     for i in 0..out.len() {
-        let k = out[i].to_bits();
+        let k = key_at(out, i);
         let mut j = i;
         while j > 0 && key(out[j - 1]) > k {
             out[j] = out[j - 1];
@@ -301,8 +289,8 @@ fn finish_in_place(out: &mut [f64]) {
         out[j] = unkey(k);
         moves += i - j;
         if moves > budget {
-            for o in out.iter_mut().skip(i + 1) {
-                *o = unkey(o.to_bits());
+            for rest in i + 1..out.len() {
+                out[rest] = unkey(key_at(out, rest));
             }
             sort_each_run(out);
             return;

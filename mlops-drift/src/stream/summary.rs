@@ -375,16 +375,9 @@ impl WindowSummary {
             .iter()
             .map(|(name, f)| {
                 let empty = match f {
-                    FeatureSummary::Numeric(n) => FeatureSummary::Numeric(NumericSummary {
-                        count: 0,
-                        missing: 0,
-                        infinite: 0,
-                        wrong_type: 0,
-                        below_range: 0,
-                        above_range: 0,
-                        bin_counts: vec![0; n.bin_counts.len()],
-                        values: Values::BinsOnly { n: 0 },
-                    }),
+                    FeatureSummary::Numeric(n) => {
+                        FeatureSummary::Numeric(NumericSummary::new(n.bin_counts.len(), false))
+                    }
                     FeatureSummary::Categorical(_) => {
                         FeatureSummary::Categorical(CategoricalSummary::new())
                     }
