@@ -132,36 +132,9 @@ pub(crate) fn verify_after(
     records: &[AuditRecord],
 ) -> Result<(), ChainBreak> {
     let mut buf = Vec::with_capacity(1024);
-    let mut prev: Option<(u64, Digest)> = anchor.map(|a| (a.seq, a.hash));
-    for r in records {
-        let brk = |reason| ChainBreak { seq: r.seq, reason };
-        match prev {
-            Some((pseq, phash)) => {
-                let expected = pseq.wrapping_add(1);
-                if r.seq != expected {
-                    return Err(brk(ChainBreakReason::SeqGap { expected }));
-                }
-                if r.prev_hash != phash {
-                    return Err(brk(ChainBreakReason::PrevHashMismatch));
-                }
-            }
-            None => {
-                if r.seq == 0 {
-                    return Err(brk(ChainBreakReason::SeqGap { expected: 1 }));
-                }
-                if r.seq == 1 && r.prev_hash != audit::genesis_hash() {
-                    return Err(brk(ChainBreakReason::BadGenesis));
-                }
-            }
-        }
-        let h = fast_record_hash(r.seq, &r.prev_hash, &r.draft, &mut buf)
-            .map_err(|_| brk(ChainBreakReason::Encoding))?;
-        if h != r.hash {
-            return Err(brk(ChainBreakReason::HashMismatch));
-        }
-        prev = Some((r.seq, r.hash));
-    }
-    Ok(())
+    audit::verify_chain_after_with(anchor, records, |r| {
+        fast_record_hash(r.seq, &r.prev_hash, &r.draft, &mut buf).ok()
+    })
 }
 
 #[cfg(test)]
