@@ -15,8 +15,8 @@ use mlops_core::ManualClock;
 use mlops_core::chrono::TimeDelta;
 use mlops_drift::profile::DatasetProfile;
 use mlops_drift::stream::{
-    ColumnBatch, DriftMonitor, FeatureValue, MonitorConfig, ValueRetention, WindowSpec,
-    WindowSummary,
+    ColumnBatch, DriftMonitor, FeatureSummary, FeatureValue, MonitorConfig, ValueRetention,
+    WindowSpec, WindowSummary,
 };
 use mlops_drift::table::Table;
 
@@ -233,11 +233,20 @@ fn replicas(retention: ValueRetention) -> Vec<WindowSummary> {
 
 fn merge(c: &mut Criterion) {
     let mut g = c.benchmark_group("stream/merge_100_replicas_20_features");
-    for (label, retention) in [
-        ("bins_only", ValueRetention::BinsOnly),
-        ("with_sketches", ValueRetention::ExactThenSketch),
+    let sketched = replicas(ValueRetention::ExactThenSketch);
+    // What replicas ship when they compact their summaries first (`WindowSummary::compacted`).
+    let shipped =
+        |items| -> Vec<WindowSummary> { sketched.iter().map(|s| s.compacted(items)).collect() };
+    let (compacted_32, compacted_16) = (shipped(32), shipped(16));
+    print_accuracy("with_sketches", &sketched);
+    print_accuracy("compacted_32", &compacted_32);
+    print_accuracy("compacted_16", &compacted_16);
+    for (label, summaries) in [
+        ("bins_only", replicas(ValueRetention::BinsOnly)),
+        ("with_sketches", sketched),
+        ("compacted_32", compacted_32),
+        ("compacted_16", compacted_16),
     ] {
-        let summaries = replicas(retention);
         // One pass over all replicas: what a collector does.
         g.bench_function(label, |b| {
             b.iter(|| black_box(WindowSummary::merge_all(&summaries).unwrap().rows));
@@ -254,6 +263,21 @@ fn merge(c: &mut Criterion) {
         });
     }
     g.finish();
+}
+
+/// Prints the bytes per feature a replica ships and the merged rank-error bound.
+fn print_accuracy(label: &str, summaries: &[WindowSummary]) {
+    let merged = WindowSummary::merge_all(summaries).unwrap();
+    let bound = |s: &WindowSummary| match s.feature("f0") {
+        Some(FeatureSummary::Numeric(n)) => (n.values.rank_error(), n.values.heap_bytes()),
+        _ => (0.0, 0),
+    };
+    let wire = summaries[0].to_json().unwrap().len() / summaries[0].features.len();
+    println!(
+        "stream/merge/{label}: json bytes per feature per replica={wire} replica bound={:.2}% merged bound={:.2}%",
+        bound(&summaries[0]).0 * 100.0,
+        bound(&merged).0 * 100.0,
+    );
 }
 
 criterion_group!(benches, observe_one, threads_scaling, merge, memory);

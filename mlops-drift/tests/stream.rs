@@ -643,6 +643,63 @@ fn merging_many_replicas_matches_one_monitor_within_the_reported_bound() {
     }
 }
 
+#[test]
+fn compacted_summaries_ship_small_and_merge_within_the_reported_bound() {
+    // Replicas with exact values (budget 1000) and with sketches (beyond it).
+    let parts: Vec<WindowSummary> = (0..60)
+        .map(|i| summary_of(700 + i, if i % 2 == 0 { 600 } else { 1_500 }, 1_000))
+        .collect();
+    let shipped: Vec<WindowSummary> = parts.iter().map(|p| p.compacted(16)).collect();
+    for (full, small) in parts.iter().zip(&shipped) {
+        // Counts, bins and category tables are untouched; the values shrink.
+        assert_eq!(counts_only(full), counts_only(small));
+        assert_eq!(small.sketch_k, full.sketch_k);
+        assert!(small.to_json().unwrap().len() < full.to_json().unwrap().len());
+        let FeatureSummary::Numeric(age) = small.feature("age").unwrap() else {
+            panic!("numeric")
+        };
+        let Values::Sketch { sketch } = &age.values else {
+            panic!("more than 16 values become a sketch")
+        };
+        assert!(sketch.retained() <= 16 + sketch.levels());
+        assert_eq!(sketch.len(), age.count);
+    }
+    // Short exact lists stay exact; bins-only stays bins-only.
+    let few = summary_of(1, 10, 1_000);
+    assert_eq!(few.compacted(16), few);
+    let all = WindowSummary::merge_all(&shipped).unwrap();
+    assert_eq!(
+        counts_only(&all),
+        counts_only(&WindowSummary::merge_all(&parts).unwrap())
+    );
+    let FeatureSummary::Numeric(age) = all.feature("age").unwrap() else {
+        panic!("numeric")
+    };
+    let Values::Sketch { sketch } = &age.values else {
+        panic!("sketched")
+    };
+    assert_eq!(sketch.k(), 64);
+    let mut exact: Vec<f64> = Vec::new();
+    for i in 0..60_u64 {
+        let r = rows(
+            700 + i,
+            if i % 2 == 0 { 600 } else { 1_500 },
+            ((700 + i) % 5) as f64,
+        );
+        exact.extend(r.age.iter().copied().filter(|v| v.is_finite()));
+    }
+    exact.sort_by(f64::total_cmp);
+    assert_eq!(sketch.len(), exact.len() as u64);
+    let bound = sketch.rank_error();
+    assert!(bound > 0.0 && bound < 0.1, "{bound}");
+    for q in [0.05, 0.25, 0.5, 0.75, 0.95] {
+        let x = exact[(q * exact.len() as f64) as usize];
+        let truth = exact.partition_point(|&v| v <= x) as f64;
+        let err = (sketch.rank(x) as f64 - truth).abs() / exact.len() as f64;
+        assert!(err <= bound, "q {q}: {err} > {bound}");
+    }
+}
+
 /// The JSON form of a window summary is a wire format (replicas ship it to a collector):
 /// pinned by a golden file holding a sketched, an exact and a bins-only summary. Regenerate
 /// with `UPDATE_GOLDEN=1 cargo test -p mlops-drift --test stream` after an intended change.

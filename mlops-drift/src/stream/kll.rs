@@ -113,7 +113,7 @@ fn cmp_finite(a: &f64, b: &f64) -> Ordering {
 }
 
 /// A mergeable, serializable quantile sketch of `f64` values in constant memory.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(try_from = "KllWire", into = "KllWire")]
 pub struct KllSketch {
     k: u32,
@@ -215,18 +215,28 @@ impl TryFrom<KllWire> for KllSketch {
     }
 }
 
+/// Equal when the same values were summarized into the same items, levels, error and coin
+/// state (how much buffer each holds is not compared).
+impl PartialEq for KllSketch {
+    fn eq(&self, other: &Self) -> bool {
+        self.k == other.k
+            && self.n == other.n
+            && self.min.to_bits() == other.min.to_bits()
+            && self.max.to_bits() == other.max.to_bits()
+            && self.error_variance.to_bits() == other.error_variance.to_bits()
+            && self.rng == other.rng
+            && self.items == other.items
+            && self.starts == other.starts
+    }
+}
+
 impl Clone for KllSketch {
-    /// A copy with the same fixed allocation (a plain `Vec` clone would shrink it).
+    /// A copy with the same capacity: the fixed allocation of a sketch being fed, or just the
+    /// items of a merged one (a plain `Vec` clone would shrink the former).
     fn clone(&self) -> Self {
-        let mut items = Vec::new();
-        if self.items.capacity() > 0 {
-            items.reserve_exact(Self::allocation(self.k).max(self.items.len()));
-        }
+        let mut items = Vec::with_capacity(self.items.capacity());
         items.extend_from_slice(&self.items);
-        let mut starts = Vec::new();
-        if self.starts.capacity() > 0 {
-            starts.reserve_exact(MAX_LEVELS.max(self.starts.len()));
-        }
+        let mut starts = Vec::with_capacity(self.starts.capacity());
         starts.extend_from_slice(&self.starts);
         Self {
             k: self.k,
@@ -249,6 +259,209 @@ struct Run<'a> {
     level: usize,
     items: &'a [f64],
     sorted: bool,
+}
+
+/// The items of a merge in progress, level by level, before they are packed into a sketch.
+#[derive(Debug, Default)]
+struct Piles {
+    levels: Vec<Pile>,
+}
+
+/// One level of a merge in progress: runs appended as they come.
+#[derive(Debug, Default)]
+struct Pile {
+    items: Vec<f64>,
+    /// Whether `items` is known to be ascending.
+    ascending: bool,
+}
+
+impl Pile {
+    /// Appends `run`; the pile stays ascending when both are and `run` starts at or above its
+    /// end.
+    fn add(&mut self, run: &[f64], sorted: bool) {
+        let follows = match (self.items.last(), run.first()) {
+            (None, _) => true,
+            (Some(last), Some(first)) => last <= first,
+            (Some(_), None) => return,
+        };
+        self.ascending = sorted && follows && (self.ascending || self.items.is_empty());
+        self.items.extend_from_slice(run);
+    }
+
+    fn sort(&mut self) {
+        if !self.ascending {
+            crate::sort::sort_by_range(&mut self.items);
+            self.ascending = true;
+        }
+    }
+}
+
+impl Piles {
+    /// Empty piles with room for exactly what `runs` will put on each level when runs below
+    /// `target` are halved on their own up to it (see [`Piles::cascade`]).
+    fn for_runs(runs: &[Run<'_>], target: usize) -> Self {
+        let mut sizes = [0_usize; MAX_LEVELS];
+        for run in runs {
+            let mut len = run.items.len();
+            let mut h = run.level.min(MAX_LEVELS - 1);
+            while h < target && len >= 2 {
+                if len % 2 == 1
+                    && let Some(size) = sizes.get_mut(h)
+                {
+                    *size += 1;
+                }
+                len /= 2;
+                h += 1;
+            }
+            if let Some(size) = sizes.get_mut(h) {
+                *size += len;
+            }
+        }
+        let top = sizes.iter().rposition(|&n| n > 0).map_or(0, |h| h + 1);
+        Self {
+            levels: sizes
+                .iter()
+                .take(top)
+                .map(|&n| Pile {
+                    items: Vec::with_capacity(n),
+                    ascending: true,
+                })
+                .collect(),
+        }
+    }
+
+    fn pile(&mut self, h: usize) -> &mut Pile {
+        let h = h.min(MAX_LEVELS - 1);
+        if self.levels.len() <= h {
+            self.levels.resize_with(h + 1, Pile::default);
+        }
+        #[allow(clippy::indexing_slicing)] // reason: resized past `h` just above
+        &mut self.levels[h]
+    }
+
+    fn add(&mut self, h: usize, run: &[f64], sorted: bool) {
+        self.pile(h).add(run, sorted);
+    }
+
+    /// Halves the sorted `run` of level `from` on its own up to level `to`, lazily: each
+    /// halving (an odd leftover, its largest item, staying behind) only changes a stride, and
+    /// only leftovers and the final survivors are read. Each halving at level `h` adds 4^h to
+    /// the error variance, as a compaction does.
+    fn cascade(&mut self, run: &[f64], from: usize, to: usize, rng: &mut u64, variance: &mut f64) {
+        // The plan first (it needs only the run's length), then the reads: survivors in
+        // ascending order (sequential cache lines, which the prefetcher follows), then the
+        // leftovers, whose lines that pass has mostly just loaded.
+        let (mut base, mut stride, mut len, mut h) = (0_usize, 1_usize, run.len(), from);
+        let mut leftovers = [(0_usize, 0_usize); MAX_LEVELS];
+        let mut n_left = 0;
+        while h < to && len >= 2 {
+            if len % 2 == 1 {
+                if let Some(slot) = leftovers.get_mut(n_left) {
+                    *slot = (base + stride * (len - 1), h);
+                    n_left += 1;
+                }
+                len -= 1;
+            }
+            base += stride * coin(rng);
+            stride *= 2;
+            len /= 2;
+            *variance += weight_sq(h);
+            h += 1;
+        }
+        let survivors = run
+            .get(base..)
+            .unwrap_or(&[])
+            .iter()
+            .step_by(stride)
+            .take(len);
+        let pile = self.pile(h);
+        let follows = match (pile.items.last(), run.get(base)) {
+            (Some(last), Some(first)) => last <= first,
+            _ => true,
+        };
+        pile.ascending = (pile.ascending || pile.items.is_empty()) && follows;
+        pile.items.extend(survivors);
+        for &(i, level) in leftovers.iter().take(n_left) {
+            if let Some(v) = run.get(i) {
+                self.add(level, std::slice::from_ref(v), true);
+            }
+        }
+    }
+
+    /// Compacts until the items fit the capacity of the levels present, the way repeated
+    /// [`KllSketch::compact_once`] would (the lowest level at or over its capacity first, a
+    /// new level on top when the top is compacted) but in upward sweeps: each compaction sorts
+    /// a whole level and halves it (adding 4^h), its odd leftover (the largest item) staying
+    /// and the promoted half joining the level above.
+    fn compact(&mut self, k: u32, rng: &mut u64, variance: &mut f64) {
+        let mut total: usize = self.levels.iter().map(|p| p.items.len()).sum();
+        let mut promoted: Vec<f64> = Vec::new();
+        let mut h = 0;
+        while total > total_capacity(k, self.levels.len()) {
+            let levels = self.levels.len();
+            if h >= levels {
+                // Only a new top level shrinks the capacities below it: sweep again.
+                h = 0;
+                continue;
+            }
+            let Some(pile) = self.levels.get_mut(h) else {
+                break;
+            };
+            let len = pile.items.len();
+            if len < capacity_of(k, h, levels).max(2) {
+                h += 1;
+                continue;
+            }
+            if h + 1 >= MAX_LEVELS {
+                break;
+            }
+            pile.sort();
+            let half = len / 2;
+            if let Some(&middle) = pile.items.get(half) {
+                mix(rng, middle.to_bits());
+            }
+            let c = coin(rng);
+            promoted.clear();
+            promoted.extend(pile.items.iter().skip(c).step_by(2).take(half));
+            if len % 2 == 1 {
+                pile.items.swap(0, len - 1);
+            }
+            pile.items.truncate(len % 2);
+            total -= half;
+            *variance += weight_sq(h);
+            let above = self.pile(h + 1);
+            if above.ascending && !above.items.is_empty() {
+                let mut merged = Vec::with_capacity(above.items.len() + promoted.len());
+                merge_sorted(&above.items, &promoted, &mut merged);
+                above.items = merged;
+            } else {
+                above.add(&promoted, true);
+            }
+            h += 1;
+        }
+    }
+
+    /// One sketch of the piles, top level first, each level ascending.
+    fn pack(mut self, k: u32) -> KllSketch {
+        let levels = self.levels.len().clamp(1, MAX_LEVELS);
+        let retained: usize = self.levels.iter().map(|p| p.items.len()).sum();
+        // Just the items: the fixed allocation is made at the first insert, if any (a collector
+        // holding thousands of merged sketches touches far fewer pages).
+        let mut items = Vec::with_capacity(retained);
+        let mut starts = vec![0_u32; levels];
+        for (h, pile) in self.levels.iter_mut().enumerate().rev() {
+            pile.sort();
+            if let Some(s) = starts.get_mut(h) {
+                *s = u32::try_from(items.len()).unwrap_or(u32::MAX);
+            }
+            items.extend_from_slice(&pile.items);
+        }
+        let mut s = KllSketch::with_k(k);
+        s.items = items;
+        s.starts = starts;
+        s.fit_limit();
+        s
+    }
 }
 
 impl KllSketch {
@@ -334,8 +547,10 @@ impl KllSketch {
         self.starts.len()
     }
 
-    /// Heap bytes held by the sketch's buffers: constant once the first value is inserted
-    /// (`8 ·` [`KllSketch::allocation`] `+ 4 ·` [`MAX_LEVELS`]), 0 before.
+    /// Heap bytes held by the sketch's buffers: constant once a value is inserted (`8 ·`
+    /// [`KllSketch::allocation`] `+ 4 ·` [`MAX_LEVELS`]), 0 before. A sketch made by a merge,
+    /// [`KllSketch::compact_to`] or deserialization holds just its items until its next
+    /// insert.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
         self.items.capacity() * std::mem::size_of::<f64>()
@@ -424,29 +639,18 @@ impl KllSketch {
                 return false;
             }
             self.starts.push(0);
-            self.limit = total_capacity(self.k, levels + 1);
+            self.fit_limit();
         }
         self.compact_level(h);
         true
     }
 
-    /// Stirs data into the coin's state. Sketches start from one fixed seed (so results are
-    /// reproducible), and replicas fed similar data would otherwise toss the same coins at the
-    /// same compactions: their errors would then add up in the same direction when merged,
-    /// while the bound (Σw², Hoeffding) assumes independent coins. Mixing in an item of the
-    /// level being compacted makes the coin sequences of different streams diverge.
     fn mix(&mut self, bits: u64) {
-        self.rng = (self.rng ^ bits.wrapping_mul(0x9E37_79B9_7F4A_7C15)).rotate_left(29) | 1;
+        mix(&mut self.rng, bits);
     }
 
     fn coin(&mut self) -> usize {
-        // xorshift64*
-        let mut x = self.rng;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.rng = x;
-        usize::from(x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 63 == 1)
+        coin(&mut self.rng)
     }
 
     /// Halves level `h` into level `h + 1` (which must exist): sorts it (level 0), keeps an odd
@@ -520,6 +724,43 @@ impl KllSketch {
             level0.sort_unstable_by(cmp_finite);
         }
         self.sorted0 = true;
+    }
+
+    /// Compacts every level below the top into the top level, jointly, then halves the top
+    /// level until it holds at most `items` items (at least 2, at most `k`): one sorted run
+    /// plus at most one leftover item per lower level.
+    ///
+    /// This is how a replica ships a small sketch: a collector merging many replicas pays for
+    /// every retained item and every run it reads, while the accuracy of the merged sketch is
+    /// set mostly by its own compactions (replicas' errors are independent, so they add up in
+    /// quadrature, not linearly). The sketch keeps its accuracy parameter (it only holds fewer
+    /// items than it may) and [`KllSketch::rank_error`] counts every halving.
+    pub fn compact_to(&mut self, items: usize) {
+        let items = items.clamp(2, self.k as usize);
+        self.canonicalize();
+        for h in 0..self.levels().saturating_sub(1) {
+            if self.end(h) - self.start(h) >= 2 {
+                self.compact_level(h);
+            }
+        }
+        while let Some(top) = self.levels().checked_sub(1)
+            && self.end(top) - self.start(top) > items
+            && self.levels() < MAX_LEVELS
+        {
+            self.starts.push(0);
+            self.compact_level(top);
+        }
+        // What ships is just the items.
+        self.items.shrink_to_fit();
+        self.starts.shrink_to_fit();
+        self.fit_limit();
+    }
+
+    /// Sets the retained count at which the next insert calls [`KllSketch::make_room`]: the
+    /// capacity of the levels, or sooner when the buffer is not yet the fixed allocation (a
+    /// merged, compacted or deserialized sketch), which `make_room` then makes.
+    fn fit_limit(&mut self) {
+        self.limit = total_capacity(self.k, self.levels()).min(self.items.capacity());
     }
 
     /// Merges `other` into `self`. Counts, minimum, maximum and the error variance add exactly;
@@ -600,7 +841,7 @@ impl KllSketch {
         let mut runs: Vec<Run<'_>> = Vec::new();
         for s in sketches.iter().filter(|s| s.n > 0) {
             out.absorb_meta(s);
-            for h in 0..s.levels() {
+            for h in (0..s.levels()).filter(|&h| s.end(h) > s.start(h)) {
                 runs.push(Run {
                     level: h,
                     items: s.level(h),
@@ -676,72 +917,25 @@ impl KllSketch {
         rng: &mut u64,
         variance: &mut f64,
     ) -> Self {
-        let mut joint: Vec<Vec<f64>> = Vec::new();
-        // Levels known to be ascending: a sorted run added to one is merged in linearly.
-        let mut ascending = [true; MAX_LEVELS];
-        let mut scratch = Self::with_k(k);
-        scratch.rng = *rng;
-        for run in runs {
-            if run.items.is_empty() {
-                continue;
-            }
+        let mut piles = Piles::for_runs(runs, target);
+        for run in runs.iter().filter(|r| !r.items.is_empty()) {
             if run.level < target && run.items.len() >= 2 {
-                let sorted_copy;
-                let items = if run.sorted {
-                    run.items
+                if run.sorted {
+                    piles.cascade(run.items, run.level, target, rng, variance);
                 } else {
-                    let mut v = run.items.to_vec();
-                    v.sort_unstable_by(cmp_finite);
-                    sorted_copy = v;
-                    &sorted_copy
-                };
-                scratch.cascade(items, run.level, target, &mut joint);
-                ascending
-                    .iter_mut()
-                    .take(target + 1)
-                    .for_each(|a| *a = false);
+                    let mut sorted = run.items.to_vec();
+                    sorted.sort_unstable_by(f64::total_cmp);
+                    piles.cascade(&sorted, run.level, target, rng, variance);
+                }
             } else {
-                let h = run.level.min(MAX_LEVELS - 1);
-                let dst = level_mut(&mut joint, h);
-                let still = ascending.get(h).copied().unwrap_or(false) && run.sorted;
-                if still && !dst.is_empty() {
-                    let mut merged = Vec::with_capacity(dst.len() + run.items.len());
-                    merge_sorted(dst, run.items, &mut merged);
-                    *dst = merged;
-                } else {
-                    dst.extend_from_slice(run.items);
-                }
-                if let Some(a) = ascending.get_mut(h) {
-                    *a = still;
-                }
+                piles.add(run.level, run.items, run.sorted);
             }
         }
-        *rng = scratch.rng;
-        *variance += scratch.error_variance;
-        // Pack: top level first, each level sorted.
-        let levels = joint.len().clamp(1, MAX_LEVELS);
-        let retained: usize = joint.iter().map(Vec::len).sum();
-        let mut items = Vec::with_capacity(retained.max(Self::allocation(k)));
-        let mut starts = vec![0_u32; levels];
-        for h in (0..joint.len()).rev() {
-            let Some(level) = joint.get_mut(h) else {
-                continue;
-            };
-            if !ascending.get(h).copied().unwrap_or(false) {
-                level.sort_unstable_by(cmp_finite);
-            }
-            if let Some(s) = starts.get_mut(h.min(levels - 1)) {
-                *s = u32::try_from(items.len()).unwrap_or(u32::MAX);
-            }
-            items.extend_from_slice(level);
-        }
-        let mut s = Self::with_k(k);
-        s.items = items;
-        s.starts = starts;
-        s.starts.reserve_exact(MAX_LEVELS.saturating_sub(levels));
+        piles.compact(k, rng, variance);
+        let mut s = piles.pack(k);
         s.rng = *rng;
-        s.limit = total_capacity(k, levels);
-        while s.items.len() > s.limit {
+        // A last compaction added a level on top, so lower capacities shrank: fit them.
+        while s.items.len() > total_capacity(k, s.levels()) {
             if !s.compact_once() {
                 break;
             }
@@ -749,57 +943,8 @@ impl KllSketch {
         *rng = s.rng;
         *variance += s.error_variance;
         s.error_variance = 0.0;
-        // Back into a buffer of exactly the fixed allocation when the items fit it.
-        let alloc = Self::allocation(k);
-        if s.items.capacity() != alloc && s.items.len() <= alloc {
-            let mut fixed = Vec::with_capacity(alloc);
-            fixed.extend_from_slice(&s.items);
-            s.items = fixed;
-        }
-        s.limit = total_capacity(k, s.levels());
+        s.fit_limit();
         s
-    }
-
-    /// Compacts the sorted `run` of level `from` on its own up to level `to`, lazily: each
-    /// halving (an odd leftover, its largest item, staying behind) only changes a stride, and
-    /// only leftovers and the final survivors are read. Each halving at level `h` adds 4^h to
-    /// the error variance, as in [`KllSketch::compact_level`].
-    fn cascade(&mut self, run: &[f64], from: usize, to: usize, joint: &mut Vec<Vec<f64>>) {
-        // The plan first (it needs only the run's length), then the reads: survivors in
-        // ascending order (sequential cache lines, which the prefetcher follows), then the
-        // leftovers, whose lines that pass has mostly just loaded. Reading leftovers first
-        // made each one a cache miss of its own when merging many replicas.
-        let (mut base, mut stride, mut len, mut h) = (0_usize, 1_usize, run.len(), from);
-        let mut leftovers = [(0_usize, 0_usize); MAX_LEVELS];
-        let mut n_left = 0;
-        while h < to && len >= 2 {
-            if len % 2 == 1 {
-                if let Some(slot) = leftovers.get_mut(n_left) {
-                    *slot = (base + stride * (len - 1), h);
-                    n_left += 1;
-                }
-                len -= 1;
-            }
-            base += stride * self.coin();
-            stride *= 2;
-            len /= 2;
-            self.error_variance += weight_sq(h);
-            h += 1;
-        }
-        let out = level_mut(joint, h);
-        out.reserve(len);
-        let mut i = base;
-        for _ in 0..len {
-            if let Some(&v) = run.get(i) {
-                out.push(v);
-            }
-            i += stride;
-        }
-        for &(i, level) in leftovers.iter().take(n_left) {
-            if let Some(&v) = run.get(i) {
-                level_mut(joint, level).push(v);
-            }
-        }
     }
 
     /// The retained items with their weights, ascending by value.
@@ -857,6 +1002,25 @@ impl KllSketch {
     }
 }
 
+/// Stirs data into a coin state. Sketches start from one fixed seed (so results are
+/// reproducible), and replicas fed similar data would otherwise toss the same coins at the
+/// same compactions: their errors would then add up in the same direction when merged, while
+/// the bound (Σw², Hoeffding) assumes independent coins. Mixing in an item of the level being
+/// compacted makes the coin sequences of different streams diverge.
+fn mix(rng: &mut u64, bits: u64) {
+    *rng = (*rng ^ bits.wrapping_mul(0x9E37_79B9_7F4A_7C15)).rotate_left(29) | 1;
+}
+
+/// A fair coin (0 or 1) from an xorshift64* state.
+fn coin(rng: &mut u64) -> usize {
+    let mut x = *rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *rng = x;
+    usize::from(x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 63 == 1)
+}
+
 /// Appends the merge of ascending `a` and `b` to `out`.
 fn merge_sorted(a: &[f64], b: &[f64], out: &mut Vec<f64>) {
     let (mut i, mut j) = (0, 0);
@@ -871,15 +1035,6 @@ fn merge_sorted(a: &[f64], b: &[f64], out: &mut Vec<f64>) {
     }
     out.extend_from_slice(a.get(i..).unwrap_or(&[]));
     out.extend_from_slice(b.get(j..).unwrap_or(&[]));
-}
-
-fn level_mut(joint: &mut Vec<Vec<f64>>, h: usize) -> &mut Vec<f64> {
-    let h = h.min(MAX_LEVELS - 1);
-    if joint.len() <= h {
-        joint.resize_with(h + 1, Vec::new);
-    }
-    #[allow(clippy::indexing_slicing)] // reason: resized past `h` just above
-    &mut joint[h]
 }
 
 /// The number of levels a sketch of `n` items ends with: the fewest whose capacities, weighted,
@@ -900,37 +1055,38 @@ fn final_levels(k: u32, n: u64) -> usize {
 /// variance this adds (a run of `m` items at level `h` halves `min(g − h, ⌊log₂ m⌋)` times, each
 /// halving at level `j` adding 4^j) stays within that of one compaction at level `top`, about
 /// what a single sketch fed every value has accumulated by the time it reaches `top`.
+///
+/// A run from `h` that can reach `r` adds `(4^min(r, g) − 4^h) / 3`, which never decreases
+/// with `g`, so the levels are tried upwards with running sums: `4^g` times the runs with
+/// `h < g ≤ r`, minus `Σ 4^h` over runs with `h < g`, plus `Σ 4^r` over runs with `r < g`.
 fn precompaction_level(top: usize, runs: &[Run<'_>]) -> usize {
-    // Runs by (level, highest level their halvings can reach).
-    let mut reach = vec![[0_u32; MAX_LEVELS + 1]; top + 1];
+    let mut from = [0_u32; MAX_LEVELS + 1];
+    let mut reach = [0_u32; MAX_LEVELS + 1];
     for r in runs.iter().filter(|r| r.items.len() >= 2 && r.level < top) {
-        let steps = r.items.len().ilog2() as usize;
-        if let Some(row) = reach.get_mut(r.level)
-            && let Some(c) = row.get_mut((r.level + steps).min(MAX_LEVELS))
-        {
-            *c += 1;
+        let last = (r.level + r.items.len().ilog2() as usize).min(MAX_LEVELS);
+        if let (Some(f), Some(t)) = (from.get_mut(r.level), reach.get_mut(last)) {
+            *f += 1;
+            *t += 1;
         }
     }
     let budget = weight_sq(top);
-    (0..=top)
-        .rev()
-        .find(|&g| {
-            let extra: f64 = reach
-                .iter()
-                .enumerate()
-                .take(g)
-                .map(|(h, row)| {
-                    row.iter()
-                        .enumerate()
-                        .skip(h + 1)
-                        .filter(|p| *p.1 > 0)
-                        .map(|(r, &c)| f64::from(c) * (weight_sq(r.min(g)) - weight_sq(h)) / 3.0)
-                        .sum::<f64>()
-                })
-                .sum();
-            extra <= budget
-        })
-        .unwrap_or(0)
+    let (mut started, mut stopped) = (0_u32, 0_u32);
+    let (mut start_mass, mut stop_mass) = (0.0_f64, 0.0_f64);
+    let mut level = 0;
+    for g in 1..=top {
+        let count = |a: &[u32; MAX_LEVELS + 1]| a.get(g - 1).copied().unwrap_or(0);
+        let (f, t) = (count(&from), count(&reach));
+        started += f;
+        stopped += t;
+        start_mass += f64::from(f) * weight_sq(g - 1);
+        stop_mass += f64::from(t) * weight_sq(g - 1);
+        let halving = f64::from(started - stopped);
+        if (weight_sq(g) * halving - start_mass + stop_mass) / 3.0 > budget {
+            break;
+        }
+        level = g;
+    }
+    level
 }
 
 #[cfg(test)]
@@ -954,12 +1110,8 @@ mod tests {
             assert!(s.level(h).is_sorted(), "level {h} sorted");
         }
         assert!(s.retained() <= total_capacity(s.k, s.levels()));
-        if !s.is_empty() {
-            assert_eq!(
-                s.heap_bytes(),
-                KllSketch::allocation(s.k) * 8 + MAX_LEVELS * 4
-            );
-        }
+        // The fixed allocation at most (merged sketches hold just their items).
+        assert!(s.heap_bytes() <= KllSketch::allocation(s.k) * 8 + MAX_LEVELS * 4);
     }
 
     fn max_rank_error(s: &KllSketch, sorted: &[f64]) -> f64 {
@@ -1154,9 +1306,13 @@ mod tests {
         lcg(3).take(10_000).for_each(|v| s.insert(v));
         s.canonicalize();
         let json = serde_json::to_string(&s).unwrap();
-        let back: KllSketch = serde_json::from_str(&json).unwrap();
+        let mut back: KllSketch = serde_json::from_str(&json).unwrap();
         assert_eq!(back, s);
-        assert_eq!(back.heap_bytes(), s.heap_bytes());
+        // Deserialized: just the items, until an insert makes the fixed allocation.
+        assert_eq!(back.heap_bytes(), back.retained() * 8 + back.levels() * 4);
+        let fixed = s.heap_bytes();
+        back.insert(0.5);
+        assert_eq!(back.heap_bytes(), fixed);
         let bad = json.replacen("\"n\":10000", "\"n\":10001", 1);
         assert!(serde_json::from_str::<KllSketch>(&bad).is_err());
     }
@@ -1199,5 +1355,113 @@ mod tests {
             mean < 0.7,
             "observed error {mean:.2} of the bound on average"
         );
+    }
+    #[test]
+    fn compacted_replicas_ship_one_run_and_merge_within_the_bound() {
+        let parts: Vec<Vec<f64>> = (0..100)
+            .map(|i| lcg(500 + i).take(5_000).collect())
+            .collect();
+        let shipped: Vec<KllSketch> = parts
+            .iter()
+            .map(|p| {
+                let mut s = KllSketch::with_k(200);
+                p.iter().for_each(|&v| s.insert(v));
+                let before = s.rank_error();
+                s.compact_to(32);
+                assert_well_formed(&s);
+                assert_eq!(s.len(), 5_000);
+                // One top run of at most 32 items, at most one leftover below it.
+                let top = s.levels() - 1;
+                assert!(s.level(top).len() <= 32);
+                assert!((0..top).all(|h| s.level(h).len() <= 1));
+                assert_eq!(s.heap_bytes(), s.retained() * 8 + s.levels() * 4);
+                assert!(s.rank_error() > before);
+                let mut sorted = p.clone();
+                sorted.sort_by(f64::total_cmp);
+                assert!(max_rank_error(&s, &sorted) <= s.rank_error());
+                s
+            })
+            .collect();
+        let refs: Vec<&KllSketch> = shipped.iter().collect();
+        let merged = KllSketch::merge_parts(200, &refs, &[]);
+        assert_well_formed(&merged);
+        let mut all = parts.concat();
+        all.sort_by(f64::total_cmp);
+        let (err, bound) = (max_rank_error(&merged, &all), merged.rank_error());
+        assert!(err <= bound, "error {err}, bound {bound}");
+        // Replicas' errors add in quadrature: the merge of coarse replicas is as accurate as
+        // one full-size sketch fed every value.
+        let mut single = KllSketch::with_k(200);
+        all.iter().for_each(|&v| single.insert(v));
+        assert!(
+            bound <= single.rank_error(),
+            "{bound} > {}",
+            single.rank_error()
+        );
+        // A compacted sketch takes inserts again, in its fixed allocation.
+        let mut s = shipped[0].clone();
+        lcg(9).take(1_000).for_each(|v| s.insert(v));
+        assert_well_formed(&s);
+        assert_eq!(
+            s.heap_bytes(),
+            KllSketch::allocation(200) * 8 + MAX_LEVELS * 4
+        );
+        assert_eq!(s.len(), 6_000);
+    }
+
+    #[test]
+    fn compacting_small_or_empty_sketches_is_harmless() {
+        let mut empty = KllSketch::with_k(50);
+        empty.compact_to(8);
+        assert!(empty.is_empty() && empty.levels() == 0);
+        let mut exact = KllSketch::with_k(50);
+        [3.0, 1.0, 2.0].into_iter().for_each(|v| exact.insert(v));
+        exact.compact_to(8);
+        assert_eq!(exact.rank_error(), 0.0);
+        assert_eq!(exact.quantile(0.5), Some(2.0));
+        // A request for fewer than 2 items is read as 2.
+        let mut tiny = KllSketch::with_k(50);
+        lcg(4).take(1_000).for_each(|v| tiny.insert(v));
+        tiny.compact_to(0);
+        assert_well_formed(&tiny);
+        assert!(tiny.level(tiny.levels() - 1).len() <= 2);
+        assert_eq!(tiny.len(), 1_000);
+    }
+
+    #[test]
+    fn merging_runs_matches_the_old_bound_rule() {
+        // `precompaction_level` by running sums equals the direct sum over runs.
+        let items = vec![0.0; 4096];
+        for shape in [(0_usize, 5_usize), (3, 40), (1, 300), (6, 7)] {
+            let runs: Vec<Run<'_>> = (0..shape.1)
+                .map(|i| Run {
+                    level: (i * 7 + shape.0) % 9,
+                    items: &items[..2 + (i * 37) % 700],
+                    sorted: true,
+                })
+                .collect();
+            for top in 1..14 {
+                let direct = (0..=top)
+                    .rev()
+                    .find(|&g| {
+                        let extra: f64 = runs
+                            .iter()
+                            .filter(|r| r.level < top && r.level < g)
+                            .map(|r| {
+                                let reach =
+                                    (r.level + r.items.len().ilog2() as usize).min(MAX_LEVELS);
+                                (weight_sq(reach.min(g)) - weight_sq(r.level)) / 3.0
+                            })
+                            .sum();
+                        extra <= weight_sq(top)
+                    })
+                    .unwrap_or(0);
+                assert_eq!(
+                    precompaction_level(top, &runs),
+                    direct,
+                    "{shape:?} top {top}"
+                );
+            }
+        }
     }
 }
