@@ -3,7 +3,9 @@
 //! A summary is plain data (serde), so replicas can ship theirs to one place and merge them.
 //! Merging is associative and commutative: counts, bin counts and category tables add exactly;
 //! numeric values are kept exactly (sorted) while they fit the configured budget, and beyond it
-//! in a [`KllSketch`] whose rank-error bound travels with the summary.
+//! in a [`KllSketch`] whose rank-error bound travels with the summary. Replicas ship
+//! [`WindowSummary::compacted`] summaries: a few dozen items per feature, which a collector
+//! merges fast and, over many replicas, with little loss of accuracy.
 
 use std::collections::BTreeMap;
 
