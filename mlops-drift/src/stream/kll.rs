@@ -396,11 +396,16 @@ impl Piles {
     fn compact(&mut self, k: u32, rng: &mut u64, variance: &mut f64) {
         let mut total: usize = self.levels.iter().map(|p| p.items.len()).sum();
         let mut promoted: Vec<f64> = Vec::new();
-        let mut h = 0;
+        let (mut h, mut progressed) = (0, false);
         while total > total_capacity(k, self.levels.len()) {
             let levels = self.levels.len();
             if h >= levels {
-                // Only a new top level shrinks the capacities below it: sweep again.
+                // Only a new top level shrinks the capacities below it: sweep again (a sweep
+                // always finds a level over its capacity while the total is; the guard is
+                // for safety).
+                if !std::mem::take(&mut progressed) {
+                    break;
+                }
                 h = 0;
                 continue;
             }
@@ -428,6 +433,7 @@ impl Piles {
             }
             pile.items.truncate(len % 2);
             total -= half;
+            progressed = true;
             *variance += weight_sq(h);
             let above = self.pile(h + 1);
             if above.ascending && !above.items.is_empty() {
