@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use mlops_core::chrono::{TimeDelta, TimeZone, Utc};
 use mlops_core::{Actor, AliasName, Digest, ManualClock, ModelName, ModelRef, Role};
 use mlops_registry::Registry;
-use mlops_registry::audit::{self, AuditDraft, AuditRecord};
+use mlops_registry::audit::{self, AuditDraft, AuditRecord, ChainHead};
 use mlops_registry::model::{
     DatasetRole, ModelAggregate, ModelVersion, RegisteredModel, Revision, VersionCore,
 };
@@ -105,8 +105,11 @@ impl ModelStore for JournaledStore {
     fn search_versions(&self, query: &VersionQuery) -> mlops_registry::Result<Page<ModelVersion>> {
         self.inner.search_versions(query)
     }
-    fn read_audit(&self, from_seq: u64, limit: usize) -> mlops_registry::Result<Vec<AuditRecord>> {
-        self.inner.read_audit(from_seq, limit)
+    fn read_audit(&self, from: u64, limit: usize) -> mlops_registry::Result<Vec<AuditRecord>> {
+        self.inner.read_audit(from, limit)
+    }
+    fn audit_head(&self) -> mlops_registry::Result<Option<ChainHead>> {
+        self.inner.audit_head()
     }
 }
 
@@ -196,6 +199,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let log = registry.store().read_audit(1, usize::MAX)?;
     audit::verify_chain(&log)?;
+    // The chain must also end exactly at the head the store recorded with its last append.
+    if registry.store().audit_head()? != log.last().map(ChainHead::of) {
+        return Err("the audit log does not end at the store's head".into());
+    }
     println!(
         "6. audit chain of {} records verifies; the host's journal:",
         log.len()

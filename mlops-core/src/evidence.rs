@@ -137,6 +137,12 @@ pub enum Subject {
         /// Its SHA-256 digest.
         digest: Digest,
     },
+    /// A governance policy, by its identity: the content hash of the policy definition (so a
+    /// record names exactly the rules it concerns, not a name that could be reused).
+    Policy {
+        /// The policy's identity digest.
+        identity: Digest,
+    },
 }
 
 impl fmt::Display for Subject {
@@ -161,6 +167,7 @@ impl fmt::Display for Subject {
                 segment,
             } => write!(f, "segment `{segment}`"),
             Self::Dataset { digest } => write!(f, "dataset {digest}"),
+            Self::Policy { identity } => write!(f, "policy {identity}"),
         }
     }
 }

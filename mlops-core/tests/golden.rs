@@ -1,7 +1,7 @@
 //! The JSON form of each core record is a wire format: pinned here against files in
 //! `tests/golden/`. Run with `UPDATE_GOLDEN=1` to rewrite the files after a deliberate change.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test helpers outside #[test] fns
 
 use std::path::PathBuf;
 
@@ -96,4 +96,38 @@ fn evidence() {
         ),
     ];
     check("evidence", &records);
+}
+
+#[test]
+fn subjects() {
+    let version: ModelRef = "credit-risk@v3".parse().unwrap();
+    let subjects = vec![
+        Subject::Model {
+            model: ModelName::new("credit-risk").unwrap(),
+        },
+        Subject::Version {
+            version: version.clone(),
+        },
+        Subject::Feature {
+            version: Some(version),
+            feature: "income".into(),
+        },
+        Subject::Segment {
+            version: None,
+            segment: "region=eu".into(),
+        },
+        Subject::Dataset {
+            digest: Digest::of(b"training.parquet"),
+        },
+        Subject::Policy {
+            identity: Digest::of(b"policy v7"),
+        },
+    ];
+    check("subjects", &subjects);
+    let shown: Vec<String> = subjects.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown.last().unwrap(),
+        &format!("policy {}", Digest::of(b"policy v7"))
+    );
+    assert_eq!(shown[0], "model credit-risk");
 }

@@ -18,8 +18,26 @@
 //!    non-ASCII written as UTF-8), numbers as `serde_json` prints them.
 //!
 //! [`canonical_encoding`] returns these bytes, so an auditor's own tool can be checked against
-//! this crate.
+//! this crate. They are produced by one streaming writer (a serde serializer that sorts the keys
+//! of every object itself, so it assumes nothing about the order in which any type emits its
+//! fields) used by every store, every in-memory log and every verifier: there is one encoding.
+//!
+//! # What the chain proves, and what needs a checkpoint
+//!
+//! [`verify_chain`] finds any record that was modified, reordered or removed *inside* a run.
+//! Removing records at the end, or rewriting the tail and re-chaining it, leaves a valid chain:
+//! that is caught by the [`ChainHead`] the store keeps with every append (see
+//! [`ModelStore::audit_head`](crate::store::ModelStore::audit_head)). Whoever can rewrite the
+//! whole store, the head included, can forge a consistent history; only a checkpoint (a head
+//! exported earlier and kept outside the store) reveals that.
+//!
+//! # Actions
+//!
+//! Every action the SDK writes is in one catalogue, [`AuditAction::ALL`], prefixed by who
+//! writes it ([`AuditNamespace`]).
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -30,6 +48,10 @@ use sha2::{Digest as _, Sha256};
 
 use crate::error::{RegistryError, Result};
 use crate::model::StateName;
+
+mod canonical;
+
+use canonical::Canonical;
 
 /// The domain-separation prefix of the canonical encoding.
 pub const DOMAIN: &[u8; 15] = b"mlops-audit-v1\n";
@@ -44,11 +66,108 @@ pub fn genesis_hash() -> Digest {
     Digest::from_bytes([0; 32])
 }
 
-/// What happened, such as `registry.version.created`, `registry.alias.moved`,
-/// `lifecycle.transition.denied`: 1–128 characters of `[a-z0-9._-]`.
+/// What happened, such as `registry.version.created` or `governance.transition.applied`: 1–128
+/// characters of `[a-z0-9._-]`.
+///
+/// Every action the SDK itself writes is an associated constant listed in [`AuditAction::ALL`]
+/// (the catalogue), named `<namespace>.<object>.<event>` with the namespace `registry` (written
+/// by the registry and its stores) or `governance` (written by the governance engine). A host may
+/// record its own actions under any other first segment ([`AuditNamespace::Host`]).
+///
+/// ```
+/// use mlops_registry::audit::{AuditAction, AuditNamespace};
+/// assert_eq!(AuditAction::ALIAS_MOVED.as_str(), "registry.alias.moved");
+/// assert_eq!(AuditAction::TRANSITION_APPLIED.namespace(), AuditNamespace::Governance);
+/// assert!(AuditAction::ALL.contains(&"governance.policy.changed".parse()?));
+/// assert_eq!(AuditAction::new("billing.invoice.sent")?.namespace(), AuditNamespace::Host);
+/// # Ok::<(), mlops_registry::RegistryError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct AuditAction(String);
+pub struct AuditAction(Cow<'static, str>);
+
+/// Who writes an [`AuditAction`]: the first segment of its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum AuditNamespace {
+    /// `registry.*`: the registry and its stores.
+    Registry,
+    /// `governance.*`: the governance engine.
+    Governance,
+    /// Anything else: an action a host records itself.
+    Host,
+}
+
+impl AuditNamespace {
+    /// The prefix of the namespace's actions (`registry.`, `governance.`; empty for a host).
+    #[must_use]
+    pub const fn prefix(self) -> &'static str {
+        match self {
+            Self::Registry => "registry.",
+            Self::Governance => "governance.",
+            Self::Host => "",
+        }
+    }
+}
+
+/// The catalogue: one line per action the SDK writes. Add an action by adding a line (the
+/// constant, its name and its doc); [`AuditAction::ALL`] follows.
+macro_rules! catalogue {
+    ($( $(#[$doc:meta])* $konst:ident = $name:literal; )*) => {
+        impl AuditAction {
+            $( $(#[$doc])* #[doc = concat!("\n\n`", $name, "`")]
+            pub const $konst: AuditAction = AuditAction::known($name); )*
+
+            /// Every action the SDK writes, in catalogue order.
+            pub const ALL: &'static [AuditAction] = &[$(Self::$konst),*];
+        }
+    };
+}
+
+catalogue! {
+    /// A model was registered.
+    MODEL_REGISTERED = "registry.model.registered";
+    /// A model's record (description, tags, owner…) was updated.
+    MODEL_UPDATED = "registry.model.updated";
+    /// A version was created (written by every store when it creates a version).
+    VERSION_CREATED = "registry.version.created";
+    /// A version's annotations (tags, description) changed.
+    VERSION_ANNOTATED = "registry.version.annotated";
+    /// An alias was moved through the registry.
+    ALIAS_MOVED = "registry.alias.moved";
+    /// An alias was removed through the registry.
+    ALIAS_REMOVED = "registry.alias.removed";
+    /// A transition was committed (allowed, or denied but not enforced in this environment).
+    TRANSITION_APPLIED = "governance.transition.applied";
+    /// A transition was denied.
+    TRANSITION_DENIED = "governance.transition.denied";
+    /// A break-glass override was applied.
+    TRANSITION_OVERRIDDEN = "governance.transition.overridden";
+    /// A version was evicted from an exclusive state by another's entry.
+    TRANSITION_EVICTED = "governance.transition.evicted";
+    /// An approval request was opened.
+    APPROVAL_OPENED = "governance.approval.opened";
+    /// An approver signed off.
+    APPROVAL_APPROVED = "governance.approval.approved";
+    /// An approver rejected.
+    APPROVAL_REJECTED = "governance.approval.rejected";
+    /// An approval request expired.
+    APPROVAL_EXPIRED = "governance.approval.expired";
+    /// An approval request was cancelled.
+    APPROVAL_CANCELLED = "governance.approval.cancelled";
+    /// An approval request's transition was committed.
+    APPROVAL_FULFILLED = "governance.approval.fulfilled";
+    /// An actor attempted something it may not do.
+    UNAUTHORIZED = "governance.action.unauthorized";
+    /// The policy was replaced.
+    POLICY_CHANGED = "governance.policy.changed";
+    /// A model's risk tier was assigned or changed through the classification path.
+    RISK_TIER_CHANGED = "governance.risk_tier.changed";
+    /// A change to a version was assessed against its baseline (material or within plan).
+    CHANGE_ASSESSED = "governance.change.assessed";
+    /// A champion/challenger contest rolled a challenger back.
+    CONTEST_ROLLBACK = "governance.contest.rollback";
+}
 
 impl AuditAction {
     /// The longest action, in characters.
@@ -77,48 +196,63 @@ impl AuditAction {
                 format!("contains {c:?}; allowed: lowercase ASCII letters, digits, `.`, `_`, `-`"),
             ));
         }
-        Ok(Self(action))
+        Ok(Self(Cow::Owned(action)))
     }
 
-    fn known(s: &str) -> Self {
-        Self(s.to_owned())
+    const fn known(s: &'static str) -> Self {
+        Self(Cow::Borrowed(s))
     }
 
-    /// `registry.model.registered`.
+    /// `registry.model.registered` ([`AuditAction::MODEL_REGISTERED`]).
     #[must_use]
     pub fn model_registered() -> Self {
-        Self::known("registry.model.registered")
+        Self::MODEL_REGISTERED
     }
-    /// `registry.model.updated`.
+    /// `registry.model.updated` ([`AuditAction::MODEL_UPDATED`]).
     #[must_use]
     pub fn model_updated() -> Self {
-        Self::known("registry.model.updated")
+        Self::MODEL_UPDATED
     }
-    /// `registry.version.created` (written by every store when it creates a version).
+    /// `registry.version.created` ([`AuditAction::VERSION_CREATED`]).
     #[must_use]
     pub fn version_created() -> Self {
-        Self::known("registry.version.created")
+        Self::VERSION_CREATED
     }
-    /// `registry.version.annotated`.
+    /// `registry.version.annotated` ([`AuditAction::VERSION_ANNOTATED`]).
     #[must_use]
     pub fn version_annotated() -> Self {
-        Self::known("registry.version.annotated")
+        Self::VERSION_ANNOTATED
     }
-    /// `registry.alias.moved`.
+    /// `registry.alias.moved` ([`AuditAction::ALIAS_MOVED`]).
     #[must_use]
     pub fn alias_moved() -> Self {
-        Self::known("registry.alias.moved")
+        Self::ALIAS_MOVED
     }
-    /// `registry.alias.removed`.
+    /// `registry.alias.removed` ([`AuditAction::ALIAS_REMOVED`]).
     #[must_use]
     pub fn alias_removed() -> Self {
-        Self::known("registry.alias.removed")
+        Self::ALIAS_REMOVED
     }
 
     /// The action as a string slice.
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Who writes it, by its first segment.
+    #[must_use]
+    pub fn namespace(&self) -> AuditNamespace {
+        [AuditNamespace::Registry, AuditNamespace::Governance]
+            .into_iter()
+            .find(|n| self.0.starts_with(n.prefix()))
+            .unwrap_or(AuditNamespace::Host)
+    }
+
+    /// Whether it is in the SDK's catalogue ([`AuditAction::ALL`]).
+    #[must_use]
+    pub fn is_catalogued(&self) -> bool {
+        Self::ALL.contains(self)
     }
 }
 
@@ -144,7 +278,7 @@ impl TryFrom<String> for AuditAction {
 
 impl From<AuditAction> for String {
     fn from(a: AuditAction) -> String {
-        a.0
+        a.0.into_owned()
     }
 }
 
@@ -222,16 +356,16 @@ impl AuditDraft {
                 ));
             }
         }
-        let mut buf = Vec::new();
-        write_canonical(&self.details, &mut buf)?;
-        if buf.len() > MAX_DETAILS_BYTES {
+        let len = with_encoder(|c| {
+            c.out.clear();
+            c.write(&self.details).map_err(encode_err)?;
+            Ok(c.out.len())
+        })?;
+        if len > MAX_DETAILS_BYTES {
             return Err(RegistryError::invalid(
                 "audit details",
-                &String::from_utf8_lossy(&buf),
-                format!(
-                    "{} bytes; at most {MAX_DETAILS_BYTES} are allowed",
-                    buf.len()
-                ),
+                &self.details.to_string(),
+                format!("{len} bytes; at most {MAX_DETAILS_BYTES} are allowed"),
             ));
         }
         Ok(())
@@ -251,38 +385,60 @@ pub struct AuditRecord {
     pub hash: Digest,
 }
 
-fn write_canonical(value: &Value, out: &mut Vec<u8>) -> Result<()> {
-    let io = |e: serde_json::Error| RegistryError::Storage {
-        message: format!("cannot encode audit record: {e}"),
-    };
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push(b'{');
-            for (i, (k, v)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                serde_json::to_writer(&mut *out, k).map_err(io)?;
-                out.push(b':');
-                write_canonical(v, out)?;
-            }
-            out.push(b'}');
+/// The head of a chain: the sequence number and hash of its last record. A store keeps it in
+/// the same transaction as every append ([`ModelStore::audit_head`](crate::store::ModelStore::audit_head)),
+/// so a log cut short, or a tail rewritten and re-chained, no longer ends at its head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ChainHead {
+    /// The sequence number of the last record.
+    pub seq: u64,
+    /// Its hash.
+    pub hash: Digest,
+}
+
+impl ChainHead {
+    /// The head of a chain ending at `record`.
+    #[must_use]
+    pub fn of(record: &AuditRecord) -> Self {
+        Self {
+            seq: record.seq,
+            hash: record.hash,
         }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, v) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(v, out)?;
-            }
-            out.push(b']');
-        }
-        scalar => serde_json::to_writer(&mut *out, scalar).map_err(io)?,
     }
-    Ok(())
+}
+
+fn encode_err(e: canonical::CanonicalError) -> RegistryError {
+    RegistryError::Storage {
+        message: format!("cannot encode audit record: {e}"),
+    }
+}
+
+thread_local! {
+    static ENCODER: RefCell<Canonical> = RefCell::new(Canonical::default());
+}
+
+/// Runs `f` with this thread's reusable encoder (a fresh one if it is busy).
+fn with_encoder<T>(f: impl FnOnce(&mut Canonical) -> Result<T>) -> Result<T> {
+    ENCODER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut c) => {
+            let r = f(&mut c);
+            // Do not keep the buffers of an unusually large record.
+            if c.out.capacity() > 4 * MAX_DETAILS_BYTES {
+                *c = Canonical::default();
+            }
+            r
+        }
+        Err(_) => f(&mut Canonical::default()),
+    })
+}
+
+/// Writes the documented encoding into `c.out` (cleared first).
+fn encode_into(c: &mut Canonical, seq: u64, prev_hash: &Digest, draft: &AuditDraft) -> Result<()> {
+    c.out.clear();
+    c.out.extend_from_slice(DOMAIN);
+    c.out.extend_from_slice(&seq.to_be_bytes());
+    c.out.extend_from_slice(prev_hash.as_bytes());
+    c.write(draft).map_err(encode_err)
 }
 
 /// The bytes hashed for a record (see the [module docs](self)).
@@ -291,24 +447,21 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) -> Result<()> {
 /// [`RegistryError::Storage`] if the draft cannot be encoded as JSON (not expected for valid
 /// drafts).
 pub fn canonical_encoding(seq: u64, prev_hash: &Digest, draft: &AuditDraft) -> Result<Vec<u8>> {
-    let value = serde_json::to_value(draft).map_err(|e| RegistryError::Storage {
-        message: format!("cannot encode audit record: {e}"),
-    })?;
-    let mut out = Vec::with_capacity(256);
-    out.extend_from_slice(DOMAIN);
-    out.extend_from_slice(&seq.to_be_bytes());
-    out.extend_from_slice(prev_hash.as_bytes());
-    write_canonical(&value, &mut out)?;
-    Ok(out)
+    let mut c = Canonical::default();
+    encode_into(&mut c, seq, prev_hash, draft)?;
+    Ok(c.out)
 }
 
-/// The hash of a record with these contents.
+/// The hash of a record with these contents: SHA-256 of [`canonical_encoding`], computed with
+/// a reusable per-thread buffer.
 ///
 /// # Errors
 /// As [`canonical_encoding`].
 pub fn record_hash(seq: u64, prev_hash: &Digest, draft: &AuditDraft) -> Result<Digest> {
-    let bytes = canonical_encoding(seq, prev_hash, draft)?;
-    Ok(Digest::from_bytes(Sha256::digest(&bytes).into()))
+    with_encoder(|c| {
+        encode_into(c, seq, prev_hash, draft)?;
+        Ok(Digest::from_bytes(Sha256::digest(&c.out).into()))
+    })
 }
 
 /// Seals `draft` as the record after `prev` (`None`: the first record of the log). Every store
@@ -435,22 +588,6 @@ pub fn verify_chain_after(
     anchor: Option<&AuditRecord>,
     records: &[AuditRecord],
 ) -> Result<(), ChainBreak> {
-    verify_chain_after_with(anchor, records, |r| {
-        record_hash(r.seq, &r.prev_hash, &r.draft).ok()
-    })
-}
-
-/// As [`verify_chain_after`], with the record hash computed by `hash` (`None` when the record
-/// cannot be encoded): for callers with a faster encoder of the same bytes. The chain rules
-/// (sequence, links, genesis) stay in one place.
-///
-/// # Errors
-/// [`ChainBreak`] naming the first bad record.
-pub fn verify_chain_after_with(
-    anchor: Option<&AuditRecord>,
-    records: &[AuditRecord],
-    mut hash: impl FnMut(&AuditRecord) -> Option<Digest>,
-) -> Result<(), ChainBreak> {
     let mut prev: Option<(u64, Digest)> = anchor.map(|a| (a.seq, a.hash));
     for r in records {
         let brk = |reason| ChainBreak { seq: r.seq, reason };
@@ -473,7 +610,8 @@ pub fn verify_chain_after_with(
                 }
             }
         }
-        let h = hash(r).ok_or_else(|| brk(ChainBreakReason::Encoding))?;
+        let h = record_hash(r.seq, &r.prev_hash, &r.draft)
+            .map_err(|_| brk(ChainBreakReason::Encoding))?;
         if h != r.hash {
             return Err(brk(ChainBreakReason::HashMismatch));
         }

@@ -170,5 +170,8 @@ mod sqlite {
         ) -> mlops_registry::Result<Vec<mlops_registry::audit::AuditRecord>> {
             self.pick().read_audit(from, limit)
         }
+        fn audit_head(&self) -> mlops_registry::Result<Option<mlops_registry::audit::ChainHead>> {
+            self.pick().audit_head()
+        }
     }
 }

@@ -273,6 +273,9 @@ fn retries_are_bounded() {
         ) -> mlops_registry::Result<Vec<mlops_registry::audit::AuditRecord>> {
             self.0.read_audit(f, l)
         }
+        fn audit_head(&self) -> mlops_registry::Result<Option<mlops_registry::audit::ChainHead>> {
+            self.0.audit_head()
+        }
     }
     let reg = Registry::new(AlwaysConflicts(InMemoryStore::new()), clock())
         .unwrap()
@@ -359,6 +362,9 @@ fn a_store_lacking_capabilities_is_refused() {
             l: usize,
         ) -> mlops_registry::Result<Vec<mlops_registry::audit::AuditRecord>> {
             self.0.read_audit(f, l)
+        }
+        fn audit_head(&self) -> mlops_registry::Result<Option<mlops_registry::audit::ChainHead>> {
+            self.0.audit_head()
         }
     }
     let inner = InMemoryStore::new();

@@ -289,3 +289,94 @@ fn reopening_keeps_everything_and_migrations_are_idempotent() {
         audit::verify_chain(&store.read_audit(1, 100).unwrap()).unwrap();
     }
 }
+
+#[test]
+fn a_version_1_file_gets_its_audit_head_from_its_last_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    let name = model();
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store
+            .create_model(
+                ModelAggregate::new(RegisteredModel::new(
+                    name.clone(),
+                    Actor::service("w").unwrap().id,
+                    DateTime::UNIX_EPOCH,
+                )),
+                vec![],
+            )
+            .unwrap();
+        for i in 1..=3 {
+            store
+                .create_version(NewVersion::new(name.clone(), core(i)))
+                .unwrap();
+        }
+    }
+    // Turn the file back into schema version 1: no head table.
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER audit_head_forward_only; DROP TRIGGER audit_head_never_deleted;
+             DROP TABLE audit_head; PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let log = store.read_audit(1, 100).unwrap();
+    assert_eq!(log.len(), 3);
+    assert_eq!(
+        store.audit_head().unwrap(),
+        Some(audit::ChainHead::of(log.last().unwrap())),
+        "migration 2 fills the head from the last record"
+    );
+    // And the migrated file keeps moving its head.
+    store
+        .create_version(NewVersion::new(name.clone(), core(4)))
+        .unwrap();
+    assert_eq!(store.audit_head().unwrap().unwrap().seq, 4);
+    // An empty version-1 file gets no head.
+    let empty = dir.path().join("empty.db");
+    drop(SqliteStore::open(&empty).unwrap());
+    {
+        let conn = rusqlite::Connection::open(&empty).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER audit_head_forward_only; DROP TRIGGER audit_head_never_deleted;
+             DROP TABLE audit_head; PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    assert_eq!(SqliteStore::open(&empty).unwrap().audit_head().unwrap(), None);
+}
+
+#[test]
+fn the_audit_head_only_moves_forward_and_an_append_after_a_tampered_tail_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("head.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let draft = |i: i64| {
+        audit::AuditDraft::new(
+            DateTime::UNIX_EPOCH + TimeDelta::seconds(i),
+            Actor::service("w").unwrap(),
+            audit::AuditAction::new("host.event").unwrap(),
+            mlops_core::Subject::Model { model: model() },
+        )
+    };
+    store.append_audit((0..5).map(draft).collect()).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    // The triggers refuse to rewind or delete the head.
+    assert!(conn.execute("UPDATE audit_head SET seq = 3", []).is_err());
+    assert!(conn.execute("DELETE FROM audit_head", []).is_err());
+    // With the triggers dropped, cut the last two records off: the store will not seal after
+    // the shortened tail (which would hide the cut inside a valid chain).
+    conn.execute_batch(
+        "DROP TRIGGER audit_append_only_delete; DELETE FROM audit WHERE seq > 3;",
+    )
+    .unwrap();
+    let err = store.append_audit(vec![draft(9)]).unwrap_err();
+    assert!(
+        matches!(&err, RegistryError::Corrupt { detail } if detail.contains("last record 3, head 5")),
+        "{err}"
+    );
+    assert_eq!(store.read_audit(1, 100).unwrap().len(), 3, "nothing appended");
+}

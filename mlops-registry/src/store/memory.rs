@@ -6,7 +6,7 @@ use std::sync::Arc;
 use mlops_core::{ModelName, ModelRef, VersionNumber};
 use parking_lot::RwLock;
 
-use crate::audit::{self, AuditDraft, AuditRecord};
+use crate::audit::{self, AuditDraft, AuditRecord, ChainHead};
 use crate::error::{EntityKind, RegistryError, Result};
 use crate::model::{
     IdempotencyKey, ModelAggregate, ModelVersion, RegisteredModel, Revision, VersionCore,
@@ -29,14 +29,30 @@ struct Entry {
 struct State {
     models: BTreeMap<ModelName, Entry>,
     audit: Vec<AuditRecord>,
+    /// The head, moved with every append (kept apart from `audit`, as a durable store keeps it).
+    head: Option<ChainHead>,
 }
 
 impl State {
     /// Seals `drafts` after the current last record without appending (so a later failure
     /// leaves nothing written).
     fn seal(&self, drafts: Vec<AuditDraft>) -> Result<Vec<AuditRecord>> {
-        audit::seal_all(self.audit.last(), drafts)
+        let last = self.audit.last();
+        if last.map(ChainHead::of) != self.head {
+            return Err(RegistryError::Corrupt {
+                detail: "the audit log does not end at its head".to_owned(),
+            });
+        }
+        audit::seal_all(last, drafts)
     }
+}
+
+/// Appends sealed records and moves the head.
+fn append_sealed(audit: &mut Vec<AuditRecord>, head: &mut Option<ChainHead>, sealed: Vec<AuditRecord>) {
+    if let Some(last) = sealed.last() {
+        *head = Some(ChainHead::of(last));
+    }
+    audit.extend(sealed);
 }
 
 /// Everything in memory behind one `parking_lot` reader–writer lock: writers are serialised,
@@ -95,7 +111,8 @@ impl ModelStore for InMemoryStore {
                 idempotency: HashMap::new(),
             },
         );
-        state.audit.extend(sealed);
+        let State { audit, head, .. } = &mut *state;
+        append_sealed(audit, head, sealed);
         Ok(Revision::initial())
     }
 
@@ -127,7 +144,8 @@ impl ModelStore for InMemoryStore {
         if let Some(entry) = state.models.get_mut(model) {
             entry.aggregate = Arc::new(new);
         }
-        state.audit.extend(sealed);
+        let State { audit, head, .. } = &mut *state;
+        append_sealed(audit, head, sealed);
         Ok(revision)
     }
 
@@ -185,7 +203,11 @@ impl ModelStore for InMemoryStore {
         drafts.push(version_created_draft(&version));
         drafts.extend(request.audit);
         let sealed = state.seal(drafts)?;
-        let State { models, audit } = &mut *state;
+        let State {
+            models,
+            audit,
+            head,
+        } = &mut *state;
         let entry = models
             .get_mut(&request.model)
             .ok_or_else(|| RegistryError::model_not_found(&request.model))?;
@@ -198,7 +220,7 @@ impl ModelStore for InMemoryStore {
         if let Some(key) = request.idempotency_key {
             entry.idempotency.insert(key, number);
         }
-        audit.extend(sealed);
+        append_sealed(audit, head, sealed);
         Ok(VersionCreated {
             version,
             revision,
@@ -210,7 +232,8 @@ impl ModelStore for InMemoryStore {
         let mut state = self.state.write();
         let sealed = state.seal(audit)?;
         let seqs = sealed.iter().map(|r| r.seq).collect();
-        state.audit.extend(sealed);
+        let State { audit, head, .. } = &mut *state;
+        append_sealed(audit, head, sealed);
         Ok(seqs)
     }
 
@@ -279,10 +302,10 @@ impl ModelStore for InMemoryStore {
         search::run(&sources, query)
     }
 
-    fn read_audit(&self, from_seq: u64, limit: usize) -> Result<Vec<AuditRecord>> {
+    fn read_audit(&self, from: u64, limit: usize) -> Result<Vec<AuditRecord>> {
         let state = self.state.read();
-        // Sequence numbers are 1-based and gap-free, so record `seq` sits at index `seq - 1`.
-        let start = usize::try_from(from_seq.saturating_sub(1)).unwrap_or(usize::MAX);
+        // Position `p` (1-based) is index `p - 1`, whatever the records say.
+        let start = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
         Ok(state
             .audit
             .iter()
@@ -290,5 +313,9 @@ impl ModelStore for InMemoryStore {
             .take(limit)
             .cloned()
             .collect())
+    }
+
+    fn audit_head(&self) -> Result<Option<ChainHead>> {
+        Ok(self.state.read().head)
     }
 }

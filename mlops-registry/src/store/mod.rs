@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use mlops_core::{AliasName, Digest, ModelName, ModelRef, Subject};
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{AuditAction, AuditDraft, AuditRecord};
+use crate::audit::{AuditAction, AuditDraft, AuditRecord, ChainHead};
 use crate::error::{RegistryError, Result};
 use crate::model::{
     Annotations, IdempotencyKey, ModelAggregate, ModelVersion, RegisteredModel, Revision,
@@ -487,11 +487,27 @@ pub trait ModelStore: Send + Sync {
     /// [`RegistryError::InvalidPageToken`]; [`RegistryError::Storage`].
     fn search_versions(&self, query: &VersionQuery) -> Result<Page<ModelVersion>>;
 
-    /// Up to `limit` audit records with `seq >= from_seq`, in sequence order.
+    /// Up to `limit` audit records by position: the record appended `from`-th (1-based) and
+    /// the ones appended after it, in append order. Fewer than `limit` only at the end of the
+    /// log; `from` 0 reads as 1. The position is the store's own key for the record (for a
+    /// store that was not tampered with it equals the record's `seq`), never read from the
+    /// record itself, so a reader paging with `from += page.len()` always advances.
     ///
     /// # Errors
-    /// [`RegistryError::Storage`].
-    fn read_audit(&self, from_seq: u64, limit: usize) -> Result<Vec<AuditRecord>>;
+    /// [`RegistryError::Corrupt`] for a stored record that cannot be decoded (naming its
+    /// position); [`RegistryError::Storage`].
+    fn read_audit(&self, from: u64, limit: usize) -> Result<Vec<AuditRecord>>;
+
+    /// The chain head the store recorded with its last append (`None`: nothing appended yet).
+    /// Verification checks that the log ends exactly there.
+    ///
+    /// It protects against removing or rewriting records at the end of the log by whoever can
+    /// edit the audit records but not the head. Whoever can rewrite the whole store, head
+    /// included, is caught only by a checkpoint exported earlier and kept elsewhere.
+    ///
+    /// # Errors
+    /// [`RegistryError::Corrupt`] for an unreadable head; [`RegistryError::Storage`].
+    fn audit_head(&self) -> Result<Option<ChainHead>>;
 }
 
 macro_rules! forward_store {
@@ -533,8 +549,11 @@ macro_rules! forward_store {
             fn search_versions(&self, query: &VersionQuery) -> Result<Page<ModelVersion>> {
                 (**self).search_versions(query)
             }
-            fn read_audit(&self, from_seq: u64, limit: usize) -> Result<Vec<AuditRecord>> {
-                (**self).read_audit(from_seq, limit)
+            fn read_audit(&self, from: u64, limit: usize) -> Result<Vec<AuditRecord>> {
+                (**self).read_audit(from, limit)
+            }
+            fn audit_head(&self) -> Result<Option<ChainHead>> {
+                (**self).audit_head()
             }
         }
     )*};

@@ -8,7 +8,12 @@
 //! - Schema migrations are numbered (`PRAGMA user_version`); a file from a newer version of
 //!   this library is refused with [`RegistryError::SchemaTooNew`], a file that is not a database
 //!   or is damaged with [`RegistryError::Corrupt`] — never a panic or a silent reset.
-//! - The version core column cannot be updated or deleted (triggers enforce it).
+//! - The version core column cannot be updated or deleted, audit records cannot be updated or
+//!   deleted, and the audit head only moves forward (triggers enforce it; they stop mistakes and
+//!   ordinary SQL clients, not someone who drops them, which verification catches).
+//! - The audit head (schema version 2: table `audit_head`, one row) is written in the same
+//!   transaction as every audit insert; a version-1 file gets it from its last record when it
+//!   is migrated. Audit records are keyed by their position (`audit.seq`, the append counter).
 //! - Aggregates and version cores are cached in memory, validated against the stored revision
 //!   inside each transaction, so other processes may share the file.
 
@@ -22,7 +27,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, pa
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::audit::{self, AuditDraft, AuditRecord};
+use crate::audit::{self, AuditDraft, AuditRecord, ChainHead};
 use crate::error::{EntityKind, RegistryError, Result};
 use crate::model::{
     AggregateParts, ModelAggregate, ModelVersion, RegisteredModel, Revision, VersionCore,
@@ -35,7 +40,7 @@ use crate::store::{
 };
 
 /// The newest schema version this code writes and understands.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const MIGRATIONS: &[&str] = &[
     // 1: initial schema.
@@ -71,6 +76,20 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    // 2: the audit chain head, moved with every append; filled from the last record.
+    "CREATE TABLE audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL
+    ) STRICT;
+    INSERT INTO audit_head (id, seq, hash)
+        SELECT 1, seq, COALESCE(json_extract(record, '$.hash'), '') FROM audit
+        ORDER BY seq DESC LIMIT 1;
+    CREATE TRIGGER audit_head_forward_only BEFORE UPDATE ON audit_head
+        WHEN NEW.seq <= OLD.seq OR NEW.id != OLD.id
+        BEGIN SELECT RAISE(ABORT, 'the audit head only moves forward'); END;
+    CREATE TRIGGER audit_head_never_deleted BEFORE DELETE ON audit_head
+        BEGIN SELECT RAISE(ABORT, 'the audit head is never deleted'); END;",
 ];
 
 /// How hard SQLite syncs each commit to disk.
@@ -375,11 +394,41 @@ fn last_audit(conn: &Connection) -> Result<Option<AuditRecord>> {
     rec.map(|s| from_json("audit", &s)).transpose()
 }
 
+fn read_head(conn: &Connection) -> Result<Option<ChainHead>> {
+    let row: Option<(i64, String)> = conn
+        .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()
+        .map_err(db_err)?;
+    row.map(|(seq, hash)| {
+        Ok(ChainHead {
+            seq: to_u64("audit head", seq)?,
+            hash: hash.parse().map_err(|e| RegistryError::Corrupt {
+                detail: format!("bad audit head hash: {e}"),
+            })?,
+        })
+    })
+    .transpose()
+}
+
 fn append_audit_tx(tx: &Connection, drafts: Vec<AuditDraft>) -> Result<Vec<u64>> {
     if drafts.is_empty() {
         return Ok(Vec::new());
     }
     let prev = last_audit(tx)?;
+    let head = read_head(tx)?;
+    let last = prev.as_ref().map(ChainHead::of);
+    if last != head {
+        // Sealing after a tampered tail would make the tampering part of a valid chain.
+        return Err(RegistryError::Corrupt {
+            detail: format!(
+                "the audit log does not end at its head (last record {}, head {})",
+                last.map_or(0, |h| h.seq),
+                head.map_or(0, |h| h.seq)
+            ),
+        });
+    }
     let sealed = audit::seal_all(prev.as_ref(), drafts)?;
     let mut stmt = tx
         .prepare_cached("INSERT INTO audit (seq, record) VALUES (?1, ?2)")
@@ -387,6 +436,15 @@ fn append_audit_tx(tx: &Connection, drafts: Vec<AuditDraft>) -> Result<Vec<u64>>
     for r in &sealed {
         stmt.execute(params![to_i64(r.seq)?, to_json(r)?])
             .map_err(db_err)?;
+    }
+    if let Some(r) = sealed.last() {
+        tx.prepare_cached(
+            "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?1, ?2)
+             ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        )
+        .map_err(db_err)?
+        .execute(params![to_i64(r.seq)?, r.hash.to_string()])
+        .map_err(db_err)?;
     }
     Ok(sealed.iter().map(|r| r.seq).collect())
 }
@@ -781,19 +839,29 @@ impl ModelStore for SqliteStore {
         result
     }
 
-    fn read_audit(&self, from_seq: u64, limit: usize) -> Result<Vec<AuditRecord>> {
+    fn read_audit(&self, from: u64, limit: usize) -> Result<Vec<AuditRecord>> {
         let inner = self.inner.lock();
+        // Positions are the table's key (the append counter), never the seq inside the record.
         let mut stmt = inner
             .conn
-            .prepare_cached("SELECT record FROM audit WHERE seq >= ?1 ORDER BY seq LIMIT ?2")
+            .prepare_cached("SELECT seq, record FROM audit WHERE seq >= ?1 ORDER BY seq LIMIT ?2")
             .map_err(db_err)?;
-        let from = i64::try_from(from_seq).unwrap_or(i64::MAX);
+        let from = i64::try_from(from.max(1)).unwrap_or(i64::MAX);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt
-            .query_map(params![from, limit], |r| r.get::<_, String>(0))
+            .query_map(params![from, limit], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
             .map_err(db_err)?;
-        rows.map(|r| from_json("audit", &r.map_err(db_err)?))
-            .collect()
+        rows.map(|r| {
+            let (position, record) = r.map_err(db_err)?;
+            from_json(&format!("audit (position {position})"), &record)
+        })
+        .collect()
+    }
+
+    fn audit_head(&self) -> Result<Option<ChainHead>> {
+        read_head(&self.inner.lock().conn)
     }
 }
 

@@ -110,15 +110,31 @@ fn add_version(store: &dyn ModelStore, name: &ModelName, seed: u64) -> VersionNu
         .number()
 }
 
+/// The number of audit records, paging by position (never by the seq stored in a record).
 fn audit_len(store: &dyn ModelStore) -> u64 {
     let mut from = 1;
     loop {
         let batch = store.read_audit(from, 10_000).unwrap();
-        match batch.last() {
-            Some(last) => from = last.seq + 1,
-            None => return from - 1,
+        from += batch.len() as u64;
+        if batch.len() < 10_000 {
+            return from - 1;
         }
     }
+}
+
+/// The last record, by position.
+fn last_record(store: &dyn ModelStore) -> Option<audit::AuditRecord> {
+    let n = audit_len(store);
+    (n > 0).then(|| store.read_audit(n, 1).unwrap().pop()).flatten()
+}
+
+fn assert_head_is_last(store: &dyn ModelStore, after: &str) {
+    let head = store.audit_head().unwrap();
+    assert_eq!(
+        head,
+        last_record(store).as_ref().map(audit::ChainHead::of),
+        "after {after}, the store's audit head is not its last record"
+    );
 }
 
 fn v(n: u64) -> VersionNumber {
@@ -533,6 +549,77 @@ pub fn append_audit_only(store: &dyn ModelStore) {
     assert_eq!(store.append_audit(vec![]).unwrap(), Vec::<u64>::new());
 }
 
+/// The audit head moves with every append (model creation, commit, version creation,
+/// audit-only append) to the last record, and a failed write leaves it where it was.
+pub fn audit_head_follows_every_append(store: &dyn ModelStore) {
+    assert_head_is_last(store, "opening");
+    let name = fresh("head");
+    let rev = register(store, &name);
+    assert_head_is_last(store, "create_model");
+    assert!(store.audit_head().unwrap().is_some(), "a head after a write");
+    add_version(store, &name, 7);
+    assert_head_is_last(store, "create_version");
+    let mut agg = store.get_model(&name).unwrap();
+    agg.model_mut().description = "head".into();
+    let rev2 = store
+        .commit(&name, agg.revision(), agg, vec![draft(&name, "test.head")])
+        .unwrap();
+    assert_head_is_last(store, "commit");
+    store.append_audit(vec![draft(&name, "test.head")]).unwrap();
+    assert_head_is_last(store, "append_audit");
+    let before = store.audit_head().unwrap();
+    // A conflicting commit and an invalid draft move nothing.
+    let stale = store.get_model(&name).unwrap();
+    assert!(
+        store
+            .commit(&name, rev, stale, vec![draft(&name, "test.head")])
+            .is_err()
+    );
+    let too_long = draft(&name, "test.head").with_justification("x".repeat(audit::MAX_JUSTIFICATION_LEN + 1));
+    assert!(store.append_audit(vec![too_long]).is_err());
+    assert_eq!(store.audit_head().unwrap(), before, "a failed write moved the head");
+    assert_ne!(rev2, rev);
+    let head = before.unwrap();
+    assert_eq!(head.seq, audit_len(store), "the head is the record count");
+}
+
+/// Audit records are read by position: `read_audit(p, n)` returns the records appended
+/// `p`-th to `p + n - 1`-th, fewer only at the end of the log, position 0 reads as 1, a limit
+/// of 0 reads nothing, and paging with `from += page.len()` visits every record once.
+pub fn read_audit_pages_by_position(store: &dyn ModelStore) {
+    let name = fresh("pages");
+    store
+        .append_audit((0..7).map(|_| draft(&name, "test.page")).collect())
+        .unwrap();
+    let n = audit_len(store);
+    assert!(n >= 7);
+    let page = store.read_audit(n - 4, 3).unwrap();
+    assert_eq!(
+        page.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        [n - 4, n - 3, n - 2],
+        "positions are append order"
+    );
+    assert_eq!(store.read_audit(n - 1, 10).unwrap().len(), 2, "short only at the end");
+    assert!(store.read_audit(n + 1, 10).unwrap().is_empty());
+    assert!(store.read_audit(u64::MAX, 10).unwrap().is_empty());
+    assert!(store.read_audit(1, 0).unwrap().is_empty());
+    assert_eq!(store.read_audit(0, 1).unwrap(), store.read_audit(1, 1).unwrap());
+    let mut from = 1;
+    let mut seen = 0;
+    loop {
+        let page = store.read_audit(from, 3).unwrap();
+        for (i, r) in page.iter().enumerate() {
+            assert_eq!(r.seq, from + i as u64, "record at position {}", from + i as u64);
+        }
+        seen += page.len() as u64;
+        from += page.len() as u64;
+        if page.len() < 3 {
+            break;
+        }
+    }
+    assert_eq!(seen, n);
+}
+
 /// Invalid successors (renamed, added versions, alias at a missing version, rewritten
 /// history) and invalid audit drafts are rejected and write nothing.
 pub fn invalid_commits_write_nothing(store: &dyn ModelStore) {
@@ -854,6 +941,8 @@ pub fn run_all_sized(store: &dyn ModelStore, threads: u64, per_thread: u64) {
     stale_revision_conflicts(store);
     commit_writes_audit_atomically(store);
     append_audit_only(store);
+    audit_head_follows_every_append(store);
+    read_audit_pages_by_position(store);
     invalid_commits_write_nothing(store);
     alias_moves_keep_history(store);
     version_core_is_immutable(store);
