@@ -22,6 +22,7 @@ use mlops_core::{
 use mlops_drift::profile::DatasetProfile;
 use mlops_drift::stream::{DriftMonitor, FeatureValue, MonitorConfig, WindowSpec};
 use mlops_drift::table::Table;
+use mlops_registry::audit::AuditAction;
 use mlops_governance::audit::{self, AuditLogExt, MemoryAuditLog};
 use mlops_governance::card::{CardInputs, ModelCard};
 use mlops_governance::contest::{
@@ -505,7 +506,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for v in [&v1, &v2] {
         for r in audit::history(&log, v)? {
             let d = &r.draft;
-            if d.action.as_str() != audit::actions::APPROVAL_APPROVED {
+            if d.action.as_str() != AuditAction::APPROVAL_APPROVED.as_str() {
                 continue;
             }
             let note = d

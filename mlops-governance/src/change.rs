@@ -20,20 +20,18 @@ use std::fmt;
 use std::sync::Arc;
 
 use mlops_core::{Actor, ActorId, Digest, ModelRef, Subject};
-use mlops_registry::audit::AuditDraft;
+use mlops_registry::audit::{AuditAction, AuditDraft};
 use mlops_registry::model::{StateName, VersionCore};
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::approval::{RequestKind, RequestStatus, Vote};
-use crate::audit::{AuditLogExt, actions};
+use crate::audit::AuditLogExt;
 use crate::engine::Governance;
 use crate::error::{AuditError, ChangeError, GovernanceError, PolicyError};
 use crate::policy::{Action, GuardInput, PolicyEngine, Signoff, Threshold, Verdict};
 
-/// The audit action recorded for every change assessment.
-pub const CHANGE_ASSESSED: &str = "governance.change.assessed";
 
 /// Whether training data may change within the plan.
 ///
@@ -516,7 +514,7 @@ impl InheritingPolicy {
         let draft = AuditDraft::new(
             gov.clock().now(),
             who,
-            actions::action(CHANGE_ASSESSED),
+            AuditAction::CHANGE_ASSESSED,
             Subject::Version {
                 version: candidate.clone(),
             },

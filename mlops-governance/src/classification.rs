@@ -53,17 +53,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use mlops_core::{ActorId, Digest, ModelName, RiskTier, Role, Subject};
-use mlops_registry::audit::AuditDraft;
+use mlops_registry::audit::{AuditAction, AuditDraft};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit::actions;
 use crate::engine::Governance;
 use crate::error::{ClassificationError, GovernanceError, PolicyError};
 use crate::policy::Action;
 
-/// The audit action recorded when a model's risk tier changes.
-pub const RISK_TIER_CHANGED: &str = "governance.risk_tier.changed";
 
 macro_rules! answer_enum {
     ($(#[$doc:meta])* $ty:ident { $($(#[$vdoc:meta])* $v:ident => $s:literal),+ $(,)? }) => {
@@ -830,7 +827,7 @@ pub fn assign_risk_tier(
                 .collect::<Vec<_>>()
                 .join(", "),
         };
-        let draft = AuditDraft::new(now, who, actions::action(actions::UNAUTHORIZED), subject)
+        let draft = AuditDraft::new(now, who, AuditAction::UNAUTHORIZED, subject)
             .with_details(json!({ "action": "set_risk_tier", "reason": error.to_string() }));
         gov.store().append_audit(vec![draft])?;
         return Err(GovernanceError::Unauthorized(error));
@@ -849,7 +846,7 @@ pub fn assign_risk_tier(
         let mut draft = AuditDraft::new(
             now,
             who.clone(),
-            crate::audit::actions::action(RISK_TIER_CHANGED),
+            AuditAction::RISK_TIER_CHANGED,
             subject.clone(),
         )
         .with_details(json!({

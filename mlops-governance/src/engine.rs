@@ -36,7 +36,7 @@ use parking_lot::{Mutex, RwLock};
 use serde_json::json;
 
 use crate::approval::{ApprovalBook, ApprovalId, ApprovalRequest, RequestKind, Vote};
-use crate::audit::{AuditLogExt, StoreAuditLog, actions};
+use crate::audit::{AuditLogExt, StoreAuditLog};
 use crate::error::{GovernanceError, PolicyError};
 use crate::lifecycle::{Effect, EventName, Lifecycle};
 use crate::names::Period;
@@ -486,7 +486,7 @@ impl Governance {
     }
 
     fn deny(&self, plan: &Plan, approval: Option<ApprovalId>) -> GovernanceError {
-        let draft = self.transition_draft(plan, actions::TRANSITION_DENIED, None, plan.at);
+        let draft = self.transition_draft(plan, AuditAction::TRANSITION_DENIED, None, plan.at);
         if let Err(e) = self.store.append_audit(vec![draft]) {
             tracing::error!(error = %e, "cannot audit a denied transition");
             return e.into();
@@ -501,14 +501,15 @@ impl Governance {
     fn transition_draft(
         &self,
         plan: &Plan,
-        action: &str,
+        action: AuditAction,
         justification: Option<&str>,
         at: DateTime<Utc>,
     ) -> AuditDraft {
+        let denied = action == AuditAction::TRANSITION_DENIED;
         let mut d = AuditDraft::new(
             at,
             plan.actor.clone(),
-            actions::action(action),
+            action,
             version_subject(&plan.version),
         )
         .with_states(Some(plan.from.clone()), Some(plan.to.clone()))
@@ -521,7 +522,7 @@ impl Governance {
             "approvers": plan.approvers.iter().map(ActorId::as_str).collect::<Vec<_>>(),
             "revision": plan.revision.to_string(),
         }));
-        if action == actions::TRANSITION_DENIED {
+        if denied {
             d.state_after = Some(plan.from.clone());
         }
         if let Some(j) = justification {
@@ -548,8 +549,8 @@ impl Governance {
         let number = plan.version.version();
         let by = &plan.actor.id;
         let action = match applied {
-            Applied::Overridden => actions::TRANSITION_OVERRIDDEN,
-            Applied::Allowed | Applied::Unenforced => actions::TRANSITION_APPLIED,
+            Applied::Overridden => AuditAction::TRANSITION_OVERRIDDEN,
+            Applied::Allowed | Applied::Unenforced => AuditAction::TRANSITION_APPLIED,
         };
         let mut drafts = vec![self.transition_draft(plan, action, justification, now)];
         agg.set_state(number, plan.to.clone(), by, now)?;
@@ -560,7 +561,7 @@ impl Governance {
                 AuditDraft::new(
                     now,
                     plan.actor.clone(),
-                    actions::action(actions::TRANSITION_EVICTED),
+                    AuditAction::TRANSITION_EVICTED,
                     version_subject(&evicted_ref),
                 )
                 .with_states(Some(plan.to.clone()), Some(target.clone()))
@@ -613,7 +614,7 @@ impl Governance {
             req.fulfil(now)?;
             drafts.push(self.approval_draft(
                 &plan.actor,
-                actions::APPROVAL_FULFILLED,
+                AuditAction::APPROVAL_FULFILLED,
                 &req,
                 None,
                 now,
@@ -636,7 +637,7 @@ impl Governance {
             );
             drafts.push(self.approval_draft(
                 &plan.actor,
-                actions::APPROVAL_OPENED,
+                AuditAction::APPROVAL_OPENED,
                 &req,
                 None,
                 now,
@@ -670,7 +671,7 @@ impl Governance {
     fn approval_draft(
         &self,
         actor: &Actor,
-        action: &str,
+        action: AuditAction,
         request: &ApprovalRequest,
         comment: Option<&str>,
         at: DateTime<Utc>,
@@ -678,7 +679,7 @@ impl Governance {
         let mut d = AuditDraft::new(
             at,
             actor.clone(),
-            actions::action(action),
+            action,
             version_subject(&request.version),
         )
         .with_states(Some(request.from.clone()), Some(request.to.clone()))
@@ -741,8 +742,8 @@ impl Governance {
             self.approval_ttl,
         );
         let drafts = vec![
-            self.transition_draft(plan, actions::TRANSITION_DENIED, None, now),
-            self.approval_draft(&plan.actor, actions::APPROVAL_OPENED, &req, None, now),
+            self.transition_draft(plan, AuditAction::TRANSITION_DENIED, None, now),
+            self.approval_draft(&plan.actor, AuditAction::APPROVAL_OPENED, &req, None, now),
         ];
         match self.store.append_audit(drafts) {
             Ok(_) => {
@@ -768,7 +769,7 @@ impl Governance {
         let draft = AuditDraft::new(
             self.clock.now(),
             actor.clone(),
-            actions::action(actions::UNAUTHORIZED),
+            AuditAction::UNAUTHORIZED,
             subject,
         )
         .with_details(json!({ "action": action.as_str(), "reason": error.to_string() }));
@@ -899,15 +900,15 @@ impl Governance {
         if let Err(e) = req.decide(&who, vote, comment, now) {
             if matches!(e, crate::error::ApprovalError::SeparationOfDuties { .. }) {
                 // A conflicted sign-off is an unauthorized attempt: audit it.
-                let draft = AuditDraft::new(now, who.clone(), actions::action(actions::UNAUTHORIZED), version_subject(&req.version))
+                let draft = AuditDraft::new(now, who.clone(), AuditAction::UNAUTHORIZED, version_subject(&req.version))
                     .with_details(json!({ "action": Action::Approve.as_str(), "reason": e.to_string(), "request": id.0 }));
                 self.store.append_audit(vec![draft])?;
             }
             return Err(e.into());
         }
         let action = match vote {
-            Vote::Approve => actions::APPROVAL_APPROVED,
-            Vote::Reject => actions::APPROVAL_REJECTED,
+            Vote::Approve => AuditAction::APPROVAL_APPROVED,
+            Vote::Reject => AuditAction::APPROVAL_REJECTED,
         };
         let draft = self.approval_draft(
             &who,
@@ -971,7 +972,7 @@ impl Governance {
             ));
         }
         req.cancel(now)?;
-        let draft = self.approval_draft(&who, actions::APPROVAL_CANCELLED, &req, None, now);
+        let draft = self.approval_draft(&who, AuditAction::APPROVAL_CANCELLED, &req, None, now);
         self.store.append_audit(vec![draft])?;
         book.insert(req.clone());
         Ok(req)
@@ -998,7 +999,7 @@ impl Governance {
         }
         let drafts = snapshots
             .iter()
-            .map(|r| self.approval_draft(&self.system, actions::APPROVAL_EXPIRED, r, None, now))
+            .map(|r| self.approval_draft(&self.system, AuditAction::APPROVAL_EXPIRED, r, None, now))
             .collect();
         self.store.append_audit(drafts)?;
         for r in snapshots {
@@ -1022,11 +1023,12 @@ impl Governance {
         let who = self.actor(actor)?;
         let mut guard = self.policy.write();
         if let Err(e) = guard.authorize(&who, Action::ChangePolicy, None) {
+            let current = guard.identity();
             drop(guard);
             return Err(self.audit_unauthorized(
                 &who,
                 Action::ChangePolicy,
-                crate::audit::policy_subject(),
+                crate::audit::policy_subject(current),
                 e,
             ));
         }
@@ -1035,8 +1037,8 @@ impl Governance {
         let mut draft = AuditDraft::new(
             self.clock.now(),
             who,
-            actions::action(actions::POLICY_CHANGED),
-            crate::audit::policy_subject(),
+            AuditAction::POLICY_CHANGED,
+            crate::audit::policy_subject(id),
         )
         .with_details(json!({ "from": old.to_string(), "to": id.to_string() }));
         if !justification.trim().is_empty() {

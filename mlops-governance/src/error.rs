@@ -344,6 +344,29 @@ pub enum AuditError {
         /// The checkpoint's sequence number.
         seq: u64,
     },
+    /// The log ends before the head its store recorded (records were cut off the end).
+    #[error(
+        "audit log truncated: the store's head is record {head_seq} but the log ends at {last_seq}"
+    )]
+    HeadTruncated {
+        /// The head's sequence number.
+        head_seq: u64,
+        /// The last record that verifies (0: none).
+        last_seq: u64,
+    },
+    /// The record at the head's position is not the head the store recorded (the tail was
+    /// rewritten and re-chained).
+    #[error("audit log does not end at the store's head: record {seq} has another hash")]
+    HeadMismatch {
+        /// The head's sequence number.
+        seq: u64,
+    },
+    /// Records follow the head the store recorded (added without moving the head).
+    #[error("audit log continues after the store's head at record {head_seq}")]
+    BeyondHead {
+        /// The head's sequence number (0: the store has no head).
+        head_seq: u64,
+    },
     /// The backing store failed.
     #[error(transparent)]
     Registry(#[from] mlops_registry::RegistryError),

@@ -28,13 +28,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Utc};
 use mlops_core::{Evidence, ModelName, ModelRef, RiskTier, Subject};
+use mlops_registry::audit::AuditAction;
 use mlops_registry::store::ModelStore;
 use serde::{Deserialize, Serialize};
 
 use crate::approval::{RequestKind, RequestStatus, Vote};
-use crate::audit::{AuditLog, AuditLogExt, actions};
+use crate::audit::{AuditLog, AuditLogExt};
 use crate::card::{CardInputs, ModelCard};
-use crate::classification::RISK_TIER_CHANGED;
 use crate::error::ReportError;
 use crate::report::{
     ReportScope, ReportingPeriod, all_models, last_drift_check, verdict_of, version_of,
@@ -167,7 +167,7 @@ impl Kpis {
             .collect();
         let changes: Vec<(ModelName, DateTime<Utc>, Option<RiskTier>)> = records
             .iter()
-            .filter(|r| r.draft.action.as_str() == RISK_TIER_CHANGED)
+            .filter(|r| r.draft.action == AuditAction::RISK_TIER_CHANGED)
             .filter_map(|r| match &r.draft.subject {
                 Subject::Model { model } => Some((
                     model.clone(),
@@ -216,9 +216,9 @@ impl Kpis {
         let mut overrides_per_month: BTreeMap<String, usize> = BTreeMap::new();
         let mut expired: BTreeSet<u64> = BTreeSet::new();
         for r in records.iter().filter(|r| r.draft.at < period.end) {
-            let action = r.draft.action.as_str();
+            let action = &r.draft.action;
             let in_period = period.contains(r.draft.at);
-            if action == actions::APPROVAL_EXPIRED && in_period {
+            if *action == AuditAction::APPROVAL_EXPIRED && in_period {
                 if let Some(id) = r
                     .draft
                     .details
@@ -241,7 +241,7 @@ impl Kpis {
                 .unwrap_or_default();
             let key = (version.clone(), from, event_of(r).unwrap_or_default());
             match action {
-                actions::TRANSITION_DENIED => {
+                a if *a == AuditAction::TRANSITION_DENIED => {
                     let substantive = !verdict_of(r).is_some_and(|v| v.awaits_only_signoffs());
                     let a = attempts.entry(key).or_insert_with(|| Attempt {
                         first_in_period: in_period,
@@ -249,7 +249,7 @@ impl Kpis {
                     });
                     a.failed |= substantive;
                 }
-                actions::APPROVAL_REJECTED => {
+                a if *a == AuditAction::APPROVAL_REJECTED => {
                     if let Some(a) = attempts.get_mut(&key) {
                         a.failed = true;
                     } else {
@@ -262,12 +262,14 @@ impl Kpis {
                         );
                     }
                 }
-                actions::TRANSITION_APPLIED | actions::TRANSITION_OVERRIDDEN => {
+                a if *a == AuditAction::TRANSITION_APPLIED
+                    || *a == AuditAction::TRANSITION_OVERRIDDEN =>
+                {
                     let a = attempts.remove(&key).unwrap_or(Attempt {
                         first_in_period: in_period,
                         failed: false,
                     });
-                    let overridden = action == actions::TRANSITION_OVERRIDDEN;
+                    let overridden = *action == AuditAction::TRANSITION_OVERRIDDEN;
                     let unenforced = verdict_of(r).is_some_and(|v| !v.is_allowed());
                     if a.first_in_period {
                         total += 1;

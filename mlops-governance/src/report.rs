@@ -20,14 +20,13 @@ use chrono::{DateTime, Utc};
 use mlops_core::{
     ActorId, AliasName, Evidence, ModelName, ModelRef, RiskTier, Subject, VersionNumber,
 };
-use mlops_registry::audit::AuditRecord;
+use mlops_registry::audit::{AuditAction, AuditRecord};
 use mlops_registry::model::{RegisteredModel, StateName};
 use mlops_registry::store::{ModelQuery, ModelStore};
 use serde::{Deserialize, Serialize};
 
 use crate::approval::{ApprovalId, ApprovalRequest, RequestKind, RequestStatus, Vote};
-use crate::audit::{AuditLog, AuditLogExt, actions};
-use crate::classification::RISK_TIER_CHANGED;
+use crate::audit::{AuditLog, AuditLogExt};
 use crate::error::{AuditError, ReportError};
 use crate::names::Period;
 use crate::policy::{Decision, Verdict};
@@ -661,9 +660,9 @@ impl AuditReport {
         let mut denials = 0;
         let mut plans: BTreeMap<ModelRef, (String, String, serde_json::Value)> = BTreeMap::new();
         for r in &records {
-            let action = r.draft.action.as_str();
+            let action = &r.draft.action;
             let in_period = period.contains(r.draft.at);
-            if action == crate::change::CHANGE_ASSESSED {
+            if *action == AuditAction::CHANGE_ASSESSED {
                 let d = &r.draft.details;
                 if let Some(v) = version_of(r)
                     && d.get("class").and_then(serde_json::Value::as_str) == Some("within_plan")
@@ -685,7 +684,7 @@ impl AuditReport {
                 }
                 continue;
             }
-            if action == RISK_TIER_CHANGED && in_period {
+            if *action == AuditAction::RISK_TIER_CHANGED && in_period {
                 if let Subject::Model { model } = &r.draft.subject {
                     let tier = |k: &str| {
                         r.draft
@@ -704,13 +703,13 @@ impl AuditReport {
                 }
                 continue;
             }
-            if action == actions::TRANSITION_DENIED {
+            if *action == AuditAction::TRANSITION_DENIED {
                 denials += usize::from(in_period);
                 continue;
             }
-            let overridden = action == actions::TRANSITION_OVERRIDDEN;
-            let applied = overridden || action == actions::TRANSITION_APPLIED;
-            let evicted = action == actions::TRANSITION_EVICTED;
+            let overridden = *action == AuditAction::TRANSITION_OVERRIDDEN;
+            let applied = overridden || *action == AuditAction::TRANSITION_APPLIED;
+            let evicted = *action == AuditAction::TRANSITION_EVICTED;
             let Some(version) = version_of(r) else {
                 continue;
             };

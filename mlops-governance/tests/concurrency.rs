@@ -12,8 +12,9 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use mlops_core::{ModelRef, RiskTier};
+use mlops_registry::audit::AuditAction;
 use mlops_governance::GovernanceError;
-use mlops_governance::audit::{AuditLogExt, actions};
+use mlops_governance::audit::AuditLogExt;
 use mlops_governance::engine::{Governance, PlanContext};
 use mlops_registry::store::ModelStore;
 use support::{Cast, World, bank_policy};
@@ -185,7 +186,7 @@ fn concurrent_transitions_retry_and_never_leave_two_in_production() {
         .unwrap()
         .iter()
         .filter(|r| {
-            r.draft.action.as_str() == actions::TRANSITION_APPLIED
+            r.draft.action.as_str() == AuditAction::TRANSITION_APPLIED.as_str()
                 && r.draft.state_after.as_ref().map(|s| s.as_str()) == Some("production")
         })
         .count();

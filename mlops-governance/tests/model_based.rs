@@ -15,9 +15,10 @@ use std::sync::Arc;
 
 use mlops_core::chrono::{DateTime, TimeDelta, Utc};
 use mlops_core::{Clock, ManualClock, ModelRef, RiskTier, Role};
+use mlops_registry::audit::AuditAction;
 use mlops_governance::GovernanceError;
 use mlops_governance::approval::{RequestKind, RequestStatus};
-use mlops_governance::audit::{AuditLogExt, actions};
+use mlops_governance::audit::AuditLogExt;
 use mlops_governance::engine::{Governance, PlanContext};
 use mlops_governance::lifecycle::Lifecycle;
 use mlops_governance::policy::{Guard, PolicySpec, TierRules};
@@ -483,12 +484,12 @@ proptest! {
             let into_production = rec.draft.state_after.as_ref().map(|s| s.as_str()) == Some("production")
                 && rec.draft.state_before.as_ref().map(|s| s.as_str()) != Some("production");
             match rec.draft.action.as_str() {
-                a if a == actions::TRANSITION_APPLIED && into_production => {
+                a if a == AuditAction::TRANSITION_APPLIED.as_str() && into_production => {
                     prop_assert_eq!(&rec.draft.details["verdict"]["decision"], "allow");
                     let approvers = rec.draft.details["approvers"].as_array().unwrap();
                     prop_assert!(approvers.iter().any(|a| a == "rita"), "{:?}", rec);
                 }
-                a if a == actions::TRANSITION_OVERRIDDEN => {
+                a if a == AuditAction::TRANSITION_OVERRIDDEN.as_str() => {
                     prop_assert!(rec.draft.justification.as_deref().is_some_and(|j| !j.is_empty()));
                 }
                 _ => {}

@@ -14,8 +14,9 @@ use std::collections::BTreeSet;
 
 use mlops_core::chrono::TimeDelta;
 use mlops_core::{Actor, RiskTier, Role};
+use mlops_registry::audit::AuditAction;
 use mlops_governance::GovernanceError;
-use mlops_governance::audit::{self, AuditLogExt, actions};
+use mlops_governance::audit::{self, AuditLogExt};
 use mlops_governance::card::{CardInputs, ModelCard};
 use mlops_governance::classification::{
     self, Availability, Classification, Consumers, ErrorImpact, Explainability, Lifetime,
@@ -198,7 +199,7 @@ fn the_matrix_governs_real_transitions() {
         .read_all()
         .unwrap()
         .into_iter()
-        .filter(|r| r.draft.action.as_str() == classification::RISK_TIER_CHANGED)
+        .filter(|r| r.draft.action.as_str() == AuditAction::RISK_TIER_CHANGED.as_str())
         .collect();
     assert_eq!(tier_records.len(), 2);
     assert_eq!(tier_records[1].draft.details["to"], "critical");
@@ -207,7 +208,7 @@ fn the_matrix_governs_real_transitions() {
         log.read_all()
             .unwrap()
             .iter()
-            .any(|r| r.draft.action.as_str() == actions::UNAUTHORIZED
+            .any(|r| r.draft.action.as_str() == AuditAction::UNAUTHORIZED.as_str()
                 && r.draft.actor.id == c.alice.id)
     );
 
@@ -365,8 +366,8 @@ fn model_cards_document_what_the_system_knows() {
             .collect::<Vec<_>>(),
         [
             "registry.version.created",
-            actions::TRANSITION_APPLIED,
-            actions::TRANSITION_APPLIED
+            AuditAction::TRANSITION_APPLIED.as_str(),
+            AuditAction::TRANSITION_APPLIED.as_str()
         ]
     );
     assert_eq!(card.evidence.len(), 2);
@@ -489,7 +490,7 @@ fn bad_template_input_is_a_typed_error() {
 #[test]
 fn a_retrain_within_plan_inherits_approvals_and_a_material_change_does_not() {
     use mlops_core::Direction;
-    use mlops_governance::change::{CHANGE_ASSESSED, ChangeClass, ChangePlan, InheritingPolicy};
+    use mlops_governance::change::{ChangeClass, ChangePlan, InheritingPolicy};
     use mlops_governance::policy::Threshold;
     use std::sync::Arc;
 
@@ -628,7 +629,7 @@ fn a_retrain_within_plan_inherits_approvals_and_a_material_change_does_not() {
         .read_all()
         .unwrap()
         .into_iter()
-        .filter(|r| r.draft.action.as_str() == CHANGE_ASSESSED)
+        .filter(|r| r.draft.action.as_str() == AuditAction::CHANGE_ASSESSED.as_str())
         .collect();
     assert_eq!(assessed.len(), 2);
     assert_eq!(assessed[0].draft.details["class"], "within_plan");
@@ -1140,7 +1141,7 @@ fn tier_assignments_race_with_transitions_without_lost_updates() {
         .read_all()
         .unwrap()
         .into_iter()
-        .filter(|r| r.draft.action.as_str() == classification::RISK_TIER_CHANGED)
+        .filter(|r| r.draft.action.as_str() == AuditAction::RISK_TIER_CHANGED.as_str())
         .collect();
     assert_eq!(records.len(), ok);
     assert!(ok > 0);

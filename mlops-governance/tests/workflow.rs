@@ -10,9 +10,10 @@ mod support;
 
 use mlops_core::chrono::TimeDelta;
 use mlops_core::{AliasName, RiskTier};
+use mlops_registry::audit::AuditAction;
 use mlops_governance::GovernanceError;
 use mlops_governance::approval::RequestStatus;
-use mlops_governance::audit::{self, AuditLogExt, actions};
+use mlops_governance::audit::{self, AuditLogExt};
 use mlops_governance::engine::{Applied, PlanContext};
 use mlops_governance::policy::GuardKind;
 use support::{World, bank_policy, state};
@@ -127,12 +128,12 @@ fn a_high_risk_model_reaches_production_with_its_signoffs() {
     let history = audit::history(&log, &v1).unwrap();
     let actions_seen: Vec<&str> = history.iter().map(|r| r.draft.action.as_str()).collect();
     for a in [
-        actions::TRANSITION_APPLIED,
-        actions::TRANSITION_DENIED,
-        actions::APPROVAL_OPENED,
-        actions::APPROVAL_APPROVED,
-        actions::APPROVAL_FULFILLED,
-        actions::UNAUTHORIZED,
+        AuditAction::TRANSITION_APPLIED.as_str(),
+        AuditAction::TRANSITION_DENIED.as_str(),
+        AuditAction::APPROVAL_OPENED.as_str(),
+        AuditAction::APPROVAL_APPROVED.as_str(),
+        AuditAction::APPROVAL_FULFILLED.as_str(),
+        AuditAction::UNAUTHORIZED.as_str(),
     ] {
         assert!(actions_seen.contains(&a), "missing {a} in {actions_seen:?}");
     }
@@ -172,7 +173,7 @@ fn promoting_a_second_version_evicts_the_champion() {
     assert!(
         evicted
             .iter()
-            .any(|r| r.draft.action.as_str() == actions::TRANSITION_EVICTED)
+            .any(|r| r.draft.action.as_str() == AuditAction::TRANSITION_EVICTED.as_str())
     );
 }
 
@@ -235,7 +236,7 @@ fn break_glass_rolls_back_at_once_and_opens_a_review() {
     let last = audit::history(&w.gov.audit_log(), &v).unwrap();
     let overridden = last
         .iter()
-        .find(|r| r.draft.action.as_str() == actions::TRANSITION_OVERRIDDEN)
+        .find(|r| r.draft.action.as_str() == AuditAction::TRANSITION_OVERRIDDEN.as_str())
         .unwrap();
     assert_eq!(
         overridden.draft.justification.as_deref(),
@@ -297,8 +298,8 @@ fn approval_requests_expire_by_the_clock_and_can_be_cancelled() {
         .iter()
         .map(|r| r.draft.action.to_string())
         .collect();
-    assert!(acts.contains(&actions::APPROVAL_EXPIRED.to_string()));
-    assert!(acts.contains(&actions::APPROVAL_CANCELLED.to_string()));
+    assert!(acts.contains(&AuditAction::APPROVAL_EXPIRED.as_str().to_string()));
+    assert!(acts.contains(&AuditAction::APPROVAL_CANCELLED.as_str().to_string()));
     // A rebuilt engine recovers the requests from the log.
     let rebuilt =
         mlops_governance::Governance::builder(w.store_dyn(), std::sync::Arc::new(w.clock.clone()))
@@ -373,7 +374,7 @@ fn warn_and_observe_modes_proceed_and_record_the_would_be_denial() {
         .unwrap()
         .pop()
         .unwrap();
-    assert_eq!(rec.draft.action.as_str(), actions::TRANSITION_APPLIED);
+    assert_eq!(rec.draft.action.as_str(), AuditAction::TRANSITION_APPLIED.as_str());
     assert_eq!(rec.draft.details["verdict"]["decision"], "deny");
     assert_eq!(rec.draft.details["verdict"]["mode"], "warn");
 }
@@ -395,12 +396,12 @@ fn policy_changes_are_permissioned_and_audited() {
     assert_ne!(id, old);
     let recs = w.gov.audit_log().read_all().unwrap();
     let last = recs.last().unwrap();
-    assert_eq!(last.draft.action.as_str(), actions::POLICY_CHANGED);
+    assert_eq!(last.draft.action.as_str(), AuditAction::POLICY_CHANGED.as_str());
     assert_eq!(last.draft.details["from"], old.to_string().as_str());
     assert_eq!(last.draft.details["to"], id.to_string().as_str());
     assert_eq!(
         recs[recs.len() - 2].draft.action.as_str(),
-        actions::UNAUTHORIZED
+        AuditAction::UNAUTHORIZED.as_str()
     );
 }
 

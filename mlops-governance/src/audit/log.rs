@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use mlops_core::Digest;
-use mlops_registry::audit::{self, AuditDraft, AuditRecord, ChainBreak};
+use mlops_registry::audit::{self, AuditDraft, AuditRecord, ChainBreak, ChainHead};
 use mlops_registry::store::ModelStore;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
@@ -22,11 +22,21 @@ pub trait AuditLog: Send + Sync + fmt::Debug {
     /// appended on error.
     fn append(&self, drafts: Vec<AuditDraft>) -> Result<Vec<u64>, AuditError>;
 
-    /// Up to `limit` records with `seq >= from_seq`, in order.
+    /// Up to `limit` records by position: the `from`-th record appended (1-based) and the
+    /// ones after it, in append order; fewer than `limit` only at the end of the log. The
+    /// position is the log's own, never the `seq` stored in a record (see
+    /// [`ModelStore::read_audit`]).
+    ///
+    /// # Errors
+    /// [`AuditError::Registry`] on backend failure or an undecodable record.
+    fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditRecord>, AuditError>;
+
+    /// The head the log recorded with its last append (`None`: empty). Verification checks
+    /// that the chain ends exactly there.
     ///
     /// # Errors
     /// [`AuditError::Registry`] on backend failure.
-    fn read(&self, from_seq: u64, limit: usize) -> Result<Vec<AuditRecord>, AuditError>;
+    fn head(&self) -> Result<Option<ChainHead>, AuditError>;
 }
 
 macro_rules! forward_log {
@@ -35,8 +45,11 @@ macro_rules! forward_log {
             fn append(&self, drafts: Vec<AuditDraft>) -> Result<Vec<u64>, AuditError> {
                 (**self).append(drafts)
             }
-            fn read(&self, from_seq: u64, limit: usize) -> Result<Vec<AuditRecord>, AuditError> {
-                (**self).read(from_seq, limit)
+            fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditRecord>, AuditError> {
+                (**self).read(from, limit)
+            }
+            fn head(&self) -> Result<Option<ChainHead>, AuditError> {
+                (**self).head()
             }
         }
     )*};
@@ -46,6 +59,10 @@ forward_log!(Box<T>, Arc<T>, &T);
 
 /// A trusted (sequence number, head hash) pair exported from a log. A later log that does not
 /// reach `seq`, or whose record `seq` has another hash, was truncated or rewritten.
+///
+/// The store's own [`ChainHead`] already reveals records cut off the end or a rewritten tail;
+/// a checkpoint kept outside the store is what reveals a rewrite of the whole store, head
+/// included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checkpoint {
     /// The sequence number of the head record (0: empty log).
@@ -54,62 +71,82 @@ pub struct Checkpoint {
     pub head: Digest,
 }
 
-const PAGE: usize = 65_536;
+impl From<Option<ChainHead>> for Checkpoint {
+    fn from(head: Option<ChainHead>) -> Self {
+        head.map_or(
+            Self {
+                seq: 0,
+                head: audit::genesis_hash(),
+            },
+            |h| Self {
+                seq: h.seq,
+                head: h.hash,
+            },
+        )
+    }
+}
 
-/// Conveniences over [`AuditLog`].
+/// Records read per page: what bounds the memory of verification and scans.
+pub const PAGE: usize = 16_384;
+
+/// Conveniences over [`AuditLog`]. Every reader pages by position up to the head read when it
+/// starts, so it ends after at most `head / PAGE + 1` pages whatever the stored records say.
 pub trait AuditLogExt: AuditLog {
-    /// Every record, in order.
+    /// Calls `f` with every record up to the head, in order, one page in memory at a time. It
+    /// stops early at the end of a log that is shorter than its head (use
+    /// [`AuditLogExt::verify`] to know whether the log is complete and intact).
+    ///
+    /// # Errors
+    /// [`AuditError::Registry`] on backend failure.
+    fn for_each_record(&self, mut f: impl FnMut(&AuditRecord)) -> Result<(), AuditError> {
+        let end = self.head()?.map_or(0, |h| h.seq);
+        let mut pos = 1;
+        while pos <= end {
+            let want = page_len(pos, end);
+            let page = self.read(pos, want)?;
+            for r in page.iter().take(want) {
+                f(r);
+            }
+            if page.len() < want {
+                break;
+            }
+            pos += want as u64;
+        }
+        Ok(())
+    }
+
+    /// Every record up to the head, in order.
     ///
     /// # Errors
     /// [`AuditError::Registry`] on backend failure.
     fn read_all(&self) -> Result<Vec<AuditRecord>, AuditError> {
-        let mut out: Vec<AuditRecord> = Vec::new();
-        loop {
-            let from = out.last().map_or(1, |r| r.seq.saturating_add(1));
-            let page = self.read(from, PAGE)?;
-            let done = page.len() < PAGE;
-            out.extend(page);
-            if done {
-                return Ok(out);
-            }
-        }
+        let mut out = Vec::new();
+        self.for_each_record(|r| out.push(r.clone()))?;
+        Ok(out)
     }
 
-    /// Verifies the whole chain from record 1 and returns its head.
+    /// Verifies the whole chain from record 1, page by page (memory bounded by [`PAGE`]), and
+    /// that it ends exactly at the log's head; returns the head.
     ///
     /// # Errors
-    /// [`AuditError::Broken`] naming the first modified, reordered or removed record.
+    /// [`AuditError::Broken`] naming the first modified, reordered or removed record (a record
+    /// whose stored sequence number is not its position is named with the one expected);
+    /// [`AuditError::HeadTruncated`] if the log ends before its head (records cut off the end);
+    /// [`AuditError::HeadMismatch`] if the record at the head's position is not the head (the
+    /// tail was rewritten and re-chained); [`AuditError::BeyondHead`] if records follow the
+    /// head; [`AuditError::Registry`] on backend failure.
     fn verify(&self) -> Result<Checkpoint, AuditError> {
-        let records = self.read_all()?;
-        verify_records(&records)?;
-        Ok(head_of(&records))
+        verify_log(self, None)
     }
 
-    /// Verifies the chain, then that it still contains `checkpoint` unchanged.
+    /// As [`AuditLogExt::verify`], then checks that the log still contains `checkpoint`
+    /// unchanged: what reveals a rewrite of the whole store, head included.
     ///
     /// # Errors
     /// As [`AuditLogExt::verify`]; [`AuditError::Truncated`] if the log ends before the
     /// checkpoint; [`AuditError::CheckpointMismatch`] if the record there has another hash.
     fn verify_against(&self, checkpoint: &Checkpoint) -> Result<Checkpoint, AuditError> {
-        let records = self.read_all()?;
-        verify_records(&records)?;
-        let head = head_of(&records);
-        if checkpoint.seq == 0 {
-            return Ok(head);
-        }
-        if head.seq < checkpoint.seq {
-            return Err(AuditError::Truncated {
-                checkpoint_seq: checkpoint.seq,
-                head_seq: head.seq,
-            });
-        }
-        let at = records.iter().find(|r| r.seq == checkpoint.seq);
-        match at {
-            Some(r) if r.hash == checkpoint.head => Ok(head),
-            _ => Err(AuditError::CheckpointMismatch {
-                seq: checkpoint.seq,
-            }),
-        }
+        verify_log(self, Some(checkpoint))
     }
 
     /// The current head, without verifying.
@@ -117,7 +154,7 @@ pub trait AuditLogExt: AuditLog {
     /// # Errors
     /// [`AuditError::Registry`] on backend failure.
     fn checkpoint(&self) -> Result<Checkpoint, AuditError> {
-        Ok(head_of(&self.read_all()?))
+        Ok(self.head()?.into())
     }
 
     /// The latest snapshot of every approval request recorded in the log.
@@ -126,31 +163,88 @@ pub trait AuditLogExt: AuditLog {
     /// [`AuditError::Registry`] on backend failure.
     fn approval_snapshots(&self) -> Result<Vec<ApprovalRequest>, AuditError> {
         let mut latest = std::collections::BTreeMap::new();
-        for r in self.read_all()? {
+        self.for_each_record(|r| {
             if r.draft.action.as_str().starts_with("governance.approval.")
                 && let Some(req) = r.draft.details.get("request")
                 && let Ok(req) = serde_json::from_value::<ApprovalRequest>(req.clone())
             {
                 latest.insert(req.id, req);
             }
-        }
+        })?;
         Ok(latest.into_values().collect())
     }
 }
 
 impl<T: AuditLog + ?Sized> AuditLogExt for T {}
 
-fn head_of(records: &[AuditRecord]) -> Checkpoint {
-    records.last().map_or(
-        Checkpoint {
-            seq: 0,
-            head: audit::genesis_hash(),
-        },
-        |r| Checkpoint {
-            seq: r.seq,
-            head: r.hash,
-        },
-    )
+/// The length of the page starting at position `pos` of a log ending at `end` (`pos <= end`).
+fn page_len(pos: u64, end: u64) -> usize {
+    usize::try_from(end.saturating_sub(pos).saturating_add(1)).map_or(PAGE, |n| n.min(PAGE))
+}
+
+fn verify_log<L: AuditLog + ?Sized>(
+    log: &L,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<Checkpoint, AuditError> {
+    let head = log.head()?;
+    let end = head.map_or(0, |h| h.seq);
+    let wanted = checkpoint.map_or(0, |c| c.seq);
+    let mut at_checkpoint = None;
+    let mut anchor: Option<AuditRecord> = None;
+    let mut pos: u64 = 1;
+    while pos <= end {
+        let want = page_len(pos, end);
+        let mut page = log.read(pos, want)?;
+        page.truncate(want);
+        verify_records_after(anchor.as_ref(), &page)?;
+        if (pos..pos + page.len() as u64).contains(&wanted) {
+            at_checkpoint = usize::try_from(wanted - pos)
+                .ok()
+                .and_then(|i| page.get(i))
+                .map(|r| r.hash);
+        }
+        let short = page.len() < want;
+        pos += page.len() as u64;
+        if let Some(last) = page.pop() {
+            anchor = Some(last);
+        }
+        if short {
+            break;
+        }
+    }
+    // Records 1..pos-1 verify, and record p carries seq p (the first is seq 1, each next +1).
+    let last = anchor.as_ref().map(ChainHead::of);
+    if let Some(h) = head {
+        match last {
+            Some(l) if l == h => {}
+            Some(l) if l.seq == h.seq => return Err(AuditError::HeadMismatch { seq: h.seq }),
+            other => {
+                return Err(AuditError::HeadTruncated {
+                    head_seq: h.seq,
+                    last_seq: other.map_or(0, |l| l.seq),
+                });
+            }
+        }
+    }
+    // A record after the head: an append racing with us moved the head on (fine: we verified
+    // up to the head we read), or records were added without moving it.
+    if !log.read(end.saturating_add(1), 1)?.is_empty() && log.head()? == head {
+        return Err(AuditError::BeyondHead { head_seq: end });
+    }
+    if let Some(cp) = checkpoint
+        && cp.seq > 0
+    {
+        if end < cp.seq {
+            return Err(AuditError::Truncated {
+                checkpoint_seq: cp.seq,
+                head_seq: end,
+            });
+        }
+        if at_checkpoint != Some(cp.head) {
+            return Err(AuditError::CheckpointMismatch { seq: cp.seq });
+        }
+    }
+    Ok(head.into())
 }
 
 /// Verifies a complete log (it must start at record 1), splitting the work across the
@@ -161,7 +255,20 @@ fn head_of(records: &[AuditRecord]) -> Checkpoint {
 /// # Errors
 /// [`AuditError::Broken`] naming the first bad record.
 pub fn verify_records(records: &[AuditRecord]) -> Result<(), AuditError> {
-    if let Some(first) = records.first()
+    verify_records_after(None, records)
+}
+
+/// As [`verify_records`], for a run of records following `anchor` (`None`: the run is the
+/// start of the log, so it must begin at record 1).
+///
+/// # Errors
+/// [`AuditError::Broken`] naming the first bad record.
+pub fn verify_records_after(
+    anchor: Option<&AuditRecord>,
+    records: &[AuditRecord],
+) -> Result<(), AuditError> {
+    if anchor.is_none()
+        && let Some(first) = records.first()
         && first.seq != 1
     {
         return Err(AuditError::Broken(ChainBreak {
@@ -173,7 +280,7 @@ pub fn verify_records(records: &[AuditRecord]) -> Result<(), AuditError> {
         .map_or(1, std::num::NonZero::get)
         .min(8);
     if threads <= 1 || records.len() < 4096 {
-        return super::hash::verify_after(None, records).map_err(AuditError::Broken);
+        return audit::verify_chain_after(anchor, records).map_err(AuditError::Broken);
     }
     let chunk = records.len().div_ceil(threads);
     let results: Vec<Result<(), ChainBreak>> = std::thread::scope(|s| {
@@ -183,8 +290,11 @@ pub fn verify_records(records: &[AuditRecord]) -> Result<(), AuditError> {
                 s.spawn(move || {
                     let end = (start + chunk).min(records.len());
                     let part = records.get(start..end).unwrap_or(&[]);
-                    let anchor = start.checked_sub(1).and_then(|p| records.get(p));
-                    super::hash::verify_after(anchor, part)
+                    let before = match start.checked_sub(1) {
+                        Some(p) => records.get(p),
+                        None => anchor,
+                    };
+                    audit::verify_chain_after(before, part)
                 })
             })
             .collect();
@@ -263,22 +373,24 @@ impl MemoryAuditLog {
 
 impl AuditLog for MemoryAuditLog {
     fn append(&self, drafts: Vec<AuditDraft>) -> Result<Vec<u64>, AuditError> {
-        let mut buf = Vec::with_capacity(1024);
-        let mut sealed: Vec<AuditRecord> = Vec::with_capacity(drafts.len());
         let mut records = self.records.write();
-        for d in drafts {
-            let r = super::hash::fast_seal(sealed.last().or(records.last()), d, &mut buf)?;
-            sealed.push(r);
-        }
+        let sealed = audit::seal_all(records.last(), drafts)?;
         let seqs = sealed.iter().map(|r| r.seq).collect();
         records.extend(sealed);
         Ok(seqs)
     }
 
-    fn read(&self, from_seq: u64, limit: usize) -> Result<Vec<AuditRecord>, AuditError> {
+    fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditRecord>, AuditError> {
         let records = self.records.read();
-        let start = records.partition_point(|r| r.seq < from_seq);
+        // Position `p` (1-based) is index `p - 1`, whatever the records say.
+        let start = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
         Ok(records.iter().skip(start).take(limit).cloned().collect())
+    }
+
+    /// The last record: an in-memory log (and an imported one) has no head apart from its
+    /// records, so an import cut short verifies; check it against an exported [`Checkpoint`].
+    fn head(&self) -> Result<Option<ChainHead>, AuditError> {
+        Ok(self.records.read().last().map(ChainHead::of))
     }
 }
 
@@ -310,7 +422,11 @@ impl AuditLog for StoreAuditLog {
         Ok(self.store.append_audit(drafts)?)
     }
 
-    fn read(&self, from_seq: u64, limit: usize) -> Result<Vec<AuditRecord>, AuditError> {
-        Ok(self.store.read_audit(from_seq, limit)?)
+    fn read(&self, from: u64, limit: usize) -> Result<Vec<AuditRecord>, AuditError> {
+        Ok(self.store.read_audit(from, limit)?)
+    }
+
+    fn head(&self) -> Result<Option<ChainHead>, AuditError> {
+        Ok(self.store.audit_head()?)
     }
 }

@@ -3,97 +3,51 @@
 //! Every applied, denied and overridden transition, every eviction, approval, rejection, expiry,
 //! cancellation, unauthorized attempt and policy change is a record (an
 //! [`AuditRecord`](mlops_registry::audit::AuditRecord) sealed by the store in the same commit as
-//! the change it describes). The action names are in [`actions`]; a record's `details` carry the
-//! verdict with every guard's outcome and the policy identity (content hash).
+//! the change it describes). The action names are in the registry's catalogue
+//! ([`AuditAction::ALL`], namespace `governance.`); a record's `details` carry the verdict with
+//! every guard's outcome and the policy identity (content hash); policy records have the policy
+//! itself as subject ([`Subject::Policy`]).
 //!
 //! An [`AuditLog`] appends and reads records; [`MemoryAuditLog`] keeps them in memory and
 //! [`StoreAuditLog`] reads the registry store's chain (where the engine writes). The
-//! [`AuditLogExt`] conveniences verify the chain (naming the first modified, reordered or removed
-//! record), export and check [`Checkpoint`]s (revealing truncation), and answer the auditor's
-//! questions: the history of a version, and every version ever in production with who approved
-//! it.
+//! [`AuditLogExt`] conveniences verify the chain page by page (naming the first modified,
+//! reordered or removed record) and check that it ends exactly at the head the store recorded
+//! with its last append (revealing records cut off the end and a rewritten tail), export and
+//! check [`Checkpoint`]s, and answer the auditor's questions: the history of a version, and
+//! every version ever in production with who approved it.
+//!
+//! # What needs an exported checkpoint
+//!
+//! The store's head is kept in the same store as the records. Whoever can rewrite the whole
+//! store, head included (a database administrator, an attacker with the file), can replace the
+//! history with a consistent forgery that verifies. Export a [`Checkpoint`] regularly
+//! ([`AuditLogExt::verify`] returns one) to somewhere that person cannot write (a ticket, a
+//! WORM bucket, the auditor's own records) and check the log with
+//! [`AuditLogExt::verify_against`].
 
-mod hash;
 mod log;
 mod query;
 
-pub use hash::{fast_record_hash, fast_seal};
-pub use log::{AuditLog, AuditLogExt, Checkpoint, MemoryAuditLog, StoreAuditLog, verify_records};
+pub use log::{
+    AuditLog, AuditLogExt, Checkpoint, MemoryAuditLog, PAGE, StoreAuditLog, verify_records,
+    verify_records_after,
+};
 pub use query::{ProductionEntry, history, production_roster};
 
-use mlops_core::{ModelName, Subject};
-use mlops_registry::audit::AuditAction;
+use mlops_core::{Digest, Subject};
+use mlops_registry::audit::{AuditAction, AuditNamespace};
 
-/// The audit actions written by governance.
-pub mod actions {
-    use mlops_registry::audit::AuditAction;
-
-    /// A transition was committed (allowed, or denied but not enforced in this environment).
-    pub const TRANSITION_APPLIED: &str = "governance.transition.applied";
-    /// A transition was denied.
-    pub const TRANSITION_DENIED: &str = "governance.transition.denied";
-    /// A break-glass override was applied.
-    pub const TRANSITION_OVERRIDDEN: &str = "governance.transition.overridden";
-    /// A version was evicted from an exclusive state by another's entry.
-    pub const TRANSITION_EVICTED: &str = "governance.transition.evicted";
-    /// An approval request was opened.
-    pub const APPROVAL_OPENED: &str = "governance.approval.opened";
-    /// An approver signed off.
-    pub const APPROVAL_APPROVED: &str = "governance.approval.approved";
-    /// An approver rejected.
-    pub const APPROVAL_REJECTED: &str = "governance.approval.rejected";
-    /// A request expired.
-    pub const APPROVAL_EXPIRED: &str = "governance.approval.expired";
-    /// A request was cancelled.
-    pub const APPROVAL_CANCELLED: &str = "governance.approval.cancelled";
-    /// A request's transition was committed.
-    pub const APPROVAL_FULFILLED: &str = "governance.approval.fulfilled";
-    /// An actor attempted something it may not do.
-    pub const UNAUTHORIZED: &str = "governance.action.unauthorized";
-    /// The policy was replaced.
-    pub const POLICY_CHANGED: &str = "governance.policy.changed";
-
-    /// The action named `name` (one of the constants above, which are all valid).
-    #[must_use]
-    pub fn action(name: &str) -> AuditAction {
-        AuditAction::new(name).unwrap_or_else(|_| AuditAction::model_updated())
-    }
-
-    /// Every governance action.
-    pub const ALL: [&str; 12] = [
-        TRANSITION_APPLIED,
-        TRANSITION_DENIED,
-        TRANSITION_OVERRIDDEN,
-        TRANSITION_EVICTED,
-        APPROVAL_OPENED,
-        APPROVAL_APPROVED,
-        APPROVAL_REJECTED,
-        APPROVAL_EXPIRED,
-        APPROVAL_CANCELLED,
-        APPROVAL_FULFILLED,
-        UNAUTHORIZED,
-        POLICY_CHANGED,
-    ];
-}
-
-/// The subject of policy-change records: the pseudo-model `governance-policy` (the core
-/// vocabulary has no policy subject).
+/// The subject of policy records (a policy change, an unauthorized attempt to change it): the
+/// policy, by its identity (content hash).
 #[must_use]
-pub fn policy_subject() -> Subject {
-    Subject::Model {
-        model: ModelName::new("governance-policy").unwrap_or_else(|_| fallback_name()),
-    }
+pub fn policy_subject(identity: Digest) -> Subject {
+    Subject::Policy { identity }
 }
 
-#[allow(clippy::unwrap_used)] // reason: "policy" is a valid model name; never reached
-fn fallback_name() -> ModelName {
-    ModelName::new("policy").unwrap()
-}
-
-/// Whether `action` is one of governance's.
+/// Whether `action` is one of governance's (`governance.*`).
 #[must_use]
 pub fn is_governance_action(action: &AuditAction) -> bool {
-    action.as_str().starts_with("governance.")
+    action.namespace() == AuditNamespace::Governance
 }
 
 #[cfg(test)]
@@ -101,13 +55,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn action_names_are_valid_audit_actions() {
-        for a in actions::ALL {
-            assert_eq!(AuditAction::new(a).unwrap().as_str(), a);
-            assert!(is_governance_action(&actions::action(a)));
-        }
-        assert!(
-            matches!(policy_subject(), Subject::Model { model } if model.as_str() == "governance-policy")
-        );
+    fn governance_actions_are_the_catalogued_governance_namespace() {
+        let ours: Vec<_> = AuditAction::ALL
+            .iter()
+            .filter(|a| is_governance_action(a))
+            .collect();
+        assert!(ours.contains(&&AuditAction::TRANSITION_APPLIED));
+        assert!(ours.iter().all(|a| a.as_str().starts_with("governance.")));
+        assert!(!is_governance_action(&AuditAction::ALIAS_MOVED));
+        let id = Digest::of(b"policy");
+        assert_eq!(policy_subject(id), Subject::Policy { identity: id });
     }
 }

@@ -2,11 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use mlops_core::{ActorId, ModelRef, Subject};
-use mlops_registry::audit::AuditRecord;
+use mlops_registry::audit::{AuditAction, AuditRecord};
 use mlops_registry::model::StateName;
 use serde::{Deserialize, Serialize};
 
-use super::actions;
 use super::log::{AuditLog, AuditLogExt};
 use crate::error::AuditError;
 
@@ -59,9 +58,9 @@ pub fn production_roster(
 ) -> Result<Vec<ProductionEntry>, AuditError> {
     let mut out = Vec::new();
     for r in log.read_all()? {
-        let action = r.draft.action.as_str();
-        let overridden = action == actions::TRANSITION_OVERRIDDEN;
-        if !(overridden || action == actions::TRANSITION_APPLIED) {
+        let action = &r.draft.action;
+        let overridden = *action == AuditAction::TRANSITION_OVERRIDDEN;
+        if !(overridden || *action == AuditAction::TRANSITION_APPLIED) {
             continue;
         }
         let (Some(state), Subject::Version { version }) = (&r.draft.state_after, &r.draft.subject)

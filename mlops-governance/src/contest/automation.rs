@@ -15,9 +15,6 @@ use crate::engine::{Governance, PlanContext, Transitioned};
 use crate::error::GovernanceError;
 use crate::policy::Verdict;
 
-/// The audit action of an automatic rollback.
-pub const ROLLBACK_ACTION: &str = "contest.rollback";
-
 /// What became of a promotion request.
 ///
 /// Exhaustive on purpose: the host must handle a pending approval.
@@ -76,7 +73,7 @@ impl Contest {
     /// one atomic route-table step: when other challengers remain in the serving table, a new
     /// revision without `challenger` (its traffic, segment rules and overrides go back to the
     /// champion); when it is the last one, or the new table cannot be built, the router's kill
-    /// switch (everything to the champion). Then one `contest.rollback` audit record (about the
+    /// switch (everything to the champion). Then one `governance.contest.rollback` audit record (about the
     /// challenger, with both revisions, the method and the outcome's evidence) is appended, and
     /// the contest adopts the new revision. The route change comes first on purpose: stopping
     /// harm does not wait for the audit log. A table moved by someone else is rolled back all
@@ -148,7 +145,7 @@ impl Contest {
         let draft = AuditDraft::new(
             report.at,
             actor.clone(),
-            AuditAction::new(ROLLBACK_ACTION).unwrap_or_else(|_| AuditAction::model_updated()),
+            AuditAction::CONTEST_ROLLBACK,
             Subject::Version {
                 version: mlops_core::ModelRef::new(self.model().clone(), challenger),
             },

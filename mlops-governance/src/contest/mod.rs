@@ -30,7 +30,7 @@ mod error;
 mod spec;
 pub mod stats;
 
-pub use automation::{Promotion, ROLLBACK_ACTION, request_promotion};
+pub use automation::{Promotion, request_promotion};
 pub use bandit::{Bandit, BanditConfig, BanditPolicy, Reward};
 pub use engine::{
     ChallengerOutcome, ChallengerReport, Contest, ContestReport, MetricReport, MetricRole,
