@@ -22,7 +22,6 @@ use mlops_core::{
 use mlops_drift::profile::DatasetProfile;
 use mlops_drift::stream::{DriftMonitor, FeatureValue, MonitorConfig, WindowSpec};
 use mlops_drift::table::Table;
-use mlops_registry::audit::AuditAction;
 use mlops_governance::audit::{self, AuditLogExt, MemoryAuditLog};
 use mlops_governance::card::{CardInputs, ModelCard};
 use mlops_governance::contest::{
@@ -33,6 +32,7 @@ use mlops_governance::lifecycle::StateName;
 use mlops_governance::policy::{Guard, PolicySpec, TierRules};
 use mlops_governance::{AuditError, Governance, GovernanceError};
 use mlops_registry::Registry;
+use mlops_registry::audit::AuditAction;
 use mlops_registry::model::{DatasetRole, VersionCore};
 use mlops_registry::routing::{AliasRoutes, Router};
 use mlops_registry::store::{InMemoryStore, ModelStore};

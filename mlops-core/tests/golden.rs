@@ -1,7 +1,12 @@
 //! The JSON form of each core record is a wire format: pinned here against files in
 //! `tests/golden/`. Run with `UPDATE_GOLDEN=1` to rewrite the files after a deliberate change.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test helpers outside #[test] fns
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test helpers outside #[test] fns
 
 use std::path::PathBuf;
 

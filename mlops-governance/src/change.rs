@@ -32,7 +32,6 @@ use crate::engine::Governance;
 use crate::error::{AuditError, ChangeError, GovernanceError, PolicyError};
 use crate::policy::{Action, GuardInput, PolicyEngine, Signoff, Threshold, Verdict};
 
-
 /// Whether training data may change within the plan.
 ///
 /// Exhaustive on purpose: a plan must say.

@@ -61,7 +61,6 @@ use crate::engine::Governance;
 use crate::error::{ClassificationError, GovernanceError, PolicyError};
 use crate::policy::Action;
 
-
 macro_rules! answer_enum {
     ($(#[$doc:meta])* $ty:ident { $($(#[$vdoc:meta])* $v:ident => $s:literal),+ $(,)? }) => {
         $(#[$doc])*

@@ -676,16 +676,11 @@ impl Governance {
         comment: Option<&str>,
         at: DateTime<Utc>,
     ) -> AuditDraft {
-        let mut d = AuditDraft::new(
-            at,
-            actor.clone(),
-            action,
-            version_subject(&request.version),
-        )
-        .with_states(Some(request.from.clone()), Some(request.to.clone()))
-        .with_details(
-            json!({ "request": request, "policy": self.policy.read().identity().to_string() }),
-        );
+        let mut d = AuditDraft::new(at, actor.clone(), action, version_subject(&request.version))
+            .with_states(Some(request.from.clone()), Some(request.to.clone()))
+            .with_details(
+                json!({ "request": request, "policy": self.policy.read().identity().to_string() }),
+            );
         if let Some(c) = comment {
             d = d.with_justification(c);
         }

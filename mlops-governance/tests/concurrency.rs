@@ -12,10 +12,10 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use mlops_core::{ModelRef, RiskTier};
-use mlops_registry::audit::AuditAction;
 use mlops_governance::GovernanceError;
 use mlops_governance::audit::AuditLogExt;
 use mlops_governance::engine::{Governance, PlanContext};
+use mlops_registry::audit::AuditAction;
 use mlops_registry::store::ModelStore;
 use support::{Cast, World, bank_policy};
 

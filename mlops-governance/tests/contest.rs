@@ -11,16 +11,15 @@ use std::sync::Arc;
 
 use mlops_core::chrono::{DateTime, TimeDelta, Utc};
 use mlops_core::{Actor, ManualClock, RiskTier, Role, VersionNumber};
-use mlops_registry::audit::AuditAction;
 use mlops_governance::audit::{AuditLog, MemoryAuditLog};
 use mlops_governance::contest::{
     Bandit, BanditConfig, Better, ChallengerOutcome, Contest, ContestConfig, ContestError,
-    GuardrailProof, Method, MetricSpec, Promotion, Reward, StopReason,
-    request_promotion, stats,
+    GuardrailProof, Method, MetricSpec, Promotion, Reward, StopReason, request_promotion, stats,
 };
 use mlops_governance::engine::{Governance, PlanContext};
 use mlops_governance::lifecycle::StateName;
 use mlops_governance::policy::{Guard, Policy, PolicySpec, TierRules};
+use mlops_registry::audit::AuditAction;
 use mlops_registry::routing::{Reason, RouteTable, Router};
 use mlops_registry::store::InMemoryStore;
 use rand::{RngExt, SeedableRng};
@@ -259,7 +258,10 @@ fn a_harmful_challenger_rolls_back_before_the_minimum_duration_audited() {
     assert_eq!(d.reason, Reason::KillSwitch);
     let records = audit.read(0, 10).unwrap();
     assert_eq!(records.len(), 1);
-    assert_eq!(records[0].draft.action.as_str(), AuditAction::CONTEST_ROLLBACK.as_str());
+    assert_eq!(
+        records[0].draft.action.as_str(),
+        AuditAction::CONTEST_ROLLBACK.as_str()
+    );
     assert_eq!(records[0].draft.details["revision_after"], revision.get());
     assert_eq!(
         c.revision(),

@@ -15,13 +15,13 @@ use std::sync::Arc;
 
 use mlops_core::chrono::{DateTime, TimeDelta, Utc};
 use mlops_core::{Clock, ManualClock, ModelRef, RiskTier, Role};
-use mlops_registry::audit::AuditAction;
 use mlops_governance::GovernanceError;
 use mlops_governance::approval::{RequestKind, RequestStatus};
 use mlops_governance::audit::AuditLogExt;
 use mlops_governance::engine::{Governance, PlanContext};
 use mlops_governance::lifecycle::Lifecycle;
 use mlops_governance::policy::{Guard, PolicySpec, TierRules};
+use mlops_registry::audit::AuditAction;
 use mlops_registry::store::{InMemoryStore, ModelStore};
 use proptest::prelude::*;
 use support::{Cast, start, state};

@@ -14,7 +14,6 @@ use std::collections::BTreeSet;
 
 use mlops_core::chrono::TimeDelta;
 use mlops_core::{Actor, RiskTier, Role};
-use mlops_registry::audit::AuditAction;
 use mlops_governance::GovernanceError;
 use mlops_governance::audit::{self, AuditLogExt};
 use mlops_governance::card::{CardInputs, ModelCard};
@@ -27,6 +26,7 @@ use mlops_governance::engine::PlanContext;
 use mlops_governance::matrix::{Consideration, GovernanceMatrix};
 use mlops_governance::policy::GuardKind;
 use mlops_governance::raci::{Raci, Task};
+use mlops_registry::audit::AuditAction;
 use mlops_registry::store::ModelStore;
 use support::{World, state};
 use template_support::{Lineage, ad_hoc_analysis, credit_decision, register, scheduled_forecast};
@@ -208,8 +208,10 @@ fn the_matrix_governs_real_transitions() {
         log.read_all()
             .unwrap()
             .iter()
-            .any(|r| r.draft.action.as_str() == AuditAction::UNAUTHORIZED.as_str()
-                && r.draft.actor.id == c.alice.id)
+            .any(
+                |r| r.draft.action.as_str() == AuditAction::UNAUTHORIZED.as_str()
+                    && r.draft.actor.id == c.alice.id
+            )
     );
 
     // The ad-hoc analysis: a model card with its intended use is all production needs.

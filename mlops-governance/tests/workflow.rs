@@ -10,12 +10,12 @@ mod support;
 
 use mlops_core::chrono::TimeDelta;
 use mlops_core::{AliasName, RiskTier};
-use mlops_registry::audit::AuditAction;
 use mlops_governance::GovernanceError;
 use mlops_governance::approval::RequestStatus;
 use mlops_governance::audit::{self, AuditLogExt};
 use mlops_governance::engine::{Applied, PlanContext};
 use mlops_governance::policy::GuardKind;
+use mlops_registry::audit::AuditAction;
 use support::{World, bank_policy, state};
 
 /// A high-risk fraud model goes from development to production under the bank policy:
@@ -374,7 +374,10 @@ fn warn_and_observe_modes_proceed_and_record_the_would_be_denial() {
         .unwrap()
         .pop()
         .unwrap();
-    assert_eq!(rec.draft.action.as_str(), AuditAction::TRANSITION_APPLIED.as_str());
+    assert_eq!(
+        rec.draft.action.as_str(),
+        AuditAction::TRANSITION_APPLIED.as_str()
+    );
     assert_eq!(rec.draft.details["verdict"]["decision"], "deny");
     assert_eq!(rec.draft.details["verdict"]["mode"], "warn");
 }
@@ -396,7 +399,10 @@ fn policy_changes_are_permissioned_and_audited() {
     assert_ne!(id, old);
     let recs = w.gov.audit_log().read_all().unwrap();
     let last = recs.last().unwrap();
-    assert_eq!(last.draft.action.as_str(), AuditAction::POLICY_CHANGED.as_str());
+    assert_eq!(
+        last.draft.action.as_str(),
+        AuditAction::POLICY_CHANGED.as_str()
+    );
     assert_eq!(last.draft.details["from"], old.to_string().as_str());
     assert_eq!(last.draft.details["to"], id.to_string().as_str());
     assert_eq!(

@@ -330,7 +330,11 @@ fn the_action_catalogue_is_valid_unique_and_namespaced() {
     use audit::AuditNamespace;
     let mut seen = std::collections::BTreeSet::new();
     for a in AuditAction::ALL {
-        assert_eq!(&AuditAction::new(a.as_str()).unwrap(), a, "{a} is a valid action");
+        assert_eq!(
+            &AuditAction::new(a.as_str()).unwrap(),
+            a,
+            "{a} is a valid action"
+        );
         assert!(seen.insert(a.as_str()), "{a} is listed twice");
         assert_ne!(a.namespace(), AuditNamespace::Host, "{a} has an SDK prefix");
         assert!(a.as_str().starts_with(a.namespace().prefix()));

@@ -346,7 +346,10 @@ fn a_version_1_file_gets_its_audit_head_from_its_last_record() {
         )
         .unwrap();
     }
-    assert_eq!(SqliteStore::open(&empty).unwrap().audit_head().unwrap(), None);
+    assert_eq!(
+        SqliteStore::open(&empty).unwrap().audit_head().unwrap(),
+        None
+    );
 }
 
 #[test]
@@ -369,14 +372,16 @@ fn the_audit_head_only_moves_forward_and_an_append_after_a_tampered_tail_is_refu
     assert!(conn.execute("DELETE FROM audit_head", []).is_err());
     // With the triggers dropped, cut the last two records off: the store will not seal after
     // the shortened tail (which would hide the cut inside a valid chain).
-    conn.execute_batch(
-        "DROP TRIGGER audit_append_only_delete; DELETE FROM audit WHERE seq > 3;",
-    )
-    .unwrap();
+    conn.execute_batch("DROP TRIGGER audit_append_only_delete; DELETE FROM audit WHERE seq > 3;")
+        .unwrap();
     let err = store.append_audit(vec![draft(9)]).unwrap_err();
     assert!(
         matches!(&err, RegistryError::Corrupt { detail } if detail.contains("last record 3, head 5")),
         "{err}"
     );
-    assert_eq!(store.read_audit(1, 100).unwrap().len(), 3, "nothing appended");
+    assert_eq!(
+        store.read_audit(1, 100).unwrap().len(),
+        3,
+        "nothing appended"
+    );
 }

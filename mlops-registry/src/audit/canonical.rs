@@ -206,8 +206,12 @@ impl<'a> ser::Serializer for KeySerializer<'a> {
         serialize_i64: i64, serialize_i128: i128, serialize_u8: u8, serialize_u16: u16,
         serialize_u32: u32, serialize_u64: u64, serialize_u128: u128, serialize_char: char,
         serialize_str: &str);
-    key_refused!(serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
-        serialize_unit_struct(&'static str));
+    key_refused!(
+        serialize_bytes(&[u8]),
+        serialize_none(),
+        serialize_unit(),
+        serialize_unit_struct(&'static str)
+    );
 
     fn serialize_f32(self, v: f32) -> Res {
         self.serialize_f64(f64::from(v))
@@ -245,11 +249,7 @@ impl<'a> ser::Serializer for KeySerializer<'a> {
     fn serialize_tuple(self, _: usize) -> Res<Self::SerializeTuple> {
         Err(key_must_be_a_string())
     }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Res<Self::SerializeTupleStruct> {
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Res<Self::SerializeTupleStruct> {
         Err(key_must_be_a_string())
     }
     fn serialize_tuple_variant(

@@ -48,7 +48,11 @@ impl State {
 }
 
 /// Appends sealed records and moves the head.
-fn append_sealed(audit: &mut Vec<AuditRecord>, head: &mut Option<ChainHead>, sealed: Vec<AuditRecord>) {
+fn append_sealed(
+    audit: &mut Vec<AuditRecord>,
+    head: &mut Option<ChainHead>,
+    sealed: Vec<AuditRecord>,
+) {
     if let Some(last) = sealed.last() {
         *head = Some(ChainHead::of(last));
     }

@@ -125,7 +125,9 @@ fn audit_len(store: &dyn ModelStore) -> u64 {
 /// The last record, by position.
 fn last_record(store: &dyn ModelStore) -> Option<audit::AuditRecord> {
     let n = audit_len(store);
-    (n > 0).then(|| store.read_audit(n, 1).unwrap().pop()).flatten()
+    (n > 0)
+        .then(|| store.read_audit(n, 1).unwrap().pop())
+        .flatten()
 }
 
 fn assert_head_is_last(store: &dyn ModelStore, after: &str) {
@@ -556,7 +558,10 @@ pub fn audit_head_follows_every_append(store: &dyn ModelStore) {
     let name = fresh("head");
     let rev = register(store, &name);
     assert_head_is_last(store, "create_model");
-    assert!(store.audit_head().unwrap().is_some(), "a head after a write");
+    assert!(
+        store.audit_head().unwrap().is_some(),
+        "a head after a write"
+    );
     add_version(store, &name, 7);
     assert_head_is_last(store, "create_version");
     let mut agg = store.get_model(&name).unwrap();
@@ -575,9 +580,14 @@ pub fn audit_head_follows_every_append(store: &dyn ModelStore) {
             .commit(&name, rev, stale, vec![draft(&name, "test.head")])
             .is_err()
     );
-    let too_long = draft(&name, "test.head").with_justification("x".repeat(audit::MAX_JUSTIFICATION_LEN + 1));
+    let too_long =
+        draft(&name, "test.head").with_justification("x".repeat(audit::MAX_JUSTIFICATION_LEN + 1));
     assert!(store.append_audit(vec![too_long]).is_err());
-    assert_eq!(store.audit_head().unwrap(), before, "a failed write moved the head");
+    assert_eq!(
+        store.audit_head().unwrap(),
+        before,
+        "a failed write moved the head"
+    );
     assert_ne!(rev2, rev);
     let head = before.unwrap();
     assert_eq!(head.seq, audit_len(store), "the head is the record count");
@@ -599,17 +609,29 @@ pub fn read_audit_pages_by_position(store: &dyn ModelStore) {
         [n - 4, n - 3, n - 2],
         "positions are append order"
     );
-    assert_eq!(store.read_audit(n - 1, 10).unwrap().len(), 2, "short only at the end");
+    assert_eq!(
+        store.read_audit(n - 1, 10).unwrap().len(),
+        2,
+        "short only at the end"
+    );
     assert!(store.read_audit(n + 1, 10).unwrap().is_empty());
     assert!(store.read_audit(u64::MAX, 10).unwrap().is_empty());
     assert!(store.read_audit(1, 0).unwrap().is_empty());
-    assert_eq!(store.read_audit(0, 1).unwrap(), store.read_audit(1, 1).unwrap());
+    assert_eq!(
+        store.read_audit(0, 1).unwrap(),
+        store.read_audit(1, 1).unwrap()
+    );
     let mut from = 1;
     let mut seen = 0;
     loop {
         let page = store.read_audit(from, 3).unwrap();
         for (i, r) in page.iter().enumerate() {
-            assert_eq!(r.seq, from + i as u64, "record at position {}", from + i as u64);
+            assert_eq!(
+                r.seq,
+                from + i as u64,
+                "record at position {}",
+                from + i as u64
+            );
         }
         seen += page.len() as u64;
         from += page.len() as u64;
