@@ -193,3 +193,48 @@ fn parallel_verification_names_the_earliest_break_in_a_long_chain() {
         }
     }
 }
+
+/// The log-level verification reads a page in parallel parts: a break anywhere (inside a part,
+/// on either side of a part or page boundary, the last record) is named exactly, and a later
+/// break never hides an earlier one.
+#[test]
+fn streamed_verification_names_a_break_at_any_part_or_page_boundary() {
+    use mlops_governance::audit::{AuditLog, PAGE};
+    let base = recorded_log();
+    let log = MemoryAuditLog::new();
+    let n = PAGE + 5000;
+    let drafts: Vec<_> = base
+        .iter()
+        .map(|r| r.draft.clone())
+        .cycle()
+        .take(n)
+        .collect();
+    log.append(drafts).unwrap();
+    let records = log.export();
+    assert_eq!(
+        MemoryAuditLog::from_records(records.clone())
+            .verify()
+            .unwrap()
+            .seq,
+        n as u64
+    );
+    let half = PAGE / 2;
+    for i in [0, half - 1, half, PAGE - 1, PAGE, n - 1] {
+        let mut t = records.clone();
+        t[i].draft.justification = Some("x".into());
+        if i + 10 < n {
+            t[n - 1].draft.justification = Some("later".into());
+        }
+        assert_eq!(
+            broken_at(verify(t)),
+            (records[i].seq, ChainBreakReason::HashMismatch),
+            "edit at index {i}"
+        );
+        if i + 1 < n {
+            let mut t = records.clone();
+            t.remove(i);
+            let (seq, _) = broken_at(verify(t));
+            assert_eq!(seq, records[i + 1].seq, "removal at index {i}");
+        }
+    }
+}

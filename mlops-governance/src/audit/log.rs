@@ -177,9 +177,89 @@ pub trait AuditLogExt: AuditLog {
 
 impl<T: AuditLog + ?Sized> AuditLogExt for T {}
 
+/// The length of part `i` of a page of `want` records split across `threads` workers.
+fn chunk_len(want: usize, threads: usize, i: usize) -> usize {
+    if threads <= 1 || want < 4096 {
+        return want;
+    }
+    let chunk = want.div_ceil(threads);
+    chunk.min(want.saturating_sub(i * chunk))
+}
+
 /// The length of the page starting at position `pos` of a log ending at `end` (`pos <= end`).
 fn page_len(pos: u64, end: u64) -> usize {
     usize::try_from(end.saturating_sub(pos).saturating_add(1)).map_or(PAGE, |n| n.min(PAGE))
+}
+
+/// Verifies a run on this thread; a run with no anchor is the start of the log (record 1).
+fn verify_run(anchor: Option<&AuditRecord>, records: &[AuditRecord]) -> Result<(), AuditError> {
+    if anchor.is_none()
+        && let Some(first) = records.first()
+        && first.seq != 1
+    {
+        return Err(AuditError::Broken(ChainBreak {
+            seq: first.seq,
+            reason: audit::ChainBreakReason::SeqGap { expected: 1 },
+        }));
+    }
+    audit::verify_chain_after(anchor, records).map_err(AuditError::Broken)
+}
+
+/// What one worker found in its part of a page.
+struct Part {
+    /// Records read (fewer than asked: the log ended).
+    len: usize,
+    /// The record before the part, as the worker read it (parts after the first of a page).
+    anchor: Option<ChainHead>,
+    /// The part's last record.
+    last: Option<AuditRecord>,
+    /// The hash of the record at the checkpoint's position, if the part holds it.
+    at_checkpoint: Option<Digest>,
+    result: Result<(), AuditError>,
+}
+
+/// Reads and verifies positions `start..start + len`, after `anchor` (for the first part of a
+/// page: the previous page's last record; otherwise the worker reads the record before).
+fn verify_part<L: AuditLog + ?Sized>(
+    log: &L,
+    start: u64,
+    len: usize,
+    first_of_page: bool,
+    anchor: Option<&AuditRecord>,
+    wanted: u64,
+) -> Result<Part, AuditError> {
+    let (own_anchor, records) = if first_of_page {
+        let mut r = log.read(start, len)?;
+        r.truncate(len);
+        (None, r)
+    } else {
+        let mut r = log.read(start - 1, len.saturating_add(1))?;
+        r.truncate(len.saturating_add(1));
+        let rest = if r.is_empty() {
+            Vec::new()
+        } else {
+            r.split_off(1)
+        };
+        (r.pop(), rest)
+    };
+    let before = if first_of_page {
+        anchor
+    } else {
+        own_anchor.as_ref()
+    };
+    let result = verify_run(before, &records);
+    let at_checkpoint = wanted
+        .checked_sub(start)
+        .and_then(|i| usize::try_from(i).ok())
+        .and_then(|i| records.get(i))
+        .map(|r| r.hash);
+    Ok(Part {
+        len: records.len(),
+        anchor: own_anchor.as_ref().map(ChainHead::of),
+        last: records.last().cloned(),
+        at_checkpoint,
+        result,
+    })
 }
 
 fn verify_log<L: AuditLog + ?Sized>(
@@ -189,28 +269,65 @@ fn verify_log<L: AuditLog + ?Sized>(
     let head = log.head()?;
     let end = head.map_or(0, |h| h.seq);
     let wanted = checkpoint.map_or(0, |c| c.seq);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(8);
     let mut at_checkpoint = None;
     let mut anchor: Option<AuditRecord> = None;
     let mut pos: u64 = 1;
-    while pos <= end {
+    'pages: while pos <= end {
         let want = page_len(pos, end);
-        let mut page = log.read(pos, want)?;
-        page.truncate(want);
-        verify_records_after(anchor.as_ref(), &page)?;
-        if (pos..pos + page.len() as u64).contains(&wanted) {
-            at_checkpoint = usize::try_from(wanted - pos)
-                .ok()
-                .and_then(|i| page.get(i))
-                .map(|r| r.hash);
+        // Each worker reads (copies) and hashes its own part of the page, so both scale with
+        // the cores; memory stays one page.
+        let parts = if threads <= 1 || want < 4096 {
+            vec![verify_part(log, pos, want, true, anchor.as_ref(), wanted)]
+        } else {
+            let chunk = want.div_ceil(threads);
+            let a = anchor.as_ref();
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..threads)
+                    .filter(|i| i * chunk < want)
+                    .map(|i| {
+                        let start = pos + (i * chunk) as u64;
+                        let len = chunk.min(want - i * chunk);
+                        s.spawn(move || verify_part(log, start, len, i == 0, a, wanted))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or(Err(AuditError::Broken(ChainBreak {
+                            seq: 0,
+                            reason: audit::ChainBreakReason::Encoding,
+                        })))
+                    })
+                    .collect::<Vec<_>>()
+            })
+        };
+        let mut read = 0usize;
+        let mut prev_last: Option<ChainHead> = anchor.as_ref().map(ChainHead::of);
+        for (i, part) in parts.into_iter().enumerate() {
+            let part = part?;
+            // Parts are in order: the first break is the earliest.
+            part.result?;
+            if i > 0 && part.len > 0 && part.anchor != prev_last {
+                // The store changed between two workers' reads.
+                return Err(AuditError::Broken(ChainBreak {
+                    seq: part.anchor.map_or(0, |a| a.seq),
+                    reason: audit::ChainBreakReason::HashMismatch,
+                }));
+            }
+            at_checkpoint = at_checkpoint.or(part.at_checkpoint);
+            read += part.len;
+            if let Some(last) = part.last {
+                prev_last = Some(ChainHead::of(&last));
+                anchor = Some(last);
+            }
+            if read < want && part.len < chunk_len(want, threads, i) {
+                break 'pages;
+            }
         }
-        let short = page.len() < want;
-        pos += page.len() as u64;
-        if let Some(last) = page.pop() {
-            anchor = Some(last);
-        }
-        if short {
-            break;
-        }
+        pos += read as u64;
     }
     // Records 1..pos-1 verify, and record p carries seq p (the first is seq 1, each next +1).
     let last = anchor.as_ref().map(ChainHead::of);
@@ -267,20 +384,14 @@ pub fn verify_records_after(
     anchor: Option<&AuditRecord>,
     records: &[AuditRecord],
 ) -> Result<(), AuditError> {
-    if anchor.is_none()
-        && let Some(first) = records.first()
-        && first.seq != 1
-    {
-        return Err(AuditError::Broken(ChainBreak {
-            seq: first.seq,
-            reason: audit::ChainBreakReason::SeqGap { expected: 1 },
-        }));
+    if anchor.is_none() {
+        verify_run(None, records.get(..1).unwrap_or_default())?;
     }
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(8);
     if threads <= 1 || records.len() < 4096 {
-        return audit::verify_chain_after(anchor, records).map_err(AuditError::Broken);
+        return verify_run(anchor, records);
     }
     let chunk = records.len().div_ceil(threads);
     let results: Vec<Result<(), ChainBreak>> = std::thread::scope(|s| {
