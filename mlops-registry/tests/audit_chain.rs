@@ -225,41 +225,13 @@ proptest! {
 }
 
 /// An independent statement of the documented encoding: the draft's `serde_json::Value`,
-/// printed with keys sorted by their bytes at every level.
+/// printed by `serde_json` (whose maps, without its `preserve_order` feature, are ordered by key
+/// bytes at every level).
 fn reference_encoding(seq: u64, prev: &Digest, d: &AuditDraft) -> Vec<u8> {
-    fn print(v: &serde_json::Value, out: &mut Vec<u8>) {
-        match v {
-            serde_json::Value::Object(m) => {
-                let mut e: Vec<_> = m.iter().collect();
-                e.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-                out.push(b'{');
-                for (i, (k, v)) in e.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    serde_json::to_writer(&mut *out, k).unwrap();
-                    out.push(b':');
-                    print(v, out);
-                }
-                out.push(b'}');
-            }
-            serde_json::Value::Array(a) => {
-                out.push(b'[');
-                for (i, v) in a.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    print(v, out);
-                }
-                out.push(b']');
-            }
-            s => serde_json::to_writer(&mut *out, s).unwrap(),
-        }
-    }
     let mut out = b"mlops-audit-v1\n".to_vec();
     out.extend_from_slice(&seq.to_be_bytes());
     out.extend_from_slice(prev.as_bytes());
-    print(&serde_json::to_value(d).unwrap(), &mut out);
+    serde_json::to_writer(&mut out, &serde_json::to_value(d).unwrap()).unwrap();
     out
 }
 

@@ -20,6 +20,19 @@ use mlops_registry::audit;
 use mlops_registry::model::{ModelAggregate, RegisteredModel, VersionCore};
 use mlops_registry::store::{ModelStore, NewVersion, SqliteStore};
 
+fn register(store: &SqliteStore, name: &ModelName) {
+    store
+        .create_model(
+            ModelAggregate::new(RegisteredModel::new(
+                name.clone(),
+                Actor::service("w").unwrap().id,
+                DateTime::UNIX_EPOCH,
+            )),
+            vec![],
+        )
+        .unwrap();
+}
+
 const CHILD_ENV: &str = "MLOPS_REGISTRY_SIGKILL_CHILD_DB";
 
 fn model() -> ModelName {
@@ -195,16 +208,7 @@ fn a_damaged_database_gives_an_error_not_a_panic() {
     {
         let store = SqliteStore::open(&path).unwrap();
         let name = model();
-        store
-            .create_model(
-                ModelAggregate::new(RegisteredModel::new(
-                    name.clone(),
-                    Actor::service("w").unwrap().id,
-                    DateTime::UNIX_EPOCH,
-                )),
-                vec![],
-            )
-            .unwrap();
+        register(&store, &name);
         for i in 1..=50 {
             store
                 .create_version(NewVersion::new(name.clone(), core(i)))
@@ -268,16 +272,7 @@ fn reopening_keeps_everything_and_migrations_are_idempotent() {
     let name = model();
     let before = {
         let store = SqliteStore::open(&path).unwrap();
-        store
-            .create_model(
-                ModelAggregate::new(RegisteredModel::new(
-                    name.clone(),
-                    Actor::service("w").unwrap().id,
-                    DateTime::UNIX_EPOCH,
-                )),
-                vec![],
-            )
-            .unwrap();
+        register(&store, &name);
         store
             .create_version(NewVersion::new(name.clone(), core(1)))
             .unwrap();
@@ -290,6 +285,17 @@ fn reopening_keeps_everything_and_migrations_are_idempotent() {
     }
 }
 
+/// Turns a file back into schema version 1: no head table.
+fn to_schema_1(path: &Path) {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch(
+            "DROP TRIGGER audit_head_forward_only; DROP TRIGGER audit_head_never_deleted;
+             DROP TABLE audit_head; PRAGMA user_version = 1;",
+        )
+        .unwrap();
+}
+
 #[test]
 fn a_version_1_file_gets_its_audit_head_from_its_last_record() {
     let dir = tempfile::tempdir().unwrap();
@@ -297,31 +303,14 @@ fn a_version_1_file_gets_its_audit_head_from_its_last_record() {
     let name = model();
     {
         let store = SqliteStore::open(&path).unwrap();
-        store
-            .create_model(
-                ModelAggregate::new(RegisteredModel::new(
-                    name.clone(),
-                    Actor::service("w").unwrap().id,
-                    DateTime::UNIX_EPOCH,
-                )),
-                vec![],
-            )
-            .unwrap();
+        register(&store, &name);
         for i in 1..=3 {
             store
                 .create_version(NewVersion::new(name.clone(), core(i)))
                 .unwrap();
         }
     }
-    // Turn the file back into schema version 1: no head table.
-    {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "DROP TRIGGER audit_head_forward_only; DROP TRIGGER audit_head_never_deleted;
-             DROP TABLE audit_head; PRAGMA user_version = 1;",
-        )
-        .unwrap();
-    }
+    to_schema_1(&path);
     let store = SqliteStore::open(&path).unwrap();
     let log = store.read_audit(1, 100).unwrap();
     assert_eq!(log.len(), 3);
@@ -338,14 +327,7 @@ fn a_version_1_file_gets_its_audit_head_from_its_last_record() {
     // An empty version-1 file gets no head.
     let empty = dir.path().join("empty.db");
     drop(SqliteStore::open(&empty).unwrap());
-    {
-        let conn = rusqlite::Connection::open(&empty).unwrap();
-        conn.execute_batch(
-            "DROP TRIGGER audit_head_forward_only; DROP TRIGGER audit_head_never_deleted;
-             DROP TABLE audit_head; PRAGMA user_version = 1;",
-        )
-        .unwrap();
-    }
+    to_schema_1(&empty);
     assert_eq!(
         SqliteStore::open(&empty).unwrap().audit_head().unwrap(),
         None

@@ -328,49 +328,27 @@ impl Map<'_> {
     }
 }
 
-impl ser::SerializeSeq for Seq<'_> {
-    type Ok = ();
-    type Error = CanonicalError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Res {
-        self.element(v)
-    }
-    fn end(self) -> Res {
-        self.finish()
-    }
+macro_rules! seq_impls {
+    ($($tr:ident :: $f:ident),*) => {$(
+        impl ser::$tr for Seq<'_> {
+            type Ok = ();
+            type Error = CanonicalError;
+            fn $f<T: Serialize + ?Sized>(&mut self, v: &T) -> Res {
+                self.element(v)
+            }
+            fn end(self) -> Res {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Seq<'_> {
-    type Ok = ();
-    type Error = CanonicalError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Res {
-        self.element(v)
-    }
-    fn end(self) -> Res {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for Seq<'_> {
-    type Ok = ();
-    type Error = CanonicalError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Res {
-        self.element(v)
-    }
-    fn end(self) -> Res {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for Seq<'_> {
-    type Ok = ();
-    type Error = CanonicalError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Res {
-        self.element(v)
-    }
-    fn end(self) -> Res {
-        self.finish()
-    }
-}
+seq_impls!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl ser::SerializeMap for Map<'_> {
     type Ok = ();
@@ -399,27 +377,22 @@ impl ser::SerializeMap for Map<'_> {
     }
 }
 
-impl ser::SerializeStruct for Map<'_> {
-    type Ok = ();
-    type Error = CanonicalError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Res {
-        self.field(key, v)
-    }
-    fn end(self) -> Res {
-        self.finish()
-    }
+macro_rules! struct_impls {
+    ($($tr:ident),*) => {$(
+        impl ser::$tr for Map<'_> {
+            type Ok = ();
+            type Error = CanonicalError;
+            fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Res {
+                self.field(key, v)
+            }
+            fn end(self) -> Res {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for Map<'_> {
-    type Ok = ();
-    type Error = CanonicalError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Res {
-        self.field(key, v)
-    }
-    fn end(self) -> Res {
-        self.finish()
-    }
-}
+struct_impls!(SerializeStruct, SerializeStructVariant);
 
 macro_rules! scalar {
     ($($f:ident: $t:ty),*) => {$(
@@ -586,40 +559,10 @@ mod tests {
     use serde_json::{Value, json};
     use std::collections::BTreeMap;
 
-    /// The definition: `serde_json::to_value`, then print with keys sorted at every level.
+    /// The definition: `serde_json::to_value`, printed with keys sorted at every level (which
+    /// `serde_json` does itself: without its `preserve_order` feature a map is a `BTreeMap`).
     fn reference<T: Serialize>(v: &T) -> Vec<u8> {
-        fn print(v: &Value, out: &mut Vec<u8>) {
-            match v {
-                Value::Object(m) => {
-                    let mut e: Vec<_> = m.iter().collect();
-                    e.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-                    out.push(b'{');
-                    for (i, (k, v)) in e.into_iter().enumerate() {
-                        if i > 0 {
-                            out.push(b',');
-                        }
-                        serde_json::to_writer(&mut *out, k).unwrap();
-                        out.push(b':');
-                        print(v, out);
-                    }
-                    out.push(b'}');
-                }
-                Value::Array(a) => {
-                    out.push(b'[');
-                    for (i, v) in a.iter().enumerate() {
-                        if i > 0 {
-                            out.push(b',');
-                        }
-                        print(v, out);
-                    }
-                    out.push(b']');
-                }
-                s => serde_json::to_writer(&mut *out, s).unwrap(),
-            }
-        }
-        let mut out = Vec::new();
-        print(&serde_json::to_value(v).unwrap(), &mut out);
-        out
+        serde_json::to_vec(&serde_json::to_value(v).unwrap()).unwrap()
     }
 
     fn canonical<T: Serialize>(v: &T) -> Vec<u8> {
