@@ -141,6 +141,14 @@ impl Canonical {
         self.keys.truncate(obj.keys_base);
     }
 
+    /// Writes `{"variant":`, the opening of an externally tagged enum variant.
+    fn open_variant(&mut self, variant: &str) -> Res {
+        self.out.push(b'{');
+        json(&mut self.out, variant)?;
+        self.out.push(b':');
+        Ok(())
+    }
+
     fn begin_object(&mut self) -> Object {
         let start = self.out.len();
         self.out.push(b'{');
@@ -471,9 +479,7 @@ impl<'a> ser::Serializer for &'a mut Canonical {
         variant: &'static str,
         v: &T,
     ) -> Res {
-        self.out.push(b'{');
-        json(&mut self.out, variant)?;
-        self.out.push(b':');
+        self.open_variant(variant)?;
         v.serialize(&mut *self)?;
         self.out.push(b'}');
         Ok(())
@@ -503,9 +509,8 @@ impl<'a> ser::Serializer for &'a mut Canonical {
         variant: &'static str,
         _: usize,
     ) -> Res<Self::SerializeTupleVariant> {
-        self.out.push(b'{');
-        json(&mut self.out, variant)?;
-        self.out.extend_from_slice(b":[");
+        self.open_variant(variant)?;
+        self.out.push(b'[');
         Ok(Seq {
             c: self,
             first: true,
@@ -530,9 +535,7 @@ impl<'a> ser::Serializer for &'a mut Canonical {
         variant: &'static str,
         _: usize,
     ) -> Res<Self::SerializeStructVariant> {
-        self.out.push(b'{');
-        json(&mut self.out, variant)?;
-        self.out.push(b':');
+        self.open_variant(variant)?;
         let obj = self.begin_object();
         Ok(Map {
             c: self,
