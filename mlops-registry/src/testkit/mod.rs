@@ -116,7 +116,10 @@ fn audit_len(store: &dyn ModelStore) -> u64 {
     // Bounded: a store whose pages never end fails here instead of hanging the kit.
     for _ in 0..100_000 {
         let batch = store.read_audit(from, 10_000).unwrap();
-        assert!(batch.len() <= 10_000, "read_audit returned more than its limit");
+        assert!(
+            batch.len() <= 10_000,
+            "read_audit returned more than its limit"
+        );
         from += batch.len() as u64;
         if batch.len() < 10_000 {
             return from - 1;
