@@ -29,10 +29,14 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use crate::error::{RegistryError, Result};
+use crate::governed::{Authority, GovernanceSeal};
 use crate::model::StateName;
 
 /// The domain-separation prefix of the canonical encoding.
 pub const DOMAIN: &[u8; 15] = b"mlops-audit-v1\n";
+/// The namespace of audit actions only governance writes: a draft in it must carry the
+/// [`GovernanceSeal`] ([`AuditDraft::authorize`]), in a commit or in a plain append.
+pub const RESERVED_NAMESPACE: &str = "governance.";
 /// The longest justification, in characters.
 pub const MAX_JUSTIFICATION_LEN: usize = 4096;
 /// The largest `details` value, in bytes of canonical JSON.
@@ -167,6 +171,9 @@ pub struct AuditDraft {
     pub details: Value,
     /// Why, in the actor's words (required by some policies, such as overrides).
     pub justification: Option<String>,
+    /// Whether governance sealed the draft (needed for the `governance.` namespace).
+    #[serde(skip)]
+    authority: Authority,
 }
 
 impl AuditDraft {
@@ -182,7 +189,22 @@ impl AuditDraft {
             state_after: None,
             details: Value::Null,
             justification: None,
+            authority: Authority::default(),
         }
+    }
+
+    /// Seals the draft with governance's capability: only sealed drafts may use the reserved
+    /// `governance.` namespace (see [`governed`](crate::governed)).
+    #[must_use]
+    pub fn authorize(mut self, seal: &'static GovernanceSeal) -> Self {
+        self.authority = Authority::sealed(seal);
+        self
+    }
+
+    /// Whether the draft carries governance's seal.
+    #[must_use]
+    pub fn is_sealed(&self) -> bool {
+        self.authority.is_sealed()
     }
 
     /// Sets the states before and after.
@@ -207,11 +229,17 @@ impl AuditDraft {
         self
     }
 
-    /// Checks the documented limits ([`MAX_JUSTIFICATION_LEN`], [`MAX_DETAILS_BYTES`]).
+    /// Checks the documented limits ([`MAX_JUSTIFICATION_LEN`], [`MAX_DETAILS_BYTES`]) and
+    /// that an action in the reserved namespace ([`RESERVED_NAMESPACE`]) is sealed.
     ///
     /// # Errors
-    /// [`RegistryError::InvalidInput`] naming the field.
+    /// [`RegistryError::InvalidInput`] naming the field; [`RegistryError::ReservedAction`].
     pub fn validate(&self) -> Result<()> {
+        if self.action.as_str().starts_with(RESERVED_NAMESPACE) && !self.is_sealed() {
+            return Err(RegistryError::ReservedAction {
+                action: self.action.to_string(),
+            });
+        }
         if let Some(j) = &self.justification {
             let n = j.chars().count();
             if n > MAX_JUSTIFICATION_LEN {
@@ -338,6 +366,9 @@ pub fn record_hash(seq: u64, prev_hash: &Digest, draft: &AuditDraft) -> Result<D
 /// after 2⁶⁴−1 records.
 pub fn seal(prev: Option<&AuditRecord>, draft: AuditDraft) -> Result<AuditRecord> {
     draft.validate()?;
+    // A stored record never carries the seal: re-appending a record read back is unsealed.
+    let mut draft = draft;
+    draft.authority = Authority::default();
     let (seq, prev_hash) = match prev {
         None => (1, genesis_hash()),
         Some(p) => (

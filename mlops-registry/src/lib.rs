@@ -77,7 +77,9 @@
 //! `examples/examples/custom_store.rs`.
 
 pub mod audit;
+pub mod consistency;
 pub mod error;
+pub mod governed;
 pub mod model;
 pub mod registry;
 pub mod store;

@@ -75,7 +75,7 @@ fn sigkill_child_writer() {
         assert_eq!(n.get(), i);
         let mut agg = store.get_model(&name).unwrap();
         let rev = agg.revision();
-        agg.set_alias(AliasName::champion(), n, &by.id, DateTime::UNIX_EPOCH)
+        agg.set_alias(AliasName::challenger(), n, &by.id, DateTime::UNIX_EPOCH)
             .unwrap();
         store.commit(&name, rev, agg, vec![]).unwrap();
         let mut out = stdout.lock();
@@ -153,7 +153,7 @@ fn check_store(path: &Path, last_acked: u64) {
         assert_eq!(v.core(), &core(n), "version {n} damaged");
     }
     // The acknowledged alias move is there (a later unacknowledged one may be too).
-    let champion = agg.alias(&AliasName::champion()).unwrap().get();
+    let champion = agg.alias(&AliasName::challenger()).unwrap().get();
     assert!(
         champion >= last_acked,
         "champion {champion} < acked {last_acked}"
