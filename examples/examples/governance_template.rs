@@ -125,7 +125,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let evidence = |checks: &[&str]| {
         checks
             .iter()
-            .try_fold(PlanContext::in_environment("prod"), |ctx, c| {
+            .try_fold(PlanContext::default(), |ctx, c| {
                 Ok::<_, Box<dyn std::error::Error>>(ctx.with_evidence(Evidence::new(
                     c.parse()?,
                     Subject::Version { version: v.clone() },
@@ -153,9 +153,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     verdict.reasons().join("; ")
                 );
                 clock.advance(TimeDelta::hours(3));
-                gov.approve(req, &val.id, "validated")?;
+                gov.approve(&req, &val.id, "validated")?;
                 clock.advance(TimeDelta::hours(2));
-                gov.approve(req, &rita.id, "risk accepted")?;
+                gov.approve(&req, &rita.id, "risk accepted")?;
                 let t = gov.transition(&v, event, &eve.id, ctx)?;
                 println!("   {event}: signed by val and rita, now in `{}`", t.to);
             }

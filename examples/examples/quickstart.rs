@@ -67,7 +67,7 @@ fn release_context(
     auc: f64,
     now: DateTime<Utc>,
 ) -> Result<PlanContext, mlops_core::IdError> {
-    Ok(PlanContext::in_environment("prod")
+    Ok(PlanContext::default()
         .with_evidence(Evidence::new(
             "validation.auc".parse()?,
             Subject::Version {
@@ -220,7 +220,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .actors([alice.clone(), eve.clone(), val.clone(), rita.clone()])
         .build();
 
-    let nothing = PlanContext::in_environment("prod");
+    let nothing = PlanContext::default();
     for event in ["submit", "validate"] {
         let t = gov.transition(&v1, event, &eve.id, &nothing)?;
         println!("   {event}: {v1} {} -> {}", t.from, t.to);
@@ -248,7 +248,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         other => return Err(format!("expected a pending approval, got {other:?}").into()),
     };
-    match gov.approve(request, &alice.id, "looks good to me") {
+    match gov.approve(&request, &alice.id, "looks good to me") {
         Err(e) => println!(
             "   {} tries to approve her own model: REFUSED ({e})",
             alice.id
@@ -256,10 +256,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(_) => return Err("the author approved her own model".into()),
     }
     clock.advance(TimeDelta::hours(3));
-    gov.approve(request, &val.id, "AUC, calibration and stability verified")?;
+    gov.approve(&request, &val.id, "AUC, calibration and stability verified")?;
     println!("   {} approves (validator)", val.id);
     clock.advance(TimeDelta::hours(2));
-    gov.approve(request, &rita.id, "risk accepted for consumer loans")?;
+    gov.approve(&request, &rita.id, "risk accepted for consumer loans")?;
     println!("   {} approves (risk officer)", rita.id);
     let t = gov.transition(&v1, "promote", &eve.id, &ctx)?;
     println!(
@@ -433,8 +433,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     );
                     let request = approval.ok_or("no approval request was opened")?;
                     clock.advance(TimeDelta::hours(4));
-                    gov.approve(request, &val.id, "contest result reviewed")?;
-                    gov.approve(request, &rita.id, "go")?;
+                    gov.approve(&request, &val.id, "contest result reviewed")?;
+                    gov.approve(&request, &rita.id, "go")?;
                     println!("   {} and {} sign off", val.id, rita.id);
                     match request_promotion(&gov, &report, "promote", &eve.id, ctx)? {
                         Promotion::Applied(t) => {

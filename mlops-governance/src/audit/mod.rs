@@ -52,6 +52,14 @@ pub mod actions {
     pub const UNAUTHORIZED: &str = "governance.action.unauthorized";
     /// The policy was replaced.
     pub const POLICY_CHANGED: &str = "governance.policy.changed";
+    /// A request lapsed because its version left the state it was for.
+    pub const APPROVAL_SUPERSEDED: &str = "governance.approval.superseded";
+    /// A rejected request was re-opened as a new request.
+    pub const APPROVAL_REOPENED: &str = "governance.approval.reopened";
+    /// A governed transition moved a protected alias.
+    pub const ALIAS_MOVED: &str = "governance.alias.moved";
+    /// A governed transition removed a protected alias.
+    pub const ALIAS_REMOVED: &str = "governance.alias.removed";
 
     /// The action named `name` (one of the constants above, which are all valid).
     #[must_use]
@@ -60,7 +68,7 @@ pub mod actions {
     }
 
     /// Every governance action.
-    pub const ALL: [&str; 12] = [
+    pub const ALL: [&str; 16] = [
         TRANSITION_APPLIED,
         TRANSITION_DENIED,
         TRANSITION_OVERRIDDEN,
@@ -73,6 +81,10 @@ pub mod actions {
         APPROVAL_FULFILLED,
         UNAUTHORIZED,
         POLICY_CHANGED,
+        APPROVAL_SUPERSEDED,
+        APPROVAL_REOPENED,
+        ALIAS_MOVED,
+        ALIAS_REMOVED,
     ];
 }
 
