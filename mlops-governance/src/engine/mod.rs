@@ -8,7 +8,7 @@
 //! policy again against the stored model, the current policy and the clock, and the commit
 //! decides.
 //!
-//! - [`transition`](self) (this module's `transition.rs`): planning and committing;
+//! - `transition.rs`: planning and committing;
 //! - `approvals.rs`: approval requests kept in the store, decisions, re-opening, expiry;
 //! - `break_glass.rs`: audited overrides with their post-hoc review;
 //! - `policy_change.rs`: replacing the policy;
@@ -93,8 +93,16 @@ impl PlanContext {
 
 /// A planned transition: the verdict and what committing it would change, made at a model
 /// revision. It is a preview: its fields are read-only, and [`Governance::commit`] evaluates
-/// the policy again at commit time (a stale or edited plan cannot commit anything the current
-/// policy would not allow). If the model changed since, plan again.
+/// the policy again at commit time (a stale plan cannot commit anything the current policy
+/// would not allow). If the model changed since, plan again.
+///
+/// A plan cannot be edited or forged:
+///
+/// ```compile_fail
+/// # fn edit(mut plan: mlops_governance::Plan) {
+/// plan.to = "production".parse().unwrap(); // error: field `to` is private
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     version: ModelRef,
@@ -436,6 +444,21 @@ impl Governance {
     #[must_use]
     pub fn audit_log(&self) -> StoreAuditLog {
         StoreAuditLog::new(self.store.clone())
+    }
+
+    /// Checks that every version in a protected state, every protected alias and every risk
+    /// tier in the store is explained by governance records in the audit chain (see
+    /// [`mlops_registry::consistency`]); `Ok(Err(_))` names the first that is not (state edited
+    /// directly in the storage).
+    ///
+    /// # Errors
+    /// [`GovernanceError::Registry`] on store failure.
+    pub fn verify_consistency(
+        &self,
+    ) -> Result<std::result::Result<(), mlops_registry::consistency::Inconsistency>> {
+        Ok(mlops_registry::consistency::verify_consistency(
+            self.store.as_ref(),
+        )?)
     }
 
     /// Looks an actor up in the directory.
