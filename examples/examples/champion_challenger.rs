@@ -75,7 +75,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut agg = store.get_model(&name)?;
     let rev = agg.revision();
-    agg.set_alias(AliasName::challenger(), VersionNumber::new(2)?, &actor.id, t0)?;
+    agg.set_alias(
+        AliasName::challenger(),
+        VersionNumber::new(2)?,
+        &actor.id,
+        t0,
+    )?;
     store.commit(&name, rev, agg, vec![])?;
 
     // 2. The route table from the aliases: the challenger ramps 1 → 5 → 10 → 25 → 50 → 100 %,

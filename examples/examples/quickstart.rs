@@ -151,7 +151,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let name = ModelName::new("credit-risk")?;
     gov.register_model(&name, &alice, "probability of default for consumer loans")?;
     let use_case = Questionnaire {
-        regulations: Some(BTreeSet::from([Regulation::Sector, Regulation::PersonalData])),
+        regulations: Some(BTreeSet::from([
+            Regulation::Sector,
+            Regulation::PersonalData,
+        ])),
         consumers: Some(Consumers::ExternalCustomers),
         availability: Some(Availability::ScheduledBatch),
         impact: Some(ErrorImpact {
@@ -165,8 +168,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         explainability: Some(Explainability::Helpful),
     };
     let classification = Scoring::default().classify(&use_case.complete()?);
-    assign_risk_tier(&gov, &name, &classification, &rita.id, &default_tier_setters(), "")?;
-    println!("   {name} classified `{}` by {}", classification.tier, rita.id);
+    assign_risk_tier(
+        &gov,
+        &name,
+        &classification,
+        &rita.id,
+        &default_tier_setters(),
+        "",
+    )?;
+    println!(
+        "   {name} classified `{}` by {}",
+        classification.tier, rita.id
+    );
 
     // Training data, and the reference profile fitted once on it (stored next to the model).
     let (income, age, channel) = applicants(&mut rng, 5_000, 0.0);

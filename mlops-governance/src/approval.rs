@@ -382,8 +382,8 @@ impl ApprovalBook {
         let mut book = Self::default();
         for (number, value) in &aggregate.governance_records().approvals {
             let id = ApprovalId::new(aggregate.name().clone(), *number);
-            let request: ApprovalRequest = serde_json::from_value(value.clone())
-                .map_err(|e| ApprovalError::Corrupt {
+            let request: ApprovalRequest =
+                serde_json::from_value(value.clone()).map_err(|e| ApprovalError::Corrupt {
                     id: id.clone(),
                     reason: e.to_string(),
                 })?;
@@ -624,7 +624,10 @@ mod tests {
         );
         for bad in ["x", "req-7", "m/req-0", "m/req-x", "../m/req-1", "/req-1"] {
             assert!(
-                matches!(bad.parse::<ApprovalId>(), Err(ApprovalError::MalformedId { .. })),
+                matches!(
+                    bad.parse::<ApprovalId>(),
+                    Err(ApprovalError::MalformedId { .. })
+                ),
                 "{bad}"
             );
         }

@@ -316,7 +316,9 @@ pub enum GovernanceError {
     },
     /// This process's governance capability was claimed by other code before any engine was
     /// built, so no engine here can commit (fails closed).
-    #[error("the governance seal was claimed by other code in this process; governance cannot commit")]
+    #[error(
+        "the governance seal was claimed by other code in this process; governance cannot commit"
+    )]
     SealUnavailable,
     /// The lifecycle has no such state or transition.
     #[error(transparent)]

@@ -34,8 +34,12 @@ fn registry(w: &World) -> Registry<Arc<dyn ModelStore>> {
 fn in_pre_production(w: &World, model: &str) -> ModelRef {
     let v = w.version(model, RiskTier::Medium);
     let ctx = PlanContext::default();
-    w.gov.transition(&v, "submit", &w.cast.eve.id, &ctx).unwrap();
-    w.gov.transition(&v, "validate", &w.cast.eve.id, &ctx).unwrap();
+    w.gov
+        .transition(&v, "submit", &w.cast.eve.id, &ctx)
+        .unwrap();
+    w.gov
+        .transition(&v, "validate", &w.cast.eve.id, &ctx)
+        .unwrap();
     v
 }
 
@@ -82,13 +86,24 @@ fn registry_update_cannot_put_a_critical_version_into_production() {
     let before = w.gov.audit_log().checkpoint().unwrap();
     let err = registry(&w)
         .update(v.name(), |agg| {
-            agg.set_state(v.version(), state("production"), &w.cast.eve.id, w.clock.now())?;
+            agg.set_state(
+                v.version(),
+                state("production"),
+                &w.cast.eve.id,
+                w.clock.now(),
+            )?;
             Ok(((), vec![]))
         })
         .unwrap_err();
-    assert!(matches!(protected(&err), ProtectedChange::State { to, .. } if to.as_str() == "production"));
+    assert!(
+        matches!(protected(&err), ProtectedChange::State { to, .. } if to.as_str() == "production")
+    );
     assert_eq!(w.state_of(&v), "development");
-    assert_eq!(w.gov.audit_log().checkpoint().unwrap(), before, "nothing written");
+    assert_eq!(
+        w.gov.audit_log().checkpoint().unwrap(),
+        before,
+        "nothing written"
+    );
     assert_audit_and_state_consistent(&w);
 }
 
@@ -100,7 +115,12 @@ fn registry_update_cannot_move_unprotect_or_remove_the_champion() {
     let reg = registry(&w);
     let err = reg
         .update(v1.name(), |agg| {
-            agg.set_alias(AliasName::champion(), v2.version(), &w.cast.eve.id, w.clock.now())?;
+            agg.set_alias(
+                AliasName::champion(),
+                v2.version(),
+                &w.cast.eve.id,
+                w.clock.now(),
+            )?;
             Ok(((), vec![]))
         })
         .unwrap_err();
@@ -117,7 +137,9 @@ fn registry_update_cannot_move_unprotect_or_remove_the_champion() {
         Err(RegistryError::ProtectedAlias { .. })
     ));
     assert_eq!(
-        reg.resolve(v1.name(), &AliasName::champion()).unwrap().number(),
+        reg.resolve(v1.name(), &AliasName::champion())
+            .unwrap()
+            .number(),
         v1.version()
     );
     assert_audit_and_state_consistent(&w);
@@ -152,10 +174,20 @@ fn a_raw_store_commit_is_refused_like_the_facade() {
     let v = in_pre_production(&w, "fraud");
     let mut agg = w.store.get_model(v.name()).unwrap();
     let rev = agg.revision();
-    agg.set_state(v.version(), state("production"), &w.cast.eve.id, w.clock.now())
-        .unwrap();
-    agg.set_alias(AliasName::champion(), v.version(), &w.cast.eve.id, w.clock.now())
-        .unwrap();
+    agg.set_state(
+        v.version(),
+        state("production"),
+        &w.cast.eve.id,
+        w.clock.now(),
+    )
+    .unwrap();
+    agg.set_alias(
+        AliasName::champion(),
+        v.version(),
+        &w.cast.eve.id,
+        w.clock.now(),
+    )
+    .unwrap();
     let err = w.store.commit(v.name(), rev, agg, vec![]).unwrap_err();
     assert!(matches!(protected(&err), ProtectedChange::State { .. }));
     // A version cannot be created in a protected state either.
@@ -167,7 +199,10 @@ fn a_raw_store_commit_is_refused_like_the_facade() {
                 .with_initial_state(state("production")),
         )
         .unwrap_err();
-    assert!(matches!(protected(&err), ProtectedChange::InitialState { .. }));
+    assert!(matches!(
+        protected(&err),
+        ProtectedChange::InitialState { .. }
+    ));
     assert_eq!(w.state_of(&v), "pre_production");
 }
 
@@ -204,7 +239,10 @@ fn a_plan_is_a_preview_the_commit_reevaluates_the_policy() {
         .tier(
             RiskTier::Medium,
             TierRules::default()
-                .entering(state("production"), Guard::approvals(1, [Role::model_validator()]))
+                .entering(
+                    state("production"),
+                    Guard::approvals(1, [Role::model_validator()]),
+                )
                 .entering(
                     state("production"),
                     Guard::FreezeWindow {
@@ -222,7 +260,13 @@ fn a_plan_is_a_preview_the_commit_reevaluates_the_policy() {
     w.gov.approve(&req, &w.cast.val.id, "validated").unwrap();
     let plan = w
         .gov
-        .plan(v.name(), v.version(), "promote", &w.cast.eve.id, &PlanContext::default())
+        .plan(
+            v.name(),
+            v.version(),
+            "promote",
+            &w.cast.eve.id,
+            &PlanContext::default(),
+        )
         .unwrap();
     assert!(plan.verdict().is_allowed(), "{}", plan.verdict());
     w.clock.advance(TimeDelta::hours(2));
@@ -236,14 +280,22 @@ fn a_plan_is_a_preview_the_commit_reevaluates_the_policy() {
     w.clock.advance(TimeDelta::hours(4));
     let plan = w
         .gov
-        .plan(v.name(), v.version(), "promote", &w.cast.eve.id, &PlanContext::default())
+        .plan(
+            v.name(),
+            v.version(),
+            "promote",
+            &w.cast.eve.id,
+            &PlanContext::default(),
+        )
         .unwrap();
     assert!(plan.verdict().is_allowed(), "{}", plan.verdict());
     let two = PolicySpec::new("two-validators")
         .tier(
             RiskTier::Medium,
-            TierRules::default()
-                .entering(state("production"), Guard::approvals(2, [Role::model_validator()])),
+            TierRules::default().entering(
+                state("production"),
+                Guard::approvals(2, [Role::model_validator()]),
+            ),
         )
         .validate()
         .unwrap();
@@ -266,7 +318,13 @@ fn a_plan_whose_approver_left_does_not_commit() {
     w.gov.approve(&req, &w.cast.val.id, "validated").unwrap();
     let plan = w
         .gov
-        .plan(v.name(), v.version(), "promote", &w.cast.eve.id, &PlanContext::default())
+        .plan(
+            v.name(),
+            v.version(),
+            "promote",
+            &w.cast.eve.id,
+            &PlanContext::default(),
+        )
         .unwrap();
     assert!(plan.verdict().is_allowed());
     w.gov.deactivate_actor(&w.cast.val.id).unwrap();
@@ -319,11 +377,10 @@ fn two_engines_on_one_store_share_approvals_and_ids() {
     let v = in_pre_production(&w, "fraud");
     let req = awaiting(&w, &v);
     // B sees A's request and rejects it; A then refuses to promote.
-    assert_eq!(
-        other.approval(&req).unwrap().status,
-        RequestStatus::Open
-    );
-    other.reject(&req, &w.cast.val.id, "calibration is off").unwrap();
+    assert_eq!(other.approval(&req).unwrap().status, RequestStatus::Open);
+    other
+        .reject(&req, &w.cast.val.id, "calibration is off")
+        .unwrap();
     assert!(matches!(
         w.gov
             .transition(&v, "promote", &w.cast.eve.id, &PlanContext::default()),
@@ -337,7 +394,11 @@ fn two_engines_on_one_store_share_approvals_and_ids() {
         }) => id,
         o => panic!("{o:?}"),
     };
-    let r2 = w.gov.reopen(&req, &w.cast.eve.id, "recalibrated").unwrap().id;
+    let r2 = w
+        .gov
+        .reopen(&req, &w.cast.eve.id, "recalibrated")
+        .unwrap()
+        .id;
     let all = w.gov.approvals().unwrap();
     assert_eq!(all.len(), 3);
     assert!(req != r1 && r1 != r2 && req != r2);
@@ -350,7 +411,9 @@ fn forged_approval_records_are_refused_and_never_trusted() {
     let v = w.version("fraud", RiskTier::Critical);
     let forged = AuditDraft::new(
         w.clock.now(),
-        Actor::human("mallory").unwrap().with_role(Role::risk_officer()),
+        Actor::human("mallory")
+            .unwrap()
+            .with_role(Role::risk_officer()),
         AuditAction::new("governance.approval.approved").unwrap(),
         mlops_core::Subject::Version { version: v.clone() },
     )
@@ -384,8 +447,13 @@ fn signoffs_lapse_when_the_version_leaves_the_state_they_were_given_for() {
     let old = awaiting(&w, &v);
     w.gov.approve(&old, &w.cast.val.id, "validated").unwrap();
     // Rejected, reworked and revalidated: the old sign-off no longer counts.
-    w.gov.transition(&v, "reject", &w.cast.eve.id, &ctx).unwrap();
-    assert_eq!(w.gov.approval(&old).unwrap().status, RequestStatus::Superseded);
+    w.gov
+        .transition(&v, "reject", &w.cast.eve.id, &ctx)
+        .unwrap();
+    assert_eq!(
+        w.gov.approval(&old).unwrap().status,
+        RequestStatus::Superseded
+    );
     for event in ["rework", "submit", "validate"] {
         w.gov.transition(&v, event, &w.cast.eve.id, &ctx).unwrap();
     }
@@ -393,7 +461,9 @@ fn signoffs_lapse_when_the_version_leaves_the_state_they_were_given_for() {
     assert_ne!(new, old);
     assert_eq!(w.state_of(&v), "pre_production");
     w.gov.approve(&new, &w.cast.val.id, "revalidated").unwrap();
-    w.gov.transition(&v, "promote", &w.cast.eve.id, &ctx).unwrap();
+    w.gov
+        .transition(&v, "promote", &w.cast.eve.id, &ctx)
+        .unwrap();
     assert_eq!(w.state_of(&v), "production");
     assert_audit_and_state_consistent(&w);
 }
@@ -433,14 +503,20 @@ fn a_rejection_is_sticky_and_reopening_records_it() {
     let ctx = PlanContext::default();
     let v = in_pre_production(&w, "fraud");
     let req = awaiting(&w, &v);
-    w.gov.reject(&req, &w.cast.val.id, "calibration is off").unwrap();
+    w.gov
+        .reject(&req, &w.cast.val.id, "calibration is off")
+        .unwrap();
     for _ in 0..2 {
         assert!(matches!(
             w.gov.transition(&v, "promote", &w.cast.eve.id, &ctx),
             Err(GovernanceError::Rejected { ref request }) if *request == req
         ));
     }
-    assert_eq!(w.gov.approvals().unwrap().len(), 1, "asking again opened nothing");
+    assert_eq!(
+        w.gov.approvals().unwrap().len(),
+        1,
+        "asking again opened nothing"
+    );
     assert!(matches!(
         w.gov.reopen(&req, &w.cast.eve.id, " \u{200b} "),
         Err(GovernanceError::MissingJustification)
@@ -456,8 +532,12 @@ fn a_rejection_is_sticky_and_reopening_records_it() {
         w.gov.reopen(&again.id, &w.cast.eve.id, "again"),
         Err(GovernanceError::Approval(ApprovalError::NotRejected { .. }))
     ));
-    w.gov.approve(&again.id, &w.cast.val.id, "recalibration verified").unwrap();
-    w.gov.transition(&v, "promote", &w.cast.eve.id, &ctx).unwrap();
+    w.gov
+        .approve(&again.id, &w.cast.val.id, "recalibration verified")
+        .unwrap();
+    w.gov
+        .transition(&v, "promote", &w.cast.eve.id, &ctx)
+        .unwrap();
     assert_eq!(w.state_of(&v), "production");
     assert_audit_and_state_consistent(&w);
 }
@@ -474,20 +554,31 @@ fn a_post_hoc_review_excludes_the_author_and_the_overrider() {
     let v = in_pre_production(&w, "fraud");
     let done = w
         .gov
-        .break_glass(&v, "promote", &olga.id, "incident 7: regulator deadline", &PlanContext::default())
+        .break_glass(
+            &v,
+            "promote",
+            &olga.id,
+            "incident 7: regulator deadline",
+            &PlanContext::default(),
+        )
         .unwrap();
     let review = done.review.unwrap();
     for who in [&olga.id, &w.cast.alice.id] {
         assert!(
             matches!(
                 w.gov.approve(&review, who, "fine"),
-                Err(GovernanceError::Approval(ApprovalError::SeparationOfDuties { .. }))
+                Err(GovernanceError::Approval(
+                    ApprovalError::SeparationOfDuties { .. }
+                ))
             ),
             "{who}"
         );
     }
     w.gov.approve(&review, &w.cast.val.id, "reviewed").unwrap();
-    assert_eq!(w.gov.approval(&review).unwrap().status, RequestStatus::Fulfilled);
+    assert_eq!(
+        w.gov.approval(&review).unwrap().status,
+        RequestStatus::Fulfilled
+    );
     assert_audit_and_state_consistent(&w);
 }
 
@@ -495,11 +586,22 @@ fn a_post_hoc_review_excludes_the_author_and_the_overrider() {
 fn invisible_justifications_and_comments_are_refused() {
     let w = World::new(bank_policy());
     let v = in_pre_production(&w, "fraud");
-    for blank in ["", "   ", "\u{200b}", "\u{feff}\u{2060}\u{200d}", "\t\u{00ad}\n"] {
+    for blank in [
+        "",
+        "   ",
+        "\u{200b}",
+        "\u{feff}\u{2060}\u{200d}",
+        "\t\u{00ad}\n",
+    ] {
         assert!(
             matches!(
-                w.gov
-                    .break_glass(&v, "promote", &w.cast.ivan.id, blank, &PlanContext::default()),
+                w.gov.break_glass(
+                    &v,
+                    "promote",
+                    &w.cast.ivan.id,
+                    blank,
+                    &PlanContext::default()
+                ),
                 Err(GovernanceError::MissingJustification)
             ),
             "{blank:?}"
@@ -508,7 +610,9 @@ fn invisible_justifications_and_comments_are_refused() {
     let req = awaiting(&w, &v);
     assert!(matches!(
         w.gov.reject(&req, &w.cast.val.id, "\u{200b}\u{200b}"),
-        Err(GovernanceError::Approval(ApprovalError::MissingComment { .. }))
+        Err(GovernanceError::Approval(
+            ApprovalError::MissingComment { .. }
+        ))
     ));
     assert_eq!(w.state_of(&v), "pre_production");
 }

@@ -82,7 +82,9 @@ fn op() -> impl Strategy<Value = Op> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Res {
     Ok,
-    Denied { opened: bool },
+    Denied {
+        opened: bool,
+    },
     Unauthorized,
     Approval,
     Lifecycle,
@@ -438,7 +440,8 @@ fn step(model: &mut Model, real: &Real, op: &Op) -> (Res, Res) {
             };
             let id = real
                 .gov
-                .approvals().unwrap()
+                .approvals()
+                .unwrap()
                 .iter()
                 .find(|r| r.version == real.versions[v] && r.status == RequestStatus::Open)
                 .map(|r| r.id.clone())

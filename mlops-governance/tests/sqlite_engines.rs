@@ -97,10 +97,17 @@ fn check_one_truth(engines: &[&Governance], model: &str) {
         .map(|(n, _)| *n)
         .collect();
     assert!(in_production.len() <= 1, "{in_production:?}");
-    assert_eq!(agg.alias(&mlops_core::AliasName::champion()), in_production.first().copied());
+    assert_eq!(
+        agg.alias(&mlops_core::AliasName::champion()),
+        in_production.first().copied()
+    );
     let book = gov.approvals().unwrap();
     for e in engines {
-        assert_eq!(e.approvals().unwrap(), book, "every engine sees the same requests");
+        assert_eq!(
+            e.approvals().unwrap(),
+            book,
+            "every engine sees the same requests"
+        );
     }
     let mut numbers: Vec<u64> = book.iter().map(|r| r.id.number).collect();
     numbers.sort_unstable();
@@ -113,7 +120,10 @@ fn check_one_truth(engines: &[&Governance], model: &str) {
             .iter()
             .filter(|r| r.version == v && r.status == RequestStatus::Fulfilled)
             .count();
-        assert_eq!(fulfilled, 1, "{v} entered production once, through one request");
+        assert_eq!(
+            fulfilled, 1,
+            "{v} entered production once, through one request"
+        );
     }
     // The race did happen: requests were opened and decided (which way depends on timing).
     assert!(book.iter().any(|r| !r.decisions.is_empty()), "{book:?}");
@@ -122,7 +132,11 @@ fn check_one_truth(engines: &[&Governance], model: &str) {
         let fulfilled_later = book.iter().any(|q| {
             q.version == r.version && q.stay == r.stay && q.status == RequestStatus::Fulfilled
         });
-        assert!(!fulfilled_later, "{} was rejected, then fulfilled without a re-open", r.id);
+        assert!(
+            !fulfilled_later,
+            "{} was rejected, then fulfilled without a re-open",
+            r.id
+        );
     }
     gov.audit_log().verify().unwrap();
     gov.verify_consistency().unwrap().unwrap();
@@ -172,7 +186,7 @@ fn child_engine_process() {
         .collect();
     for round in 0..8 {
         let v = &versions[(seed + round) % versions.len()];
-        race_step(&gov, v, (seed + round) % 3 != 0);
+        race_step(&gov, v, !(seed + round).is_multiple_of(3));
     }
 }
 

@@ -588,7 +588,12 @@ fn a_retrain_within_plan_inherits_approvals_and_a_material_change_does_not() {
     assert_eq!(w.state_of(&v2), "production");
     assert_eq!(w.state_of(&v1), "retired");
     assert_eq!(
-        w.gov.approvals().unwrap().iter().filter(|r| r.version == v2).count(),
+        w.gov
+            .approvals()
+            .unwrap()
+            .iter()
+            .filter(|r| r.version == v2)
+            .count(),
         0,
         "no new sign-offs were asked for"
     );
@@ -812,12 +817,8 @@ fn report_inventory_and_kpis_from_a_seeded_history() {
         .transition(&fraud, "validate", &c.eve.id, &w.ready_context(&fraud))
         .unwrap();
     assert!(matches!(
-        w.gov.transition(
-            &fraud,
-            "promote",
-            &c.eve.id,
-            &PlanContext::default()
-        ),
+        w.gov
+            .transition(&fraud, "promote", &c.eve.id, &PlanContext::default()),
         Err(GovernanceError::Denied { approval: None, .. })
     ));
     // The credit model is pushed to pre-production by break-glass; a risk officer reviews it.

@@ -38,7 +38,14 @@ use proptest::prelude::*;
 use support::{World, state};
 
 const EVENTS: [&str; 9] = [
-    "submit", "validate", "promote", "retire", "rollback", "reject", "reinstate", "archive",
+    "submit",
+    "validate",
+    "promote",
+    "retire",
+    "rollback",
+    "reject",
+    "reinstate",
+    "archive",
     "rework",
 ];
 const STATES: [&str; 7] = [
@@ -114,8 +121,14 @@ fn policy() -> mlops_governance::policy::Policy {
         .tier(
             TIER,
             TierRules::default()
-                .entering(state("pre_production"), Guard::approvals(1, [Role::model_validator()]))
-                .entering(state("production"), Guard::approvals(1, [Role::risk_officer()])),
+                .entering(
+                    state("pre_production"),
+                    Guard::approvals(1, [Role::model_validator()]),
+                )
+                .entering(
+                    state("production"),
+                    Guard::approvals(1, [Role::risk_officer()]),
+                ),
         )
         .validate()
         .unwrap()
@@ -163,9 +176,14 @@ impl Harness {
         let by = &self.actors[0].id;
         match *op {
             Op::Transition { v, event, who } => {
-                let _ = w.gov.transition(&self.versions[v], EVENTS[event], &self.actors[who].id, &ctx);
+                let _ =
+                    w.gov
+                        .transition(&self.versions[v], EVENTS[event], &self.actors[who].id, &ctx);
             }
-            Op::Approve { v, who } | Op::Reject { v, who } | Op::Reopen { v, who } | Op::Cancel { v, who } => {
+            Op::Approve { v, who }
+            | Op::Reject { v, who }
+            | Op::Reopen { v, who }
+            | Op::Cancel { v, who } => {
                 if let Some(id) = self.open_request(v) {
                     let actor = &self.actors[who].id;
                     let _ = match op {
@@ -177,11 +195,22 @@ impl Harness {
                 }
             }
             Op::BreakGlass { v, event, who } => {
-                let _ = w.gov.break_glass(&self.versions[v], EVENTS[event], &self.actors[who].id, "incident", &ctx);
+                let _ = w.gov.break_glass(
+                    &self.versions[v],
+                    EVENTS[event],
+                    &self.actors[who].id,
+                    "incident",
+                    &ctx,
+                );
             }
             Op::FacadeSetAlias { alias, v } => {
                 let alias = AliasName::new(ALIASES[alias]).unwrap();
-                let _ = self.registry.set_alias(&model, &alias, self.versions[v].version(), &self.actors[0]);
+                let _ = self.registry.set_alias(
+                    &model,
+                    &alias,
+                    self.versions[v].version(),
+                    &self.actors[0],
+                );
             }
             Op::FacadeRemoveAlias { alias } => {
                 let alias = AliasName::new(ALIASES[alias]).unwrap();
@@ -201,14 +230,20 @@ impl Harness {
             }
             Op::FacadeUnprotect { alias } => {
                 let _ = self.registry.update(&model, |agg| {
-                    agg.set_protected(AliasName::new(ALIASES[alias]).unwrap(), Protection::Unprotected);
+                    agg.set_protected(
+                        AliasName::new(ALIASES[alias]).unwrap(),
+                        Protection::Unprotected,
+                    );
                     Ok(((), vec![]))
                 });
             }
             Op::RawCommitState { v, state: s } => {
                 let mut agg = w.store.get_model(&model).unwrap();
                 let rev = agg.revision();
-                if agg.set_state(self.versions[v].version(), state(STATES[s]), by, now).is_ok() {
+                if agg
+                    .set_state(self.versions[v].version(), state(STATES[s]), by, now)
+                    .is_ok()
+                {
                     let _ = w.store.commit(&model, rev, agg, vec![]);
                 }
             }
@@ -216,12 +251,20 @@ impl Harness {
                 let mut agg = w.store.get_model(&model).unwrap();
                 let rev = agg.revision();
                 let alias = AliasName::new(ALIASES[alias]).unwrap();
-                if agg.set_alias(alias, self.versions[v].version(), by, now).is_ok() {
+                if agg
+                    .set_alias(alias, self.versions[v].version(), by, now)
+                    .is_ok()
+                {
                     let _ = w.store.commit(&model, rev, agg, vec![]);
                 }
             }
             Op::RawCreateVersion { state: s } => {
-                let core = w.store.get_version(&self.versions[0]).unwrap().core().clone();
+                let core = w
+                    .store
+                    .get_version(&self.versions[0])
+                    .unwrap()
+                    .core()
+                    .clone();
                 let _ = w.store.create_version(
                     NewVersion::new(model.clone(), core).with_initial_state(state(STATES[s])),
                 );
@@ -265,7 +308,10 @@ impl Harness {
             .map(|(n, _)| *n)
             .collect();
         prop_assert!(production.len() <= 1);
-        prop_assert_eq!(agg.alias(&AliasName::champion()), production.first().copied());
+        prop_assert_eq!(
+            agg.alias(&AliasName::champion()),
+            production.first().copied()
+        );
         let records = w.gov.audit_log().read_all().unwrap();
         for (n, status) in agg.versions() {
             if !agg.is_protected_state(&status.state) {
@@ -275,15 +321,26 @@ impl Harness {
             let entry = records.iter().rev().find(|r| {
                 matches!(&r.draft.subject, Subject::Version { version } if *version == v)
                     && r.draft.state_after.as_ref() == Some(&status.state)
-                    && [actions::TRANSITION_APPLIED, actions::TRANSITION_OVERRIDDEN, actions::TRANSITION_EVICTED]
-                        .contains(&r.draft.action.as_str())
+                    && [
+                        actions::TRANSITION_APPLIED,
+                        actions::TRANSITION_OVERRIDDEN,
+                        actions::TRANSITION_EVICTED,
+                    ]
+                    .contains(&r.draft.action.as_str())
             });
             let Some(entry) = entry else {
-                return Err(TestCaseError::fail(format!("{v} in {} with no governance record", status.state)));
+                return Err(TestCaseError::fail(format!(
+                    "{v} in {} with no governance record",
+                    status.state
+                )));
             };
             match entry.draft.action.as_str() {
                 a if a == actions::TRANSITION_OVERRIDDEN => {
-                    prop_assert!(entry.draft.actor.has_role(&Role::incident_responder()), "{:?}", entry);
+                    prop_assert!(
+                        entry.draft.actor.has_role(&Role::incident_responder()),
+                        "{:?}",
+                        entry
+                    );
                 }
                 a if a == actions::TRANSITION_APPLIED => self.reevaluate(&v, entry)?,
                 _ => {}
@@ -294,7 +351,11 @@ impl Harness {
 
     /// Evaluates the policy afresh on what the record says: the transition and the sign-offs
     /// of the request it fulfilled.
-    fn reevaluate(&self, v: &ModelRef, entry: &mlops_registry::audit::AuditRecord) -> Result<(), TestCaseError> {
+    fn reevaluate(
+        &self,
+        v: &ModelRef,
+        entry: &mlops_registry::audit::AuditRecord,
+    ) -> Result<(), TestCaseError> {
         let gov = &self.w.gov;
         let from = entry.draft.state_before.clone().unwrap();
         let event = entry.draft.details["event"].as_str().unwrap();
@@ -303,7 +364,14 @@ impl Harness {
             Some(id) => gov.approval(&id.parse().unwrap()).unwrap().signoffs(),
             None => Vec::new(),
         };
-        let author = gov.store().get_version(v).unwrap().core().created_by().id.clone();
+        let author = gov
+            .store()
+            .get_version(v)
+            .unwrap()
+            .core()
+            .created_by()
+            .id
+            .clone();
         let input = GuardInput {
             version: v,
             tier: TIER,
@@ -321,7 +389,13 @@ impl Harness {
             transition_guards: &transition.guards,
         };
         let verdict = gov.policy().evaluate(&input).unwrap();
-        prop_assert!(verdict.is_allowed(), "{} entered {} on a verdict the policy denies: {}", v, transition.to, verdict);
+        prop_assert!(
+            verdict.is_allowed(),
+            "{} entered {} on a verdict the policy denies: {}",
+            v,
+            transition.to,
+            verdict
+        );
         Ok(())
     }
 }
@@ -345,13 +419,33 @@ fn the_harness_reaches_production_by_the_rules() {
     let h = Harness::new();
     let (eve, val, rita) = (1, 2, 3);
     for op in [
-        Op::Transition { v: 0, event: 0, who: eve },
-        Op::Transition { v: 0, event: 1, who: eve },
+        Op::Transition {
+            v: 0,
+            event: 0,
+            who: eve,
+        },
+        Op::Transition {
+            v: 0,
+            event: 1,
+            who: eve,
+        },
         Op::Approve { v: 0, who: val },
-        Op::Transition { v: 0, event: 1, who: eve },
-        Op::Transition { v: 0, event: 2, who: eve },
+        Op::Transition {
+            v: 0,
+            event: 1,
+            who: eve,
+        },
+        Op::Transition {
+            v: 0,
+            event: 2,
+            who: eve,
+        },
         Op::Approve { v: 0, who: rita },
-        Op::Transition { v: 0, event: 2, who: eve },
+        Op::Transition {
+            v: 0,
+            event: 2,
+            who: eve,
+        },
     ] {
         h.step(&op);
         h.check().unwrap();

@@ -72,12 +72,10 @@ fn a_high_risk_model_reaches_production_with_its_signoffs() {
 
     // 5. Production: a risk officer, documentation and a week in pre-production. Every unmet
     //    guard is reported at once.
-    let Err(GovernanceError::Denied { verdict, .. }) = w.gov.transition(
-        &v1,
-        "promote",
-        &c.eve.id,
-        &PlanContext::default(),
-    ) else {
+    let Err(GovernanceError::Denied { verdict, .. }) =
+        w.gov
+            .transition(&v1, "promote", &c.eve.id, &PlanContext::default())
+    else {
         panic!("expected a denial");
     };
     let unmet: Vec<GuardKind> = verdict.unmet().map(|o| o.kind).collect();
@@ -338,8 +336,11 @@ fn bad_input_is_a_typed_error_and_commits_nothing() {
         Err(GovernanceError::Registry(_))
     ));
     assert!(matches!(
-        w.gov
-            .approve(&mlops_governance::approval::ApprovalId::new("fraud".parse().unwrap(), 42), &c.val.id, ""),
+        w.gov.approve(
+            &mlops_governance::approval::ApprovalId::new("fraud".parse().unwrap(), 42),
+            &c.val.id,
+            ""
+        ),
         Err(GovernanceError::Approval(
             mlops_governance::ApprovalError::NotFound { .. }
         ))

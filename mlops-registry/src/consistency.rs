@@ -233,7 +233,7 @@ impl Explained {
                 .filter(|e| &e.alias == alias)
                 .collect();
             let target = agg.alias(alias);
-            if moves.last().map_or(None, |e| e.to) != target {
+            if moves.last().and_then(|e| e.to) != target {
                 return Some(Finding::AliasNotInHistory {
                     alias: alias.clone(),
                     target,

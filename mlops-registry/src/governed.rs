@@ -99,7 +99,11 @@ impl PartialEq for Authority {
 
 impl fmt::Debug for Authority {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.is_sealed() { "sealed" } else { "unsealed" })
+        f.write_str(if self.is_sealed() {
+            "sealed"
+        } else {
+            "unsealed"
+        })
     }
 }
 

@@ -1213,7 +1213,9 @@ impl ModelAggregate {
         if !crate::governed::baseline_states().all(|s| self.protected_states.contains(&s))
             || !crate::governed::baseline_aliases().all(|a| self.protected_aliases.contains(&a))
         {
-            return Err(creation("protects at least the baseline states and aliases"));
+            return Err(creation(
+                "protects at least the baseline states and aliases",
+            ));
         }
         if !self.governance.is_empty() {
             return Err(creation("has no approval requests"));
@@ -1243,9 +1245,8 @@ impl ModelAggregate {
         if let Some(name) = lost {
             return Some(ProtectedChange::Unprotect { name });
         }
-        let protected_state = |s: &StateName| {
-            self.protected_states.contains(s) || old.protected_states.contains(s)
-        };
+        let protected_state =
+            |s: &StateName| self.protected_states.contains(s) || old.protected_states.contains(s);
         for ((n, new), old_status) in self.versions.iter().zip(old.versions.values()) {
             if new.state != old_status.state
                 && (protected_state(&new.state) || protected_state(&old_status.state))
@@ -1667,23 +1668,37 @@ mod tests {
 
         let mut a = old.clone();
         a.set_state(v1, prod.clone(), &by, t(1)).unwrap();
-        assert!(matches!(protected_change(&a, &old), ProtectedChange::State { to, .. } if to == prod));
+        assert!(
+            matches!(protected_change(&a, &old), ProtectedChange::State { to, .. } if to == prod)
+        );
 
         let mut a = old.clone();
         a.set_alias(AliasName::champion(), v1, &by, t(1)).unwrap();
-        assert!(matches!(protected_change(&a, &old), ProtectedChange::Alias { .. }));
+        assert!(matches!(
+            protected_change(&a, &old),
+            ProtectedChange::Alias { .. }
+        ));
 
         let mut a = old.clone();
         a.set_protected(AliasName::champion(), Protection::Unprotected);
-        assert!(matches!(protected_change(&a, &old), ProtectedChange::Unprotect { .. }));
+        assert!(matches!(
+            protected_change(&a, &old),
+            ProtectedChange::Unprotect { .. }
+        ));
 
         let mut a = old.clone();
         a.model_mut().risk_tier = RiskTier::Low;
-        assert!(matches!(protected_change(&a, &old), ProtectedChange::RiskTier { .. }));
+        assert!(matches!(
+            protected_change(&a, &old),
+            ProtectedChange::RiskTier { .. }
+        ));
 
         let mut a = old.clone();
         a.governance_records_mut().approvals_opened = 1;
-        assert!(matches!(protected_change(&a, &old), ProtectedChange::GovernanceRecords));
+        assert!(matches!(
+            protected_change(&a, &old),
+            ProtectedChange::GovernanceRecords
+        ));
 
         // Protection may grow without the seal; a newly protected alias is then guarded too.
         let mut a = old.clone();
@@ -1692,7 +1707,10 @@ mod tests {
         a.check_successor_of(&old).unwrap();
         let mut b = a.clone();
         b.set_alias(AliasName::challenger(), v1, &by, t(2)).unwrap();
-        assert!(matches!(protected_change(&b, &a), ProtectedChange::Alias { .. }));
+        assert!(matches!(
+            protected_change(&b, &a),
+            ProtectedChange::Alias { .. }
+        ));
 
         // Leaving a protected state is as guarded as entering it.
         let mut sealed = old.clone();
@@ -1701,10 +1719,18 @@ mod tests {
         sealed.check_successor_of(&old).unwrap();
         let mut after = sealed.clone();
         after.set_revision(Revision::initial().next());
-        assert!(!after.is_sealed(), "a stored aggregate never keeps the seal");
+        assert!(
+            !after.is_sealed(),
+            "a stored aggregate never keeps the seal"
+        );
         let mut demoted = after.clone();
-        demoted.set_state(v1, StateName::development(), &by, t(2)).unwrap();
-        assert!(matches!(protected_change(&demoted, &after), ProtectedChange::State { .. }));
+        demoted
+            .set_state(v1, StateName::development(), &by, t(2))
+            .unwrap();
+        assert!(matches!(
+            protected_change(&demoted, &after),
+            ProtectedChange::State { .. }
+        ));
     }
 
     #[test]
@@ -1712,14 +1738,23 @@ mod tests {
         let old = agg_with(1);
         let by = mlops_core::ActorId::new("b").unwrap();
         let mut a = old.clone();
-        a.set_state(VersionNumber::FIRST, StateName::new("production").unwrap(), &by, t(1))
+        a.set_state(
+            VersionNumber::FIRST,
+            StateName::new("production").unwrap(),
+            &by,
+            t(1),
+        )
+        .unwrap();
+        a.set_alias(AliasName::champion(), VersionNumber::FIRST, &by, t(1))
             .unwrap();
-        a.set_alias(AliasName::champion(), VersionNumber::FIRST, &by, t(1)).unwrap();
         a.model_mut().risk_tier = RiskTier::Critical;
         a.governance_records_mut().approvals_opened = 3;
         a.authorize(seal());
         a.check_successor_of(&old).unwrap();
-        assert!(GovernanceSeal::claim().is_none(), "the seal is handed out once per process");
+        assert!(
+            GovernanceSeal::claim().is_none(),
+            "the seal is handed out once per process"
+        );
     }
 
     #[test]
@@ -1736,7 +1771,10 @@ mod tests {
         critical.model_mut().risk_tier = RiskTier::Low;
         assert!(matches!(
             critical.check_new(),
-            Err(RegistryError::Protected { change: ProtectedChange::Creation { .. }, .. })
+            Err(RegistryError::Protected {
+                change: ProtectedChange::Creation { .. },
+                ..
+            })
         ));
         let mut bare = fresh.clone();
         bare.set_protected(AliasName::champion(), Protection::Unprotected);
@@ -1746,7 +1784,10 @@ mod tests {
         let mut v = fresh.clone();
         assert!(matches!(
             v.insert_version(VersionNumber::FIRST, StateName::new("production").unwrap()),
-            Err(RegistryError::Protected { change: ProtectedChange::InitialState { .. }, .. })
+            Err(RegistryError::Protected {
+                change: ProtectedChange::InitialState { .. },
+                ..
+            })
         ));
         assert!(v.versions().is_empty());
     }

@@ -814,7 +814,10 @@ fn model_based<S: ModelStore>(reg: &Registry<S>, ops: &[Op]) {
                 });
                 if n <= n_versions && states[s as usize] == "production" {
                     // A protected state is entered only through governance.
-                    assert!(matches!(res, Err(RegistryError::Protected { .. })), "{res:?}");
+                    assert!(
+                        matches!(res, Err(RegistryError::Protected { .. })),
+                        "{res:?}"
+                    );
                 } else if n <= n_versions {
                     let (prev, _) = res.unwrap();
                     assert_eq!(prev.as_str(), state_model[&n]);

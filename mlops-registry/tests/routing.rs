@@ -898,8 +898,9 @@ mod aliases {
     }
 
     fn seal() -> &'static mlops_registry::governed::GovernanceSeal {
-        static SEAL: std::sync::OnceLock<Option<&'static mlops_registry::governed::GovernanceSeal>> =
-            std::sync::OnceLock::new();
+        static SEAL: std::sync::OnceLock<
+            Option<&'static mlops_registry::governed::GovernanceSeal>,
+        > = std::sync::OnceLock::new();
         SEAL.get_or_init(mlops_registry::governed::GovernanceSeal::claim)
             .expect("this test binary claims the seal once")
     }

@@ -42,12 +42,11 @@ pub(super) fn open_request(
     ttl: Option<Period>,
 ) -> Result<ApprovalRequest> {
     let records = agg.governance_records_mut();
-    let number = records
-        .approvals_opened
-        .checked_add(1)
-        .ok_or(mlops_registry::RegistryError::Exhausted {
+    let number = records.approvals_opened.checked_add(1).ok_or(
+        mlops_registry::RegistryError::Exhausted {
             what: "approval request numbers",
-        })?;
+        },
+    )?;
     records.approvals_opened = number;
     let mut req = ApprovalRequest::open(
         ApprovalId::new(plan.version.name().clone(), number),
@@ -230,7 +229,12 @@ impl Governance {
     ///
     /// # Errors
     /// As [`Governance::decide`].
-    pub fn approve(&self, id: &ApprovalId, actor: &ActorId, comment: &str) -> Result<ApprovalRequest> {
+    pub fn approve(
+        &self,
+        id: &ApprovalId,
+        actor: &ActorId,
+        comment: &str,
+    ) -> Result<ApprovalRequest> {
         self.decide(id, actor, Vote::Approve, comment)
     }
 
@@ -240,7 +244,12 @@ impl Governance {
     ///
     /// # Errors
     /// As [`Governance::decide`].
-    pub fn reject(&self, id: &ApprovalId, actor: &ActorId, comment: &str) -> Result<ApprovalRequest> {
+    pub fn reject(
+        &self,
+        id: &ApprovalId,
+        actor: &ActorId,
+        comment: &str,
+    ) -> Result<ApprovalRequest> {
         self.decide(id, actor, Vote::Reject, comment)
     }
 

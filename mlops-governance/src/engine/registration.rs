@@ -81,7 +81,9 @@ impl Governance {
                     actions::action(crate::classification::RISK_TIER_CHANGED),
                     subject,
                 )
-                .with_details(json!({ "from": before, "to": tier, "reason": "registered at this tier" })),
+                .with_details(
+                    json!({ "from": before, "to": tier, "reason": "registered at this tier" }),
+                ),
             );
         }
         let stored = agg.clone();

@@ -6,7 +6,9 @@ use mlops_registry::audit::AuditDraft;
 use mlops_registry::model::{ModelAggregate, ModelVersion};
 use serde_json::json;
 
-use super::{Applied, Governance, Plan, PlanContext, RETRIES, Result, Transitioned, version_subject};
+use super::{
+    Applied, Governance, Plan, PlanContext, RETRIES, Result, Transitioned, version_subject,
+};
 use crate::approval::{ApprovalBook, ApprovalId, ApprovalRequest, RequestKind, RequestStatus};
 use crate::audit::actions;
 use crate::error::GovernanceError;

@@ -10,7 +10,7 @@ use mlops_governance::classification::{
     Regulation, ReleaseCadence, Severity,
 };
 use mlops_governance::engine::PlanContext;
-use mlops_registry::model::{DatasetRole, ModelAggregate, RegisteredModel, StateName, VersionCore};
+use mlops_registry::model::{DatasetRole, StateName, VersionCore};
 use mlops_registry::store::{ModelStore, NewVersion};
 
 use super::support::World;

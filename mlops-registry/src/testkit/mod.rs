@@ -478,7 +478,11 @@ pub fn stale_revision_conflicts(store: &dyn ModelStore) {
         other => panic!("expected Conflict, got {other:?}"),
     }
     let now = store.get_model(&name).unwrap();
-    assert_eq!(now.alias(&AliasName::challenger()), Some(v(1)), "lost update");
+    assert_eq!(
+        now.alias(&AliasName::challenger()),
+        Some(v(1)),
+        "lost update"
+    );
     assert_eq!(now.revision(), r1);
     assert_eq!(
         audit_len(store),
@@ -851,7 +855,9 @@ pub fn protected_changes_need_the_seal(store: &dyn ModelStore) {
     let by = actor().id;
     let before = audit_len(store);
     let refused = |agg: ModelAggregate, what: &str| {
-        let err = store.commit(&name, base.revision(), agg, vec![]).unwrap_err();
+        let err = store
+            .commit(&name, base.revision(), agg, vec![])
+            .unwrap_err();
         assert!(
             matches!(err, RegistryError::Protected { .. }),
             "{what}: expected Protected, got {err:?}"
@@ -862,7 +868,8 @@ pub fn protected_changes_need_the_seal(store: &dyn ModelStore) {
         .unwrap();
     refused(a, "entering production");
     let mut a = base.clone();
-    a.set_alias(AliasName::champion(), v(1), &by, at(1)).unwrap();
+    a.set_alias(AliasName::champion(), v(1), &by, at(1))
+        .unwrap();
     refused(a, "moving champion");
     let mut a = base.clone();
     a.set_protected(AliasName::champion(), Protection::Unprotected);
@@ -907,7 +914,10 @@ pub fn protected_changes_need_the_seal(store: &dyn ModelStore) {
     assert_eq!(audit_len(store), before, "a refusal writes nothing");
     let now = store.get_model(&name).unwrap();
     assert_eq!(now.revision(), base.revision(), "a refusal writes nothing");
-    assert!(!now.is_sealed(), "a store never hands out a sealed aggregate");
+    assert!(
+        !now.is_sealed(),
+        "a store never hands out a sealed aggregate"
+    );
 }
 
 /// Runs every behaviour above against `store`, with the full-size concurrency tests (8 threads
