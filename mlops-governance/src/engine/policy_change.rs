@@ -14,7 +14,7 @@ impl Governance {
     /// Replaces the policy engine, auditing the change with both identities.
     ///
     /// # Errors
-    /// [`GovernanceError::UnknownActor`]; [`GovernanceError::Unauthorized`] (audited) unless the
+    /// [`GovernanceError::UnknownActor`](crate::GovernanceError::UnknownActor); [`GovernanceError::Unauthorized`](crate::GovernanceError::Unauthorized) (audited) unless the
     /// current policy lets `actor` change policy.
     pub fn change_policy(
         &self,
@@ -55,7 +55,7 @@ impl Governance {
     /// [`Governance::change_policy`].
     ///
     /// # Errors
-    /// [`GovernanceError::Policy`] if it names a state the lifecycle lacks (nothing written);
+    /// [`GovernanceError::Policy`](crate::GovernanceError::Policy) if it names a state the lifecycle lacks (nothing written);
     /// otherwise as [`Governance::change_policy`].
     pub fn change_to_policy(
         &self,
