@@ -108,9 +108,10 @@ impl fmt::Debug for Authority {
 }
 
 /// Records governance keeps inside a model's aggregate, so that every engine on the store sees
-/// them through the same compare-and-swap: approval requests, by id, in governance's own JSON
-/// form (the registry stores them without interpreting them), and the count of requests ever
-/// opened for the model (ids are never reused).
+/// them through the same compare-and-swap: approval requests, by id, and the latest recorded
+/// evidence per version and check, in governance's own JSON form (the registry stores them
+/// without interpreting them), and the count of requests ever opened for the model (ids are
+/// never reused).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GovernanceRecords {
     /// Approval requests by their number within the model.
@@ -119,13 +120,16 @@ pub struct GovernanceRecords {
     /// How many approval requests were ever opened for the model.
     #[serde(default)]
     pub approvals_opened: u64,
+    /// The latest evidence recorded per version and check (keyed `v{N}/{check}`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub evidence: BTreeMap<String, serde_json::Value>,
 }
 
 impl GovernanceRecords {
     /// Whether there is nothing in it.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.approvals.is_empty() && self.approvals_opened == 0
+        self.approvals.is_empty() && self.approvals_opened == 0 && self.evidence.is_empty()
     }
 }
 

@@ -60,6 +60,10 @@ pub mod actions {
     pub const ALIAS_MOVED: &str = "governance.alias.moved";
     /// A governed transition removed a protected alias.
     pub const ALIAS_REMOVED: &str = "governance.alias.removed";
+    /// Evidence was recorded against a version.
+    pub const EVIDENCE_RECORDED: &str = "governance.evidence.recorded";
+    /// An alarm on a serving version was answered (recorded, review opened, rolled back).
+    pub const ALARM_ANSWERED: &str = "governance.alarm.answered";
 
     /// The action named `name` (one of the constants above, which are all valid).
     #[must_use]
@@ -68,7 +72,7 @@ pub mod actions {
     }
 
     /// Every governance action.
-    pub const ALL: [&str; 16] = [
+    pub const ALL: [&str; 18] = [
         TRANSITION_APPLIED,
         TRANSITION_DENIED,
         TRANSITION_OVERRIDDEN,
@@ -85,6 +89,8 @@ pub mod actions {
         APPROVAL_REOPENED,
         ALIAS_MOVED,
         ALIAS_REMOVED,
+        EVIDENCE_RECORDED,
+        ALARM_ANSWERED,
     ];
 }
 

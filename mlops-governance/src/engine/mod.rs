@@ -11,6 +11,8 @@
 //! - `transition.rs`: planning and committing;
 //! - `approvals.rs`: approval requests kept in the store, decisions, re-opening, expiry;
 //! - `break_glass.rs`: audited overrides with their post-hoc review;
+//! - `evidence.rs`: evidence recorded against versions and counted by the guards;
+//! - `alarm.rs`: what an alarm on a serving version does, by policy;
 //! - `policy_change.rs`: replacing the policy;
 //! - `registration.rs`: registering models and versions the way governance does.
 //!
@@ -33,8 +35,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod alarm;
+pub use alarm::{AlarmAction, AlarmPolicy, AlarmResponse};
+pub use evidence::MAX_RECORDED_CHECKS;
+pub(crate) use evidence::recorded_for as recorded_evidence_of;
 mod approvals;
 mod break_glass;
+mod evidence;
 mod policy_change;
 mod registration;
 mod transition;
@@ -121,6 +128,7 @@ pub struct Plan {
     at: DateTime<Utc>,
     environment: String,
     context: PlanContext,
+    evidence: Vec<Evidence>,
 }
 
 impl Plan {
@@ -191,6 +199,12 @@ impl Plan {
     pub fn at(&self) -> DateTime<Utc> {
         self.at
     }
+    /// The evidence the guards saw: what the store recorded for the version, then what the
+    /// request brought.
+    #[must_use]
+    pub fn evidence(&self) -> &[Evidence] {
+        &self.evidence
+    }
     /// The engine's environment (which selected the enforcement mode).
     #[must_use]
     pub fn environment(&self) -> &str {
@@ -241,6 +255,7 @@ pub struct GovernanceBuilder {
     actors: HashMap<ActorId, Actor>,
     approval_ttl: Option<Period>,
     environment: String,
+    alarm_policy: AlarmPolicy,
     system: Actor,
 }
 
@@ -296,6 +311,14 @@ impl GovernanceBuilder {
         self
     }
 
+    /// What alarms on serving versions do ([`Governance::respond_to_alarm`]; default: open a
+    /// review at every tier).
+    #[must_use]
+    pub fn alarm_policy(mut self, policy: AlarmPolicy) -> Self {
+        self.alarm_policy = policy;
+        self
+    }
+
     /// Approval requests expire after `ttl` (default: never).
     #[must_use]
     pub fn approval_ttl(mut self, ttl: Period) -> Self {
@@ -325,6 +348,7 @@ impl GovernanceBuilder {
             actors: RwLock::new(self.actors),
             approval_ttl: self.approval_ttl,
             environment: self.environment,
+            alarm_policy: self.alarm_policy,
             seal,
             system: self.system,
         }
@@ -346,6 +370,7 @@ pub struct Governance {
     actors: RwLock<HashMap<ActorId, Actor>>,
     approval_ttl: Option<Period>,
     environment: String,
+    alarm_policy: AlarmPolicy,
     seal: Option<&'static GovernanceSeal>,
     system: Actor,
 }
@@ -406,6 +431,7 @@ impl Governance {
             actors: HashMap::new(),
             approval_ttl: None,
             environment: String::new(),
+            alarm_policy: AlarmPolicy::default(),
             system: system_actor(),
         }
     }

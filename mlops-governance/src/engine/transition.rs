@@ -83,6 +83,9 @@ impl Governance {
                 }
                 _ => (None, None, Vec::new()),
             };
+        // Evidence recorded in the store counts as well as what the caller brings.
+        let mut evidence = super::evidence::recorded_for(aggregate, number);
+        evidence.extend(context.evidence.iter().cloned());
         let mut card = context.card.clone();
         for (k, v) in version.annotations().tags.iter() {
             if let Some(field) = k.strip_prefix("card.") {
@@ -101,7 +104,7 @@ impl Governance {
             entered_at,
             now,
             signoffs: &signoffs,
-            evidence: &context.evidence,
+            evidence: &evidence,
             card: &card,
             environment: &self.environment,
             transition_guards: &transition.guards,
@@ -133,6 +136,7 @@ impl Governance {
             at: now,
             environment: self.environment.clone(),
             context: context.clone(),
+            evidence,
         })
     }
 
@@ -231,6 +235,13 @@ impl Governance {
             "approval": plan.approval.as_ref().map(ToString::to_string),
             "approvers": plan.approvers.iter().map(ActorId::as_str).collect::<Vec<_>>(),
             "revision": plan.revision.to_string(),
+            "evidence": plan.evidence.iter().map(|e| json!({
+                "check": e.check.as_str(),
+                "value": e.value,
+                "outcome": e.outcome,
+                "measured_at": e.measured_at,
+                "source": e.source,
+            })).collect::<Vec<_>>(),
         }));
         if action == actions::TRANSITION_DENIED {
             d.state_after = Some(plan.from.clone());
