@@ -107,7 +107,7 @@ fn plan_bench(c: &mut Criterion) {
     }
     clock.advance(TimeDelta::days(8));
     let now = clock.now();
-    let mut ctx = PlanContext::in_environment("prod");
+    let mut ctx = PlanContext::default();
     for check in CHECKS {
         ctx.evidence.push(Evidence::new(
             check.parse().unwrap(),
@@ -136,15 +136,15 @@ fn plan_bench(c: &mut Criterion) {
     else {
         panic!("expected a denial awaiting sign-offs");
     };
-    gov.approve(req, &rita.id, "ok").unwrap();
-    gov.approve(req, &val.id, "ok").unwrap();
+    gov.approve(&req, &rita.id, "ok").unwrap();
+    gov.approve(&req, &val.id, "ok").unwrap();
     let aggregate = store.get_model(v.name()).unwrap();
     let version = store.get_version(&v).unwrap();
     let plan = gov
         .plan_on(&aggregate, &version, "promote", &eve, &ctx)
         .unwrap();
-    assert!(plan.verdict.is_allowed(), "{}", plan.verdict);
-    assert_eq!(plan.verdict.outcomes.len(), 21, "20 guards + permission");
+    assert!(plan.verdict().is_allowed(), "{}", plan.verdict());
+    assert_eq!(plan.verdict().outcomes.len(), 21, "20 guards + permission");
 
     let mut g = c.benchmark_group("governance/plan");
     g.bench_function("20_guards_all_met", |b| {
@@ -158,7 +158,7 @@ fn plan_bench(c: &mut Criterion) {
             )
         })
     });
-    let bare = PlanContext::in_environment("prod");
+    let bare = PlanContext::default();
     g.bench_function("20_guards_all_reasons", |b| {
         b.iter(|| {
             gov.plan_on(

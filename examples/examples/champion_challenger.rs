@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mlops_core::chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use mlops_core::{Actor, AliasName, Digest, ManualClock, ModelName, VersionNumber};
-use mlops_registry::model::{DatasetRole, ModelAggregate, RegisteredModel, VersionCore};
+use mlops_core::{Actor, AliasName, Digest, ManualClock, ModelName, ModelRef, Role, VersionNumber};
+use mlops_governance::Governance;
+use mlops_governance::engine::PlanContext;
+use mlops_registry::model::{DatasetRole, VersionCore};
 use mlops_registry::routing::{
     AliasRoutes, ArmRole, Prediction, Ramp, Request, Router, SegmentRule, ShadowConfig,
     ShadowError, ShadowModel, ShadowRunner,
@@ -38,17 +40,18 @@ impl ShadowModel<f64> for Models {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. A registry with four versions of `fraud`: champion v1, challenger v2.
-    let store = InMemoryStore::new();
+    let store = Arc::new(InMemoryStore::new());
     let name: ModelName = "fraud".parse()?;
-    let actor = Actor::human("ml-team@example.com")?;
+    let actor = Actor::human("ml-team@example.com")?.with_role(Role::ml_engineer());
     let t0 = Utc
         .with_ymd_and_hms(2026, 3, 1, 9, 0, 0)
         .single()
         .ok_or("bad date")?;
-    store.create_model(
-        ModelAggregate::new(RegisteredModel::new(name.clone(), actor.id.clone(), t0)),
-        vec![],
-    )?;
+    // `champion` moves only through governance (here with a policy that requires nothing).
+    let gov = Governance::builder(store.clone(), Arc::new(ManualClock::new(t0)))
+        .actor(actor.clone())
+        .build();
+    gov.register_model(&name, &actor, "card fraud scorer")?;
     for seed in 1..=4_u64 {
         let core = VersionCore::builder(actor.clone(), t0)
             .artifact(
@@ -66,16 +69,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .build()?;
         store.create_version(NewVersion::new(name.clone(), core))?;
     }
-    for (alias, v) in [("champion", 1), ("challenger", 2)] {
-        let mut agg = store.get_model(&name)?;
-        let rev = agg.revision();
-        agg.set_alias(alias.parse()?, VersionNumber::new(v)?, &actor.id, t0)?;
-        store.commit(&name, rev, agg, vec![])?;
+    let v1 = ModelRef::new(name.clone(), VersionNumber::FIRST);
+    for event in ["submit", "validate", "promote"] {
+        gov.transition(&v1, event, &actor.id, &PlanContext::default())?;
     }
+    let mut agg = store.get_model(&name)?;
+    let rev = agg.revision();
+    agg.set_alias(
+        AliasName::challenger(),
+        VersionNumber::new(2)?,
+        &actor.id,
+        t0,
+    )?;
+    store.commit(&name, rev, agg, vec![])?;
 
     // 2. The route table from the aliases: the challenger ramps 1 → 5 → 10 → 25 → 50 → 100 %,
     //    v3 shadows 20 % of champion traffic, staff always see the challenger.
-    let routes = AliasRoutes::load(&store, &name)?;
+    let routes = AliasRoutes::load(store.as_ref(), &name)?;
     let challenger = routes.resolve(&AliasName::challenger())?;
     let mut builder = routes
         .builder()?

@@ -4,7 +4,8 @@
 //! The host here wraps the in-memory reference store with an operations journal (what a host
 //! might ship to its own metrics or change-data-capture pipeline) and a write counter. It runs
 //! the kit, then uses the store through the `Registry` facade: register, add versions with
-//! lineage, move `champion`, roll back, and verify the audit chain.
+//! lineage, move the `stable` alias (unprotected: `champion` moves only through governance), roll
+//! back, and verify the audit chain.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -169,21 +170,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         previous = Some(v.model_ref());
     }
 
-    let champion = AliasName::champion();
+    // An unprotected alias: `champion` is guarded from creation and moves only through governance.
+    let champion = AliasName::new("stable")?;
     for n in [1, 2, 3] {
         clock.advance(TimeDelta::hours(1));
         registry.set_alias(&churn, &champion, n.try_into()?, &ops)?;
     }
     let when = registry.now() - TimeDelta::minutes(90);
     println!(
-        "3. champion is v{}; at {when} it was {}",
+        "3. stable is v{}; at {when} it was {}",
         registry.resolve(&churn, &champion)?.number().get(),
         registry
             .alias_at(&churn, &champion, when)?
             .map_or_else(|| "unset".to_owned(), |v| v.to_string())
     );
     let back = registry.rollback_alias(&churn, &champion, &ops)?;
-    println!("4. v3 underperforms (auc 0.79): champion rolled back to {back}");
+    println!("4. v3 underperforms (auc 0.79): stable rolled back to {back}");
 
     let lineage: Vec<String> = registry
         .lineage(&ModelRef::new(churn.clone(), 3.try_into()?))?

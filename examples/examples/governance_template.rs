@@ -123,18 +123,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Take it to production: each move asks for what the matrix requires.
     let evidence = |checks: &[&str]| {
-        checks
-            .iter()
-            .try_fold(PlanContext::in_environment("prod"), |ctx, c| {
-                Ok::<_, Box<dyn std::error::Error>>(ctx.with_evidence(Evidence::new(
-                    c.parse()?,
-                    Subject::Version { version: v.clone() },
-                    0.9,
-                    0.5,
-                    Direction::AtLeast,
-                    clock.now(),
-                )))
-            })
+        checks.iter().try_fold(PlanContext::default(), |ctx, c| {
+            Ok::<_, Box<dyn std::error::Error>>(ctx.with_evidence(Evidence::new(
+                c.parse()?,
+                Subject::Version { version: v.clone() },
+                0.9,
+                0.5,
+                Direction::AtLeast,
+                clock.now(),
+            )))
+        })
     };
     let card_inputs = CardInputs::default()
         .intended_use("monthly credit-limit reviews for existing customers")
@@ -153,9 +151,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     verdict.reasons().join("; ")
                 );
                 clock.advance(TimeDelta::hours(3));
-                gov.approve(req, &val.id, "validated")?;
+                gov.approve(&req, &val.id, "validated")?;
                 clock.advance(TimeDelta::hours(2));
-                gov.approve(req, &rita.id, "risk accepted")?;
+                gov.approve(&req, &rita.id, "risk accepted")?;
                 let t = gov.transition(&v, event, &eve.id, ctx)?;
                 println!("   {event}: signed by val and rita, now in `{}`", t.to);
             }

@@ -69,7 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let v1 = gov.register_version_for_test("credit", &alice, RiskTier::High)?;
     println!("1. {v1} registered by alice, risk tier high, state development");
 
-    let ctx = PlanContext::in_environment("prod");
+    let ctx = PlanContext::default();
     gov.transition(&v1, "submit", &eve.id, &ctx)?;
     println!("2. eve submits it for validation");
 
@@ -83,11 +83,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         other => return Err(format!("expected a denial, got {other:?}").into()),
     };
-    match gov.approve(req, &alice.id, "looks fine to me") {
+    match gov.approve(&req, &alice.id, "looks fine to me") {
         Err(e) => println!("   alice (the author) tries to sign off: {e}"),
         Ok(_) => return Err("the author must not approve".into()),
     }
-    gov.approve(req, &val.id, "independent validation passed")?;
+    gov.approve(&req, &val.id, "independent validation passed")?;
     gov.transition(&v1, "validate", &eve.id, &ctx)?;
     println!("   val signs off; {v1} enters pre_production");
 
@@ -102,7 +102,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     clock.advance(TimeDelta::days(7));
-    let ready = PlanContext::in_environment("prod")
+    let ready = PlanContext::default()
         .with_evidence(Evidence::new(
             "validation.auc".parse()?,
             Subject::Version {
@@ -120,7 +120,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..
     }) = gov.transition(&v1, "promote", &eve.id, &ready)
     {
-        gov.approve(req, &rita.id, "risk accepted")?;
+        gov.approve(&req, &rita.id, "risk accepted")?;
     }
     let done = gov.transition(&v1, "promote", &eve.id, &ready)?;
     println!(

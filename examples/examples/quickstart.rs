@@ -12,6 +12,7 @@
 //!
 //! Run it with `cargo run --example quickstart`.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use mlops_core::chrono::{DateTime, TimeDelta, TimeZone, Utc};
@@ -24,6 +25,10 @@ use mlops_drift::stream::{DriftMonitor, FeatureValue, MonitorConfig, WindowSpec}
 use mlops_drift::table::Table;
 use mlops_governance::audit::{self, AuditLogExt, MemoryAuditLog};
 use mlops_governance::card::{CardInputs, ModelCard};
+use mlops_governance::classification::{
+    Availability, Consumers, ErrorImpact, Explainability, Lifetime, QualityDecay, Questionnaire,
+    Regulation, ReleaseCadence, Scoring, Severity, assign_risk_tier, default_tier_setters,
+};
 use mlops_governance::contest::{
     Better, ChallengerOutcome, Contest, ContestConfig, MetricSpec, Promotion, request_promotion,
 };
@@ -68,7 +73,7 @@ fn release_context(
     auc: f64,
     now: DateTime<Utc>,
 ) -> Result<PlanContext, mlops_core::IdError> {
-    Ok(PlanContext::in_environment("prod")
+    Ok(PlanContext::default()
         .with_evidence(Evidence::new(
             "validation.auc".parse()?,
             Subject::Version {
@@ -111,12 +116,71 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("== 1. Register the model, two versions and a drift reference profile");
     let store = Arc::new(InMemoryStore::new());
     let registry = Registry::new(store.clone(), Arc::new(clock.clone()))?;
+    // The policy for high-risk models: production needs a validator's and a risk officer's
+    // sign-off, a recent AUC of at least 0.75, and documentation.
+    let production: StateName = "production".parse()?;
+    let policy = PolicySpec::new("bank-credit")
+        .tier(
+            RiskTier::High,
+            TierRules::default()
+                .entering(
+                    production.clone(),
+                    Guard::approvals(1, [Role::model_validator()]),
+                )
+                .entering(
+                    production.clone(),
+                    Guard::approvals(1, [Role::risk_officer()]),
+                )
+                .entering(
+                    production.clone(),
+                    Guard::evidence("validation.auc".parse()?, "30d".parse()?),
+                )
+                .entering(
+                    production,
+                    Guard::documentation(["intended_use", "limitations"]),
+                ),
+        )
+        .validate()?;
+    let gov = Governance::builder(store.clone(), Arc::new(clock.clone()))
+        .policy(policy)?
+        .actors([alice.clone(), eve.clone(), val.clone(), rita.clone()])
+        .build();
+
+    // Governance registers the model (its protected states and the `champion` alias are
+    // guarded from creation) and Rita classifies it: the tier is set only through this audited
+    // path, never by editing the model.
     let name = ModelName::new("credit-risk")?;
-    registry.register_model(&name, &alice, "probability of default for consumer loans")?;
-    registry.update(&name, |agg| {
-        agg.model_mut().risk_tier = RiskTier::High;
-        Ok(((), Vec::new()))
-    })?;
+    gov.register_model(&name, &alice, "probability of default for consumer loans")?;
+    let use_case = Questionnaire {
+        regulations: Some(BTreeSet::from([
+            Regulation::Sector,
+            Regulation::PersonalData,
+        ])),
+        consumers: Some(Consumers::ExternalCustomers),
+        availability: Some(Availability::ScheduledBatch),
+        impact: Some(ErrorImpact {
+            financial: Severity::Limited,
+            ..ErrorImpact::none()
+        }),
+        release_cadence: Some(ReleaseCadence::Monthly),
+        model_lifetime: Some(Lifetime::Months),
+        decision_lifetime: Some(Lifetime::Months),
+        quality_decay: Some(QualityDecay::Slow),
+        explainability: Some(Explainability::Helpful),
+    };
+    let classification = Scoring::default().classify(&use_case.complete()?);
+    assign_risk_tier(
+        &gov,
+        &name,
+        &classification,
+        &rita.id,
+        &default_tier_setters(),
+        "",
+    )?;
+    println!(
+        "   {name} classified `{}` by {}",
+        classification.tier, rita.id
+    );
 
     // Training data, and the reference profile fitted once on it (stored next to the model).
     let (income, age, channel) = applicants(&mut rng, 5_000, 0.0);
@@ -191,37 +255,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // ------------------------------------------------------------------------------------------
     println!("\n== 2. Govern version 1 into production");
-    // The policy for high-risk models: production needs a validator's and a risk officer's
-    // sign-off, a recent AUC of at least 0.75, and documentation.
-    let production: StateName = "production".parse()?;
-    let policy = PolicySpec::new("bank-credit")
-        .tier(
-            RiskTier::High,
-            TierRules::default()
-                .entering(
-                    production.clone(),
-                    Guard::approvals(1, [Role::model_validator()]),
-                )
-                .entering(
-                    production.clone(),
-                    Guard::approvals(1, [Role::risk_officer()]),
-                )
-                .entering(
-                    production.clone(),
-                    Guard::evidence("validation.auc".parse()?, "30d".parse()?),
-                )
-                .entering(
-                    production,
-                    Guard::documentation(["intended_use", "limitations"]),
-                ),
-        )
-        .validate()?;
-    let gov = Governance::builder(store.clone(), Arc::new(clock.clone()))
-        .policy(policy)?
-        .actors([alice.clone(), eve.clone(), val.clone(), rita.clone()])
-        .build();
-
-    let nothing = PlanContext::in_environment("prod");
+    let nothing = PlanContext::default();
     for event in ["submit", "validate"] {
         let t = gov.transition(&v1, event, &eve.id, &nothing)?;
         println!("   {event}: {v1} {} -> {}", t.from, t.to);
@@ -249,7 +283,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         other => return Err(format!("expected a pending approval, got {other:?}").into()),
     };
-    match gov.approve(request, &alice.id, "looks good to me") {
+    match gov.approve(&request, &alice.id, "looks good to me") {
         Err(e) => println!(
             "   {} tries to approve her own model: REFUSED ({e})",
             alice.id
@@ -257,10 +291,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(_) => return Err("the author approved her own model".into()),
     }
     clock.advance(TimeDelta::hours(3));
-    gov.approve(request, &val.id, "AUC, calibration and stability verified")?;
+    gov.approve(&request, &val.id, "AUC, calibration and stability verified")?;
     println!("   {} approves (validator)", val.id);
     clock.advance(TimeDelta::hours(2));
-    gov.approve(request, &rita.id, "risk accepted for consumer loans")?;
+    gov.approve(&request, &rita.id, "risk accepted for consumer loans")?;
     println!("   {} approves (risk officer)", rita.id);
     let t = gov.transition(&v1, "promote", &eve.id, &ctx)?;
     println!(
@@ -434,8 +468,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     );
                     let request = approval.ok_or("no approval request was opened")?;
                     clock.advance(TimeDelta::hours(4));
-                    gov.approve(request, &val.id, "contest result reviewed")?;
-                    gov.approve(request, &rita.id, "go")?;
+                    gov.approve(&request, &val.id, "contest result reviewed")?;
+                    gov.approve(&request, &rita.id, "go")?;
                     println!("   {} and {} sign off", val.id, rita.id);
                     match request_promotion(&gov, &report, "promote", &eve.id, ctx)? {
                         Promotion::Applied(t) => {

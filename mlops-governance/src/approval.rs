@@ -3,22 +3,28 @@
 //! expiring after a configured time measured by the injected clock, cancellable.
 //!
 //! The methods here check the request's own rules (open, not expired, separation of duties, one
-//! decision per actor, a comment on rejection); role permissions are the policy's business and
-//! are checked by the engine before it calls them. Every change is written to the audit log by
-//! the engine with a snapshot of the request, so the book can be rebuilt from the log.
+//! decision per actor, a meaningful comment on rejection); role permissions are the policy's
+//! business and are checked by the engine before it calls them.
+//!
+//! Requests live in the store, inside their model's aggregate
+//! ([`GovernanceRecords`](mlops_registry::governed::GovernanceRecords)), and every change is a
+//! governance-sealed compare-and-swap commit carrying its audit record: every engine on the
+//! store (threads, processes, replicas) sees one truth, and ids (`model/req-N`, numbered per
+//! model) are unique per store. The audit records carry snapshots for the auditor; the engine
+//! never rebuilds requests from them.
 //!
 //! ```
 //! use mlops_core::{Actor, ManualClock, Clock, Role, chrono::TimeDelta};
-//! use mlops_governance::approval::{ApprovalBook, ApprovalRequest, RequestKind, RequestStatus, Vote};
+//! use mlops_governance::approval::{ApprovalBook, ApprovalId, ApprovalRequest, RequestKind, RequestStatus, Vote};
 //! use mlops_governance::Period;
 //!
 //! let clock = ManualClock::default();
 //! let alice = Actor::human("alice")?.with_role(Role::data_scientist());
 //! let rita = Actor::human("rita")?.with_role(Role::risk_officer());
 //! let mut book = ApprovalBook::default();
-//! let id = book.next_id();
+//! let id = ApprovalId::new("fraud".parse()?, 1);
 //! let mut req = ApprovalRequest::open(
-//!     id, RequestKind::Transition, "fraud@v3".parse()?,
+//!     id.clone(), RequestKind::Transition, "fraud@v3".parse()?,
 //!     "pre_production".parse()?, "promote".parse()?, "production".parse()?,
 //!     &alice, Some(alice.id.clone()), clock.now(), Some("3d".parse::<Period>()?),
 //! );
@@ -29,7 +35,7 @@
 //! assert!(req.is_due(clock.now()));
 //! book.insert(req);
 //! assert_eq!(book.expire_due(clock.now()).len(), 1);
-//! assert_eq!(book.get(id).unwrap().status, RequestStatus::Expired);
+//! assert_eq!(book.get(&id).unwrap().status, RequestStatus::Expired);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -38,7 +44,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use mlops_core::{Actor, ActorId, ModelRef};
+use mlops_core::{Actor, ActorId, ModelName, ModelRef};
+use mlops_registry::model::ModelAggregate;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApprovalError;
@@ -46,26 +53,42 @@ use crate::lifecycle::{EventName, StateName};
 use crate::names::Period;
 use crate::policy::Signoff;
 
-/// The identity of an approval request: a positive sequence number, displayed as `req-N`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct ApprovalId(pub u64);
+/// The identity of an approval request: its model and a positive number counted per model,
+/// displayed as `model/req-N` (model names cannot contain `/`). Unique per store.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ApprovalId {
+    /// The model whose aggregate holds the request.
+    pub model: ModelName,
+    /// Its number within the model (1, 2, 3, … never reused).
+    pub number: u64,
+}
+
+impl ApprovalId {
+    /// The id of request `number` of `model`.
+    #[must_use]
+    pub fn new(model: ModelName, number: u64) -> Self {
+        Self { model, number }
+    }
+}
 
 impl fmt::Display for ApprovalId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "req-{}", self.0)
+        write!(f, "{}/req-{}", self.model, self.number)
     }
 }
 
 impl FromStr for ApprovalId {
     type Err = ApprovalError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.strip_prefix("req-")
-            .unwrap_or(s)
-            .parse()
-            .map(Self)
-            .map_err(|_| ApprovalError::MalformedId {
-                value: crate::names::shorten(s),
-            })
+        let bad = || ApprovalError::MalformedId {
+            value: crate::names::shorten(s),
+        };
+        let (model, n) = s.rsplit_once("/req-").ok_or_else(bad)?;
+        let number: u64 = n.parse().map_err(|_| bad())?;
+        if number == 0 {
+            return Err(bad());
+        }
+        Ok(Self::new(ModelName::new(model).map_err(|_| bad())?, number))
     }
 }
 
@@ -96,6 +119,9 @@ pub enum RequestStatus {
     Expired,
     /// Withdrawn.
     Cancelled,
+    /// Its version left the state the request was for (sign-offs are given for one entry into
+    /// one state and stop counting when the version moves).
+    Superseded,
 }
 
 /// An approver's decision.
@@ -150,6 +176,18 @@ pub struct ApprovalRequest {
     pub closed_at: Option<DateTime<Utc>>,
     /// The decisions so far, in order.
     pub decisions: Vec<ApprovalDecision>,
+    /// Which stay of the version in `from` the request is for: the number of state changes the
+    /// version had when it was opened. Sign-offs count only while the version is still in that
+    /// stay (a version rejected, reworked and back in `from` needs new sign-offs).
+    #[serde(default)]
+    pub stay: Option<u64>,
+    /// The rejected request this one re-opens, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reopens: Option<ApprovalId>,
+    /// The decisions of the re-opened request (its rejection among them), shown to the next
+    /// approvers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prior_decisions: Vec<ApprovalDecision>,
 }
 
 impl ApprovalRequest {
@@ -182,6 +220,9 @@ impl ApprovalRequest {
             status: RequestStatus::Open,
             closed_at: None,
             decisions: Vec::new(),
+            stay: None,
+            reopens: None,
+            prior_decisions: Vec::new(),
         }
     }
 
@@ -194,13 +235,13 @@ impl ApprovalRequest {
     fn check_open(&self, now: DateTime<Utc>) -> Result<(), ApprovalError> {
         if self.is_due(now) {
             return Err(ApprovalError::Expired {
-                id: self.id,
+                id: self.id.clone(),
                 expired_at: self.expires_at.unwrap_or(now),
             });
         }
         if self.status != RequestStatus::Open {
             return Err(ApprovalError::NotOpen {
-                id: self.id,
+                id: self.id.clone(),
                 status: self.status,
             });
         }
@@ -226,23 +267,25 @@ impl ApprovalRequest {
         self.check_open(now)?;
         if actor.id == self.requested_by || self.author.as_ref() == Some(&actor.id) {
             return Err(ApprovalError::SeparationOfDuties {
-                id: self.id,
+                id: self.id.clone(),
                 actor: actor.id.clone(),
-                reason: if actor.id == self.requested_by {
-                    "it requested the transition"
-                } else {
-                    "it is the version's author"
+                reason: match (actor.id == self.requested_by, self.kind) {
+                    (true, RequestKind::Transition) => "it requested the transition",
+                    (true, RequestKind::PostHocReview) => "it applied the override",
+                    (false, _) => "it is the version's author",
                 },
             });
         }
         if self.decisions.iter().any(|d| d.signoff.actor == actor.id) {
             return Err(ApprovalError::AlreadyDecided {
-                id: self.id,
+                id: self.id.clone(),
                 actor: actor.id.clone(),
             });
         }
-        if vote == Vote::Reject && comment.trim().is_empty() {
-            return Err(ApprovalError::MissingComment { id: self.id });
+        if vote == Vote::Reject && crate::names::is_blank(comment) {
+            return Err(ApprovalError::MissingComment {
+                id: self.id.clone(),
+            });
         }
         self.decisions.push(ApprovalDecision {
             signoff: Signoff::of(actor, now),
@@ -266,6 +309,16 @@ impl ApprovalRequest {
     pub fn cancel(&mut self, now: DateTime<Utc>) -> Result<(), ApprovalError> {
         self.check_open(now)?;
         self.close(RequestStatus::Cancelled, now);
+        Ok(())
+    }
+
+    /// Marks it superseded: its version left the state it was for.
+    ///
+    /// # Errors
+    /// As [`ApprovalRequest::cancel`].
+    pub fn supersede(&mut self, now: DateTime<Utc>) -> Result<(), ApprovalError> {
+        self.check_open(now)?;
+        self.close(RequestStatus::Superseded, now);
         Ok(())
     }
 
@@ -312,38 +365,94 @@ impl ApprovalRequest {
     }
 }
 
-/// All approval requests, by id.
+/// A set of approval requests, by id: a snapshot read from the store
+/// ([`Governance::approvals`](crate::Governance::approvals)), or one model's requests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApprovalBook {
     requests: BTreeMap<ApprovalId, ApprovalRequest>,
-    last_id: u64,
 }
 
 impl ApprovalBook {
-    /// The id the next request gets.
-    #[must_use]
-    pub fn next_id(&self) -> ApprovalId {
-        ApprovalId(self.last_id.saturating_add(1))
+    /// The requests kept in `aggregate`, with the count of requests ever opened for its model.
+    ///
+    /// # Errors
+    /// [`ApprovalError::Corrupt`] for a stored request that does not parse or is filed under
+    /// another id (the book fails closed rather than skip it).
+    pub fn of_model(aggregate: &ModelAggregate) -> Result<Self, ApprovalError> {
+        let mut book = Self::default();
+        for (number, value) in &aggregate.governance_records().approvals {
+            let id = ApprovalId::new(aggregate.name().clone(), *number);
+            let request: ApprovalRequest =
+                serde_json::from_value(value.clone()).map_err(|e| ApprovalError::Corrupt {
+                    id: id.clone(),
+                    reason: e.to_string(),
+                })?;
+            if request.id != id {
+                return Err(ApprovalError::Corrupt {
+                    id,
+                    reason: format!("it is filed under another id ({})", request.id),
+                });
+            }
+            book.insert(request);
+        }
+        Ok(book)
     }
 
-    /// Inserts or replaces a request (a snapshot from the engine or the audit log).
+    /// Inserts or replaces a request.
     pub fn insert(&mut self, request: ApprovalRequest) {
-        self.last_id = self.last_id.max(request.id.0);
-        self.requests.insert(request.id, request);
+        self.requests.insert(request.id.clone(), request);
+    }
+
+    /// Adds every request of `other`.
+    pub fn extend(&mut self, other: Self) {
+        self.requests.extend(other.requests);
+    }
+
+    /// The number of requests.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.requests.is_empty()
     }
 
     /// A request by id.
     #[must_use]
-    pub fn get(&self, id: ApprovalId) -> Option<&ApprovalRequest> {
-        self.requests.get(&id)
+    pub fn get(&self, id: &ApprovalId) -> Option<&ApprovalRequest> {
+        self.requests.get(id)
     }
 
     /// A request by id.
     ///
     /// # Errors
     /// [`ApprovalError::NotFound`] if there is none.
-    pub fn require(&self, id: ApprovalId) -> Result<&ApprovalRequest, ApprovalError> {
-        self.get(id).ok_or(ApprovalError::NotFound { id })
+    pub fn require(&self, id: &ApprovalId) -> Result<&ApprovalRequest, ApprovalError> {
+        self.get(id)
+            .ok_or_else(|| ApprovalError::NotFound { id: id.clone() })
+    }
+
+    /// The most recent transition request for `version` leaving `from` on `event` during the
+    /// version's current `stay` in `from` (see [`ApprovalRequest::stay`]), whatever its status.
+    #[must_use]
+    pub fn latest_for(
+        &self,
+        version: &ModelRef,
+        from: &StateName,
+        event: &EventName,
+        stay: u64,
+    ) -> Option<&ApprovalRequest> {
+        self.requests
+            .values()
+            .filter(|r| {
+                r.kind == RequestKind::Transition
+                    && r.concerns(version, from, event)
+                    && r.stay == Some(stay)
+            })
+            .max_by_key(|r| r.id.number)
     }
 
     /// The open transition request for `version` leaving `from` on `event`, if any.
@@ -372,7 +481,7 @@ impl ApprovalBook {
         self.requests
             .values()
             .filter(|r| r.is_due(now))
-            .map(|r| r.id)
+            .map(|r| r.id.clone())
             .collect()
     }
 
@@ -400,7 +509,7 @@ mod tests {
             .unwrap()
             .with_role(Role::data_scientist());
         let req = ApprovalRequest::open(
-            ApprovalId(1),
+            id(1),
             RequestKind::Transition,
             "m@v1".parse().unwrap(),
             "pre_production".parse().unwrap(),
@@ -412,6 +521,10 @@ mod tests {
             ttl.map(|t| t.parse().unwrap()),
         );
         (req, alice)
+    }
+
+    fn id(n: u64) -> ApprovalId {
+        ApprovalId::new("m".parse().unwrap(), n)
     }
 
     fn person(id: &str) -> Actor {
@@ -450,10 +563,15 @@ mod tests {
     fn rejection_needs_a_comment_and_closes() {
         let (mut req, _) = request(None);
         let rita = person("rita");
-        assert!(matches!(
-            req.decide(&rita, Vote::Reject, "  ", t0()),
-            Err(ApprovalError::MissingComment { .. })
-        ));
+        for blank in ["  ", "\u{200b}", " \u{feff}\u{2060} \t"] {
+            assert!(
+                matches!(
+                    req.decide(&rita, Vote::Reject, blank, t0()),
+                    Err(ApprovalError::MissingComment { .. })
+                ),
+                "{blank:?}"
+            );
+        }
         assert!(req.decisions.is_empty());
         req.decide(&rita, Vote::Reject, "calibration is off", t0())
             .unwrap();
@@ -482,12 +600,11 @@ mod tests {
         ));
         let mut book = ApprovalBook::default();
         book.insert(req);
-        assert_eq!(book.due(at), vec![ApprovalId(1)]);
+        assert_eq!(book.due(at), vec![id(1)]);
         let expired = book.expire_due(at);
         assert_eq!(expired.len(), 1);
         assert_eq!(expired[0].status, RequestStatus::Expired);
         assert!(book.expire_due(at).is_empty(), "expires once");
-        assert_eq!(book.next_id(), ApprovalId(2));
     }
 
     #[test]
@@ -499,11 +616,20 @@ mod tests {
             req.fulfil(t0()),
             Err(ApprovalError::NotOpen { .. })
         ));
-        assert_eq!("req-7".parse::<ApprovalId>().unwrap(), ApprovalId(7));
-        assert_eq!(ApprovalId(7).to_string(), "req-7");
-        assert!(matches!(
-            "x".parse::<ApprovalId>(),
-            Err(ApprovalError::MalformedId { .. })
-        ));
+        assert_eq!("m/req-7".parse::<ApprovalId>().unwrap(), id(7));
+        assert_eq!(id(7).to_string(), "m/req-7");
+        assert_eq!(
+            "fraud.v2/req-12".parse::<ApprovalId>().unwrap(),
+            ApprovalId::new("fraud.v2".parse().unwrap(), 12)
+        );
+        for bad in ["x", "req-7", "m/req-0", "m/req-x", "../m/req-1", "/req-1"] {
+            assert!(
+                matches!(
+                    bad.parse::<ApprovalId>(),
+                    Err(ApprovalError::MalformedId { .. })
+                ),
+                "{bad}"
+            );
+        }
     }
 }

@@ -143,6 +143,9 @@ pub struct CardEvent {
     pub to: Option<StateName>,
     /// The justification, for overrides and comments.
     pub justification: Option<String>,
+    /// The evidence a transition's decision saw (`check = value (outcome)`), for transitions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relied_on: Vec<String>,
 }
 
 /// A model card for one version.
@@ -196,6 +199,27 @@ fn about(e: &Evidence, v: &ModelRef) -> bool {
         } => x == v,
         _ => false,
     }
+}
+
+/// The evidence a transition record lists (`details.evidence`), as `check = value (outcome)`.
+fn relied_on(details: &serde_json::Value) -> Vec<String> {
+    details
+        .get("evidence")
+        .and_then(serde_json::Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|e| {
+                    Some(format!(
+                        "{} = {} ({})",
+                        e.get("check")?.as_str()?,
+                        e.get("value")?,
+                        e.get("outcome")?.as_str()?
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl ModelCard {
@@ -275,15 +299,19 @@ impl ModelCard {
                 actor: r.draft.actor.id,
                 from: r.draft.state_before,
                 to: r.draft.state_after,
+                relied_on: relied_on(&r.draft.details),
                 justification: r.draft.justification,
             })
             .collect();
-        let mut evidence: Vec<Evidence> = inputs
-            .evidence
-            .iter()
-            .filter(|e| about(e, version))
-            .cloned()
-            .collect();
+        // The evidence recorded in the store for the version, then what the caller brings.
+        let mut evidence = crate::engine::recorded_evidence_of(&agg, version.version());
+        evidence.extend(
+            inputs
+                .evidence
+                .iter()
+                .filter(|e| about(e, version))
+                .cloned(),
+        );
         evidence.sort_by(|a, b| {
             a.check
                 .cmp(&b.check)
@@ -573,6 +601,9 @@ impl ModelCard {
                     .map(|j| format!(" — {j}"))
                     .unwrap_or_default()
             );
+            if !h.relied_on.is_empty() {
+                let _ = writeln!(s, "  - relied on: {}", h.relied_on.join("; "));
+            }
         }
         if !self.extra.is_empty() {
             let _ = writeln!(s, "\n## Other\n");

@@ -27,9 +27,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::approval::{RequestKind, RequestStatus, Vote};
-use crate::audit::AuditLogExt;
 use crate::engine::Governance;
-use crate::error::{AuditError, ChangeError, GovernanceError, PolicyError};
+use crate::error::{ChangeError, GovernanceError, PolicyError};
 use crate::policy::{Action, GuardInput, PolicyEngine, Signoff, Threshold, Verdict};
 
 /// Whether training data may change within the plan.
@@ -432,15 +431,6 @@ impl fmt::Debug for InheritingPolicy {
     }
 }
 
-fn audit_to_governance(e: AuditError) -> GovernanceError {
-    match e {
-        AuditError::Registry(r) => r.into(),
-        other => GovernanceError::Policy(PolicyError::Evaluation {
-            reason: other.to_string(),
-        }),
-    }
-}
-
 impl InheritingPolicy {
     /// Wraps `inner`.
     #[must_use]
@@ -488,10 +478,13 @@ impl InheritingPolicy {
         let assessment = plan.assess(baseline.core(), candidate, new.core());
         let mut signoffs: BTreeMap<StateName, Vec<Signoff>> = BTreeMap::new();
         if assessment.class == ChangeClass::WithinPlan {
-            for r in gov
-                .audit_log()
-                .approval_snapshots()
-                .map_err(audit_to_governance)?
+            // The baseline's fulfilled requests, as the store holds them (not the log).
+            let baseline_model = store
+                .get_model(plan.baseline.name())
+                .map_err(GovernanceError::from)?;
+            for r in crate::approval::ApprovalBook::of_model(&baseline_model)
+                .map_err(GovernanceError::from)?
+                .iter()
             {
                 if r.version == plan.baseline
                     && r.kind == RequestKind::Transition
@@ -525,9 +518,7 @@ impl InheritingPolicy {
             "findings": assessment.findings,
             "inherited": inherited,
         }));
-        store
-            .append_audit(vec![draft])
-            .map_err(GovernanceError::from)?;
+        gov.append_governed(vec![draft])?;
         if assessment.class == ChangeClass::Material {
             tracing::info!(candidate = %candidate, plan = %plan.name, "material change: full re-approval");
             return Err(ChangeError::Material {

@@ -828,7 +828,7 @@ pub fn assign_risk_tier(
         };
         let draft = AuditDraft::new(now, who, AuditAction::UNAUTHORIZED, subject)
             .with_details(json!({ "action": "set_risk_tier", "reason": error.to_string() }));
-        gov.store().append_audit(vec![draft])?;
+        gov.append_governed(vec![draft])?;
         return Err(GovernanceError::Unauthorized(error));
     }
     let answers = serde_json::to_vec(&classification.use_case).unwrap_or_default();
@@ -836,7 +836,7 @@ pub fn assign_risk_tier(
     loop {
         let mut agg = gov.store().get_model(model)?;
         let before = agg.model().risk_tier;
-        if classification.tier < before && justification.trim().is_empty() {
+        if classification.tier < before && crate::names::is_blank(justification) {
             return Err(GovernanceError::MissingJustification);
         }
         let revision = agg.revision();
@@ -857,16 +857,16 @@ pub fn assign_risk_tier(
             "floors": classification.floors,
             "answers": Digest::of(&answers).to_string(),
         }));
-        if !justification.trim().is_empty() {
+        if !crate::names::is_blank(justification) {
             draft = draft.with_justification(justification);
         }
-        match gov.store().commit(model, revision, agg, vec![draft]) {
+        match gov.commit_governed(revision, agg, vec![draft]) {
             Ok(_) => {
                 tracing::info!(model = %model, from = %before, to = %classification.tier, "risk tier assigned");
                 return Ok(before);
             }
-            Err(mlops_registry::RegistryError::Conflict { .. }) if attempt < 3 => attempt += 1,
-            Err(e) => return Err(e.into()),
+            Err(GovernanceError::Conflict { .. }) if attempt < 3 => attempt += 1,
+            Err(e) => return Err(e),
         }
     }
 }

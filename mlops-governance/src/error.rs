@@ -205,7 +205,7 @@ pub enum ApprovalError {
         id: crate::approval::ApprovalId,
     },
     /// The id does not parse.
-    #[error("malformed approval request id `{value}`: expected `req-N`")]
+    #[error("malformed approval request id `{value}`: expected `model/req-N`")]
     MalformedId {
         /// The offending value.
         value: String,
@@ -250,6 +250,22 @@ pub enum ApprovalError {
         /// The request.
         id: crate::approval::ApprovalId,
     },
+    /// A stored request does not parse (the store was edited outside governance).
+    #[error("approval request `{id}` is corrupt: {reason}")]
+    Corrupt {
+        /// The request.
+        id: crate::approval::ApprovalId,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Only a rejected request can be re-opened.
+    #[error("approval request `{id}` is {status:?}; only a rejected request can be re-opened")]
+    NotRejected {
+        /// The request.
+        id: crate::approval::ApprovalId,
+        /// Its status.
+        status: crate::approval::RequestStatus,
+    },
 }
 
 /// An engine operation that failed. Nothing was committed, except where a variant says the
@@ -287,9 +303,23 @@ pub enum GovernanceError {
     /// The actor may not perform the action (audited).
     #[error(transparent)]
     Unauthorized(PolicyError),
-    /// A break-glass override without a justification.
-    #[error("a break-glass override needs a justification")]
+    /// A justification that is blank once whitespace and invisible characters are removed.
+    #[error("a justification is required (blank or invisible text does not count)")]
     MissingJustification,
+    /// An earlier request for this transition was rejected: re-open it with
+    /// [`Governance::reopen`](crate::Governance::reopen) (which records the rejection) rather
+    /// than asking again.
+    #[error("transition rejected in `{request}`: re-open the request to ask again")]
+    Rejected {
+        /// The rejected request.
+        request: crate::approval::ApprovalId,
+    },
+    /// This process's governance capability was claimed by other code before any engine was
+    /// built, so no engine here can commit (fails closed).
+    #[error(
+        "the governance seal was claimed by other code in this process; governance cannot commit"
+    )]
+    SealUnavailable,
     /// The lifecycle has no such state or transition.
     #[error(transparent)]
     Lifecycle(#[from] LifecycleError),

@@ -214,7 +214,7 @@ impl Kpis {
         let mut attempts: BTreeMap<(ModelRef, String, String), Attempt> = BTreeMap::new();
         let (mut passed, mut total) = (0usize, 0usize);
         let mut overrides_per_month: BTreeMap<String, usize> = BTreeMap::new();
-        let mut expired: BTreeSet<u64> = BTreeSet::new();
+        let mut expired: BTreeSet<crate::approval::ApprovalId> = BTreeSet::new();
         for r in records.iter().filter(|r| r.draft.at < period.end) {
             let action = &r.draft.action;
             let in_period = period.contains(r.draft.at);
@@ -224,7 +224,7 @@ impl Kpis {
                     .details
                     .get("request")
                     .and_then(|q| q.get("id"))
-                    .and_then(serde_json::Value::as_u64)
+                    .and_then(|id| serde_json::from_value(id.clone()).ok())
                 {
                     expired.insert(id);
                 }

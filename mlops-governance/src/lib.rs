@@ -42,8 +42,11 @@
 //! default one is `development → validation → pre_production → production`, with `rejected`,
 //! `retired` and `archived` on the side. Events (`submit`, `validate`, `promote`, `rollback`, …)
 //! move a version; `production` is exclusive and protected: entering it moves the `champion`
-//! alias and retires the previous champion, in the same commit. In a governed registry no version
-//! enters a protected state except through a gated transition.
+//! alias and retires the previous champion, in the same commit. No version enters or leaves a
+//! protected state, no protected alias moves and no risk tier changes except through the
+//! engine: it holds the process's [`GovernanceSeal`](mlops_registry::governed::GovernanceSeal),
+//! and the store refuses such commits from anyone else (see [`mlops_registry::governed`]). A
+//! [`Plan`] is only a preview; [`Governance::commit`] evaluates the policy again and decides.
 //!
 //! ```
 //! use mlops_governance::lifecycle::Lifecycle;
@@ -72,7 +75,9 @@
 //! ## The audit chain
 //!
 //! Every applied, denied or overridden transition, approval, rejection and policy change is an
-//! audit record, written in the same atomic commit as the state change it describes. Records are
+//! audit record, written in the same atomic commit as the state change it describes. Approval
+//! requests themselves live in the store, inside their model's aggregate, so every engine on a
+//! store sees the same requests. Records are
 //! hash-chained: [`verify`](audit::AuditLogExt::verify) finds any modified, reordered
 //! or removed record and names the first bad one, and an exported checkpoint reveals truncation.
 //! Model cards, the inventory, the auditor's report and the KPIs are all computed from these

@@ -37,6 +37,23 @@ fn check_name(kind: &'static str, value: &str) -> Result<(), NameError> {
     Ok(())
 }
 
+/// Whether `text` says nothing: empty once whitespace and invisible characters (zero-width
+/// spaces and joiners, word joiners, byte-order marks, soft hyphens, bidirectional marks and
+/// other format controls) are removed.
+#[must_use]
+pub(crate) fn is_blank(text: &str) -> bool {
+    !text.chars().any(|c| !c.is_whitespace() && !is_invisible(c))
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{E0000}'..='\u{E007F}')
+        || c.is_control()
+}
+
 pub(crate) fn shorten(value: &str) -> String {
     const MAX: usize = 80;
     if value.chars().count() <= MAX {

@@ -277,7 +277,7 @@ impl Inventory {
                 let open = r.status == RequestStatus::Open && !r.is_due(now);
                 if open {
                     open_approvals.push(OpenApproval {
-                        id: r.id,
+                        id: r.id.clone(),
                         version: r.version.version(),
                         kind: r.kind,
                         to: r.to.clone(),
@@ -291,7 +291,7 @@ impl Inventory {
                 {
                     alarms.push(Alarm::UnreviewedOverride {
                         version: r.version.version(),
-                        request: r.id,
+                        request: r.id.clone(),
                         status: if open {
                             RequestStatus::Open
                         } else if r.status == RequestStatus::Open {
@@ -812,7 +812,7 @@ impl AuditReport {
                             decisions: Vec::new(),
                         },
                         |q| ReviewOutcome {
-                            request: Some(q.id),
+                            request: Some(q.id.clone()),
                             status: Some(q.status),
                             decisions: q
                                 .decisions
@@ -960,7 +960,7 @@ impl AuditReport {
             s.push_str("none\n");
         }
         for o in &self.overrides {
-            let review = match (o.review.request, o.review.status) {
+            let review = match (o.review.request.clone(), o.review.status) {
                 (Some(id), Some(status)) => {
                     let who: Vec<String> = o
                         .review

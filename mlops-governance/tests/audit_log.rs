@@ -20,7 +20,7 @@ fn draft(i: i64) -> AuditDraft {
     AuditDraft::new(
         DateTime::UNIX_EPOCH + TimeDelta::seconds(i),
         Actor::human("auditor").unwrap(),
-        AuditAction::new("governance.policy.changed").unwrap(),
+        AuditAction::new("host.report.exported").unwrap(),
         Subject::Model {
             model: "m".parse().unwrap(),
         },
@@ -55,6 +55,21 @@ fn reads_pages(log: &dyn AuditLog) {
     assert_eq!(log.read(1, 0).unwrap().len(), 0);
 }
 
+/// Records in governance's namespace cannot be appended through the generic append: a forged
+/// `governance.approval.approved` is refused and nothing is written.
+fn refuses_forged_governance_records(log: &dyn AuditLog) {
+    let before = log.checkpoint().unwrap();
+    let mut forged = draft(1);
+    forged.action = AuditAction::new("governance.approval.approved").unwrap();
+    assert!(matches!(
+        log.append(vec![draft(0), forged]),
+        Err(AuditError::Registry(
+            mlops_registry::RegistryError::ReservedAction { .. }
+        ))
+    ));
+    assert_eq!(log.checkpoint().unwrap(), before, "nothing appended");
+}
+
 fn rejects_a_bad_batch_atomically(log: &dyn AuditLog) {
     let before = log.checkpoint().unwrap();
     let too_long = draft(1).with_justification("x".repeat(MAX_JUSTIFICATION_LEN + 1));
@@ -84,6 +99,7 @@ fn run_all(make: &dyn Fn() -> Box<dyn AuditLog>) {
     appends_in_order_and_chains(make().as_ref());
     reads_pages(make().as_ref());
     rejects_a_bad_batch_atomically(make().as_ref());
+    refuses_forged_governance_records(make().as_ref());
     checkpoints_hold_as_the_log_grows(make().as_ref());
     // Through Arc<dyn> and &dyn as well.
     let arc: Arc<dyn AuditLog> = Arc::from(make());

@@ -66,7 +66,7 @@ fn two_planned_promotions_race_exactly_one_wins_the_other_replans() {
                 // Wait even if planning failed, so the other thread is never stranded.
                 barrier.wait();
                 let plan = plan.unwrap();
-                assert!(plan.verdict.is_allowed(), "{}", plan.verdict);
+                assert!(plan.verdict().is_allowed(), "{}", plan.verdict());
                 (v, plan.clone(), engine.commit(&plan))
             })
         })
@@ -102,7 +102,7 @@ fn two_planned_promotions_race_exactly_one_wins_the_other_replans() {
                 &PlanContext::default(),
             )
             .unwrap();
-        assert_eq!(plan.evicts.as_ref().map(|e| e.0), Some(winner.version()));
+        assert_eq!(plan.evicts().map(|e| e.0), Some(winner.version()));
         gov.commit(&plan).unwrap();
         assert_eq!(
             store.get_version(loser).unwrap().state().as_str(),

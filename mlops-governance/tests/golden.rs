@@ -72,7 +72,7 @@ fn approval_request_wire_format() {
         .unwrap()
         .with_role(Role::risk_officer());
     let mut req = ApprovalRequest::open(
-        ApprovalId(7),
+        ApprovalId::new("fraud".parse().unwrap(), 7),
         RequestKind::Transition,
         "fraud@v3".parse().unwrap(),
         "pre_production".parse().unwrap(),

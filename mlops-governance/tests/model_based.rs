@@ -83,10 +83,14 @@ fn op() -> impl Strategy<Value = Op> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Res {
     Ok,
-    Denied { opened: bool },
+    Denied {
+        opened: bool,
+    },
     Unauthorized,
     Approval,
     Lifecycle,
+    /// The last request for this transition was rejected: re-open it to ask again.
+    Rejected,
     Skipped,
 }
 
@@ -102,6 +106,8 @@ struct MRequest {
     decided: Vec<Who>,
     expires: DateTime<Utc>,
     status: RequestStatus,
+    /// The version's stay (state changes so far) when it was opened.
+    stay: u64,
 }
 
 /// The plain model of the rules.
@@ -111,6 +117,7 @@ struct Model {
     now: DateTime<Utc>,
     states: [String; 2],
     entered: [DateTime<Utc>; 2],
+    stays: [u64; 2],
     requests: Vec<MRequest>,
 }
 
@@ -155,6 +162,7 @@ impl Model {
             now: start(),
             states: ["development".into(), "development".into()],
             entered: [start(), start()],
+            stays: [0, 0],
             requests: Vec::new(),
         }
     }
@@ -201,15 +209,39 @@ impl Model {
         if let Some(i) = self.open_transition_request(v, event) {
             self.requests[i].status = RequestStatus::Fulfilled;
         }
+        let mut moved = vec![v];
         if to == "production" {
             let other = 1 - v;
             if self.states[other] == "production" {
                 self.states[other] = "retired".into();
                 self.entered[other] = self.now;
+                self.stays[other] += 1;
+                moved.push(other);
             }
         }
         self.states[v] = to.to_owned();
         self.entered[v] = self.now;
+        self.stays[v] += 1;
+        // Sign-offs are for one stay: the moved versions' open requests lapse.
+        for r in &mut self.requests {
+            if r.kind == RequestKind::Transition
+                && r.status == RequestStatus::Open
+                && moved.contains(&r.v)
+            {
+                r.status = RequestStatus::Superseded;
+            }
+        }
+    }
+
+    /// The latest transition request for `v` leaving its state on `event` in this stay.
+    fn latest_request(&self, v: usize, event: &str) -> Option<&MRequest> {
+        self.requests.iter().rev().find(|r| {
+            r.kind == RequestKind::Transition
+                && r.v == v
+                && r.from == self.states[v]
+                && r.event == event
+                && r.stay == self.stays[v]
+        })
     }
 
     fn request(&mut self, v: usize, event: &str, who: Who) -> Res {
@@ -226,8 +258,11 @@ impl Model {
             return Res::Ok;
         }
         if permitted && time_ok && !signed {
-            if self.open_transition_request(v, event).is_some() {
-                return Res::Denied { opened: true };
+            match self.latest_request(v, event).map(|r| r.status) {
+                Some(RequestStatus::Open) => return Res::Denied { opened: true },
+                // A rejection is sticky: no new request until someone re-opens it.
+                Some(RequestStatus::Rejected) => return Res::Rejected,
+                _ => {}
             }
             self.requests.push(MRequest {
                 kind: RequestKind::Transition,
@@ -240,6 +275,7 @@ impl Model {
                 decided: Vec::new(),
                 expires: self.now + TimeDelta::hours(TTL_HOURS),
                 status: RequestStatus::Open,
+                stay: self.stays[v],
             });
             return Res::Denied { opened: true };
         }
@@ -262,11 +298,9 @@ impl Model {
         if !authorized {
             return Res::Unauthorized;
         }
-        let author = if r.kind == RequestKind::Transition {
-            Some(Who::Alice)
-        } else {
-            None
-        };
+        // The version's author may approve neither its transitions nor the review of an
+        // override on it.
+        let author = Some(Who::Alice);
         let requester = r.requester;
         if who == requester || Some(who) == author || r.decided.contains(&who) {
             return Res::Approval;
@@ -303,6 +337,7 @@ impl Model {
             decided: Vec::new(),
             expires: self.now + TimeDelta::hours(TTL_HOURS),
             status: RequestStatus::Open,
+            stay: self.stays[v],
         });
         Res::Ok
     }
@@ -382,12 +417,13 @@ fn classify<T>(r: Result<T, GovernanceError>) -> Res {
         Err(GovernanceError::Unauthorized(_)) => Res::Unauthorized,
         Err(GovernanceError::Approval(_)) => Res::Approval,
         Err(GovernanceError::Lifecycle(_)) => Res::Lifecycle,
+        Err(GovernanceError::Rejected { .. }) => Res::Rejected,
         Err(e) => panic!("unexpected error: {e}"),
     }
 }
 
 fn step(model: &mut Model, real: &Real, op: &Op) -> (Res, Res) {
-    let ctx = PlanContext::in_environment("prod");
+    let ctx = PlanContext::default();
     match *op {
         Op::Request { v, event, who } => (
             model.request(v, EVENTS[event], who),
@@ -406,16 +442,17 @@ fn step(model: &mut Model, real: &Real, op: &Op) -> (Res, Res) {
             let id = real
                 .gov
                 .approvals()
+                .unwrap()
                 .iter()
                 .find(|r| r.version == real.versions[v] && r.status == RequestStatus::Open)
-                .map(|r| r.id)
+                .map(|r| r.id.clone())
                 .expect("the engine has the open request the model has");
-            assert_eq!(id.0, i as u64 + 1, "request ids agree");
+            assert_eq!(id.number, i as u64 + 1, "request ids agree");
             let m = model.decide(i, who, approve);
             let r = if approve {
-                real.gov.approve(id, real.id(who), "")
+                real.gov.approve(&id, real.id(who), "")
             } else {
-                real.gov.reject(id, real.id(who), "not convinced")
+                real.gov.reject(&id, real.id(who), "not convinced")
             };
             (m, classify(r))
         }
@@ -446,7 +483,7 @@ fn compare(model: &Model, real: &Real, ops: &[Op]) {
             "version {v} after {ops:?}"
         );
     }
-    let book = real.gov.approvals();
+    let book = real.gov.approvals().unwrap();
     let real_requests: Vec<_> = book.iter().collect();
     assert_eq!(
         real_requests.len(),

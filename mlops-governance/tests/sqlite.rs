@@ -51,14 +51,14 @@ fn governance_on_sqlite_survives_a_restart() {
         else {
             panic!("expected a denial awaiting sign-off");
         };
-        gov.approve(request, &c.val.id, "validated").unwrap();
+        gov.approve(&request, &c.val.id, "validated").unwrap();
         let checkpoint = gov.audit_log().verify().unwrap();
         (v, request, checkpoint)
     };
     // Restart: a new store handle and a new engine over the same file.
     let store: Arc<dyn ModelStore> = Arc::new(SqliteStore::open(&path).unwrap());
     let gov = engine(store.clone(), &clock);
-    let req = gov.approvals().get(request).cloned().unwrap();
+    let req = gov.approvals().unwrap().get(&request).cloned().unwrap();
     assert_eq!(req.status, RequestStatus::Open);
     assert_eq!(req.signoffs().len(), 1, "the sign-off survived the restart");
     gov.audit_log().verify_against(&checkpoint).unwrap();

@@ -15,6 +15,19 @@ use mlops_governance::engine::PlanContext;
 use mlops_registry::audit::{self, AuditRecord, ChainBreakReason};
 use support::{World, bank_policy};
 
+/// What a forger with write access to the storage does: compute a record's hash by the
+/// documented encoding (the SDK's own `seal` refuses unsealed governance records).
+fn forge(prev: Option<&AuditRecord>, draft: mlops_registry::audit::AuditDraft) -> AuditRecord {
+    let (seq, prev_hash) = prev.map_or((1, audit::genesis_hash()), |p| (p.seq + 1, p.hash));
+    let hash = audit::record_hash(seq, &prev_hash, &draft).unwrap();
+    AuditRecord {
+        seq,
+        draft,
+        prev_hash,
+        hash,
+    }
+}
+
 /// A real log: a few versions through the lifecycle with denials and approvals.
 fn recorded_log() -> Vec<AuditRecord> {
     let w = World::new(bank_policy());
@@ -29,7 +42,7 @@ fn recorded_log() -> Vec<AuditRecord> {
             Err(mlops_governance::GovernanceError::Denied {
                 approval: Some(r), ..
             }) => {
-                w.gov.approve(r, &c.val.id, "ok").unwrap();
+                w.gov.approve(&r, &c.val.id, "ok").unwrap();
                 w.gov.transition(&v, "promote", &c.eve.id, &ctx).unwrap();
             }
             Err(e) => panic!("{e}"),
@@ -146,7 +159,7 @@ fn checkpoints_reveal_truncation_and_rewrites() {
     for r in &log[3..] {
         let mut d = r.draft.clone();
         d.justification = Some("rewritten".into());
-        let sealed = audit::seal(forged.last(), d).unwrap();
+        let sealed = forge(forged.last(), d);
         forged.push(sealed);
     }
     let forged = MemoryAuditLog::from_records(forged);
@@ -160,7 +173,7 @@ fn checkpoints_reveal_truncation_and_rewrites() {
     // The honest log, grown by one record, still contains the checkpoint.
     let grown = MemoryAuditLog::from_records(log.clone());
     use mlops_governance::audit::AuditLog;
-    grown.append(vec![log[0].draft.clone()]).unwrap();
+    grown.append(vec![log[0].draft.clone()]).unwrap(); // a registry record: any host may append
     assert_eq!(
         grown.verify_against(&checkpoint).unwrap().seq,
         checkpoint.seq + 1
@@ -169,14 +182,14 @@ fn checkpoints_reveal_truncation_and_rewrites() {
 
 #[test]
 fn parallel_verification_names_the_earliest_break_in_a_long_chain() {
-    use mlops_governance::audit::AuditLog;
     let base = recorded_log();
-    let log = MemoryAuditLog::new();
+    let mut records: Vec<AuditRecord> = Vec::new();
     for _ in 0..460 {
-        log.append(base.iter().map(|r| r.draft.clone()).take(10).collect())
-            .unwrap();
+        for r in base.iter().take(10) {
+            let next = forge(records.last(), r.draft.clone());
+            records.push(next);
+        }
     }
-    let records = log.export();
     assert!(records.len() > 4096, "long enough for the parallel path");
     mlops_governance::audit::verify_records(&records).unwrap();
     for i in [records.len() - 1, records.len() / 2, 4000, 100] {
@@ -199,18 +212,14 @@ fn parallel_verification_names_the_earliest_break_in_a_long_chain() {
 /// break never hides an earlier one.
 #[test]
 fn streamed_verification_names_a_break_at_any_part_or_page_boundary() {
-    use mlops_governance::audit::{AuditLog, PAGE};
+    use mlops_governance::audit::PAGE;
     let base = recorded_log();
-    let log = MemoryAuditLog::new();
     let n = PAGE + 5000;
-    let drafts: Vec<_> = base
-        .iter()
-        .map(|r| r.draft.clone())
-        .cycle()
-        .take(n)
-        .collect();
-    log.append(drafts).unwrap();
-    let records = log.export();
+    let mut records: Vec<AuditRecord> = Vec::with_capacity(n);
+    for r in base.iter().cycle().take(n) {
+        let next = forge(records.last(), r.draft.clone());
+        records.push(next);
+    }
     assert_eq!(
         MemoryAuditLog::from_records(records.clone())
             .verify()

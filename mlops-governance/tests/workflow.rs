@@ -47,38 +47,36 @@ fn a_high_risk_model_reaches_production_with_its_signoffs() {
 
     // 3. The author cannot approve her own model, though she is a validator (audited).
     assert!(matches!(
-        w.gov.approve(request, &c.alice.id, "mine"),
+        w.gov.approve(&request, &c.alice.id, "mine"),
         Err(GovernanceError::Approval(
             mlops_governance::ApprovalError::SeparationOfDuties { .. }
         ))
     ));
     // ... and a risk officer is not a validator (wrong role), which is audited.
     assert!(matches!(
-        w.gov.approve(request, &c.rita.id, "ok"),
+        w.gov.approve(&request, &c.rita.id, "ok"),
         Err(GovernanceError::Unauthorized(
             mlops_governance::PolicyError::WrongRole { .. }
         ))
     ));
     w.gov
-        .approve(request, &c.val.id, "AUC and calibration verified")
+        .approve(&request, &c.val.id, "AUC and calibration verified")
         .unwrap();
 
     // 4. Now it passes, and the request is fulfilled in the same commit.
     w.gov.transition(&v1, "validate", &c.eve.id, &ctx).unwrap();
     assert_eq!(w.state_of(&v1), "pre_production");
     assert_eq!(
-        w.gov.approvals().get(request).unwrap().status,
+        w.gov.approvals().unwrap().get(&request).unwrap().status,
         RequestStatus::Fulfilled
     );
 
     // 5. Production: a risk officer, documentation and a week in pre-production. Every unmet
     //    guard is reported at once.
-    let Err(GovernanceError::Denied { verdict, .. }) = w.gov.transition(
-        &v1,
-        "promote",
-        &c.eve.id,
-        &PlanContext::in_environment("prod"),
-    ) else {
+    let Err(GovernanceError::Denied { verdict, .. }) =
+        w.gov
+            .transition(&v1, "promote", &c.eve.id, &PlanContext::default())
+    else {
         panic!("expected a denial");
     };
     let unmet: Vec<GuardKind> = verdict.unmet().map(|o| o.kind).collect();
@@ -103,12 +101,12 @@ fn a_high_risk_model_reaches_production_with_its_signoffs() {
     };
     // The requester is a risk officer too, but cannot sign off on his own request.
     assert!(matches!(
-        w.gov.approve(req, &c.eve.id, "self-service"),
+        w.gov.approve(&req, &c.eve.id, "self-service"),
         Err(GovernanceError::Approval(
             mlops_governance::ApprovalError::SeparationOfDuties { .. }
         ))
     ));
-    w.gov.approve(req, &c.rita.id, "risk accepted").unwrap();
+    w.gov.approve(&req, &c.rita.id, "risk accepted").unwrap();
     let done = w.gov.transition(&v1, "promote", &c.eve.id, &ctx).unwrap();
     assert_eq!(done.applied, Applied::Allowed);
     assert_eq!(w.state_of(&v1), "production");
@@ -227,10 +225,10 @@ fn break_glass_rolls_back_at_once_and_opens_a_review() {
     let review = done.review.expect("a post-hoc review is opened");
     assert_eq!(w.state_of(&v), "pre_production");
     // The overrider cannot review their own override; a validator can.
-    assert!(w.gov.approve(review, &c.ivan.id, "fine").is_err());
+    assert!(w.gov.approve(&review, &c.ivan.id, "fine").is_err());
     let r = w
         .gov
-        .approve(review, &c.val.id, "reviewed after the fact")
+        .approve(&review, &c.val.id, "reviewed after the fact")
         .unwrap();
     assert_eq!(r.status, RequestStatus::Fulfilled);
     let last = audit::history(&w.gov.audit_log(), &v).unwrap();
@@ -262,7 +260,7 @@ fn approval_requests_expire_by_the_clock_and_can_be_cancelled() {
     };
     w.clock.advance(TimeDelta::days(3));
     assert!(matches!(
-        w.gov.approve(req, &c.val.id, "late"),
+        w.gov.approve(&req, &c.val.id, "late"),
         Err(GovernanceError::Approval(
             mlops_governance::ApprovalError::NotOpen {
                 status: RequestStatus::Expired,
@@ -271,7 +269,7 @@ fn approval_requests_expire_by_the_clock_and_can_be_cancelled() {
         ))
     ));
     assert_eq!(
-        w.gov.approvals().get(req).unwrap().status,
+        w.gov.approvals().unwrap().get(&req).unwrap().status,
         RequestStatus::Expired
     );
     // A new request is opened by the next attempt; its requester cancels it.
@@ -284,11 +282,11 @@ fn approval_requests_expire_by_the_clock_and_can_be_cancelled() {
     };
     assert_ne!(req, req2);
     assert!(matches!(
-        w.gov.cancel(req2, &c.aud.id),
+        w.gov.cancel(&req2, &c.aud.id),
         Err(GovernanceError::Unauthorized(_))
     ));
     assert_eq!(
-        w.gov.cancel(req2, &c.eve.id).unwrap().status,
+        w.gov.cancel(&req2, &c.eve.id).unwrap().status,
         RequestStatus::Cancelled
     );
     let log = w.gov.audit_log();
@@ -300,12 +298,12 @@ fn approval_requests_expire_by_the_clock_and_can_be_cancelled() {
         .collect();
     assert!(acts.contains(&AuditAction::APPROVAL_EXPIRED.as_str().to_string()));
     assert!(acts.contains(&AuditAction::APPROVAL_CANCELLED.as_str().to_string()));
-    // A rebuilt engine recovers the requests from the log.
+    // Another engine on the same store sees the same requests: they live in the store.
     let rebuilt =
         mlops_governance::Governance::builder(w.store_dyn(), std::sync::Arc::new(w.clock.clone()))
             .build();
     assert_eq!(
-        rebuilt.approvals().get(req2).unwrap().status,
+        rebuilt.approvals().unwrap().get(&req2).unwrap().status,
         RequestStatus::Cancelled
     );
 }
@@ -339,8 +337,11 @@ fn bad_input_is_a_typed_error_and_commits_nothing() {
         Err(GovernanceError::Registry(_))
     ));
     assert!(matches!(
-        w.gov
-            .approve(mlops_governance::approval::ApprovalId(42), &c.val.id, ""),
+        w.gov.approve(
+            &mlops_governance::approval::ApprovalId::new("fraud".parse().unwrap(), 42),
+            &c.val.id,
+            ""
+        ),
         Err(GovernanceError::Approval(
             mlops_governance::ApprovalError::NotFound { .. }
         ))
@@ -359,10 +360,11 @@ fn warn_and_observe_modes_proceed_and_record_the_would_be_denial() {
         );
         spec.validate().unwrap()
     };
-    let w = World::new(policy);
+    // The environment is the engine's configuration, never the request's.
+    let w = World::in_environment(policy, "staging");
     let c = &w.cast;
     let v = w.version("fraud", RiskTier::High);
-    let staging = PlanContext::in_environment("staging");
+    let staging = PlanContext::default();
     w.gov.transition(&v, "submit", &c.eve.id, &staging).unwrap();
     let done = w
         .gov

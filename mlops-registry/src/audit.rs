@@ -47,6 +47,7 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use crate::error::{RegistryError, Result};
+use crate::governed::{Authority, GovernanceSeal};
 use crate::model::StateName;
 
 mod canonical;
@@ -55,6 +56,9 @@ use canonical::Canonical;
 
 /// The domain-separation prefix of the canonical encoding.
 pub const DOMAIN: &[u8; 15] = b"mlops-audit-v1\n";
+/// The namespace of audit actions only governance writes: a draft in it must carry the
+/// [`GovernanceSeal`] ([`AuditDraft::authorize`]), in a commit or in a plain append.
+pub const RESERVED_NAMESPACE: &str = AuditNamespace::Governance.prefix();
 /// The longest justification, in characters.
 pub const MAX_JUSTIFICATION_LEN: usize = 4096;
 /// The largest `details` value, in bytes of canonical JSON.
@@ -71,8 +75,9 @@ pub fn genesis_hash() -> Digest {
 ///
 /// Every action the SDK itself writes is an associated constant listed in [`AuditAction::ALL`]
 /// (the catalogue), named `<namespace>.<object>.<event>` with the namespace `registry` (written
-/// by the registry and its stores) or `governance` (written by the governance engine). A host may
-/// record its own actions under any other first segment ([`AuditNamespace::Host`]).
+/// by the registry and its stores), `governance` (written by the governance engine only: the
+/// namespace is reserved, see [`RESERVED_NAMESPACE`]) or `contest` (the contest automation). A
+/// host may record its own actions under any other first segment ([`AuditNamespace::Host`]).
 ///
 /// ```
 /// use mlops_registry::audit::{AuditAction, AuditNamespace};
@@ -92,8 +97,11 @@ pub struct AuditAction(Cow<'static, str>);
 pub enum AuditNamespace {
     /// `registry.*`: the registry and its stores.
     Registry,
-    /// `governance.*`: the governance engine.
+    /// `governance.*`: the governance engine (reserved: only drafts carrying governance's
+    /// seal may use it).
     Governance,
+    /// `contest.*`: the champion/challenger contest automation.
+    Contest,
     /// Anything else: an action a host records itself.
     Host,
 }
@@ -105,6 +113,7 @@ impl AuditNamespace {
         match self {
             Self::Registry => "registry.",
             Self::Governance => "governance.",
+            Self::Contest => "contest.",
             Self::Host => "",
         }
     }
@@ -165,8 +174,21 @@ catalogue! {
     RISK_TIER_CHANGED = "governance.risk_tier.changed";
     /// A change to a version was assessed against its baseline (material or within plan).
     CHANGE_ASSESSED = "governance.change.assessed";
-    /// A champion/challenger contest rolled a challenger back.
-    CONTEST_ROLLBACK = "governance.contest.rollback";
+    /// A request lapsed because its version left the state it was for.
+    APPROVAL_SUPERSEDED = "governance.approval.superseded";
+    /// A rejected request was re-opened as a new request.
+    APPROVAL_REOPENED = "governance.approval.reopened";
+    /// A governed transition moved a protected alias.
+    GOVERNANCE_ALIAS_MOVED = "governance.alias.moved";
+    /// A governed transition removed a protected alias.
+    GOVERNANCE_ALIAS_REMOVED = "governance.alias.removed";
+    /// Evidence was recorded against a version.
+    EVIDENCE_RECORDED = "governance.evidence.recorded";
+    /// An alarm on a serving version was answered (recorded, review opened, rolled back).
+    ALARM_ANSWERED = "governance.alarm.answered";
+    /// A champion/challenger contest rolled a challenger back (written by the contest
+    /// automation through the host's log, so outside the reserved `governance.` namespace).
+    CONTEST_ROLLBACK = "contest.rollback";
 }
 
 impl AuditAction {
@@ -243,10 +265,14 @@ impl AuditAction {
     /// Who writes it, by its first segment.
     #[must_use]
     pub fn namespace(&self) -> AuditNamespace {
-        [AuditNamespace::Registry, AuditNamespace::Governance]
-            .into_iter()
-            .find(|n| self.0.starts_with(n.prefix()))
-            .unwrap_or(AuditNamespace::Host)
+        [
+            AuditNamespace::Registry,
+            AuditNamespace::Governance,
+            AuditNamespace::Contest,
+        ]
+        .into_iter()
+        .find(|n| self.0.starts_with(n.prefix()))
+        .unwrap_or(AuditNamespace::Host)
     }
 
     /// Whether it is in the SDK's catalogue ([`AuditAction::ALL`]).
@@ -301,6 +327,9 @@ pub struct AuditDraft {
     pub details: Value,
     /// Why, in the actor's words (required by some policies, such as overrides).
     pub justification: Option<String>,
+    /// Whether governance sealed the draft (needed for the `governance.` namespace).
+    #[serde(skip)]
+    authority: Authority,
 }
 
 impl AuditDraft {
@@ -316,7 +345,22 @@ impl AuditDraft {
             state_after: None,
             details: Value::Null,
             justification: None,
+            authority: Authority::default(),
         }
+    }
+
+    /// Seals the draft with governance's capability: only sealed drafts may use the reserved
+    /// `governance.` namespace (see [`governed`](crate::governed)).
+    #[must_use]
+    pub fn authorize(mut self, seal: &'static GovernanceSeal) -> Self {
+        self.authority = Authority::sealed(seal);
+        self
+    }
+
+    /// Whether the draft carries governance's seal.
+    #[must_use]
+    pub fn is_sealed(&self) -> bool {
+        self.authority.is_sealed()
     }
 
     /// Sets the states before and after.
@@ -341,11 +385,17 @@ impl AuditDraft {
         self
     }
 
-    /// Checks the documented limits ([`MAX_JUSTIFICATION_LEN`], [`MAX_DETAILS_BYTES`]).
+    /// Checks the documented limits ([`MAX_JUSTIFICATION_LEN`], [`MAX_DETAILS_BYTES`]) and
+    /// that an action in the reserved namespace ([`RESERVED_NAMESPACE`]) is sealed.
     ///
     /// # Errors
-    /// [`RegistryError::InvalidInput`] naming the field.
+    /// [`RegistryError::InvalidInput`] naming the field; [`RegistryError::ReservedAction`].
     pub fn validate(&self) -> Result<()> {
+        if self.action.namespace() == AuditNamespace::Governance && !self.is_sealed() {
+            return Err(RegistryError::ReservedAction {
+                action: self.action.to_string(),
+            });
+        }
         if let Some(j) = &self.justification {
             let n = j.chars().count();
             if n > MAX_JUSTIFICATION_LEN {
@@ -491,6 +541,9 @@ pub fn record_hash(seq: u64, prev_hash: &Digest, draft: &AuditDraft) -> Result<D
 /// after 2⁶⁴−1 records.
 pub fn seal(prev: Option<&AuditRecord>, draft: AuditDraft) -> Result<AuditRecord> {
     draft.validate()?;
+    // A stored record never carries the seal: re-appending a record read back is unsealed.
+    let mut draft = draft;
+    draft.authority = Authority::default();
     let (seq, prev_hash) = match prev {
         None => (1, genesis_hash()),
         Some(p) => (

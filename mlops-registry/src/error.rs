@@ -111,6 +111,21 @@ pub enum RegistryError {
         /// The alias.
         alias: mlops_core::AliasName,
     },
+    /// An unsealed commit tried to change what only governance may change (see
+    /// [`governed`](crate::governed)).
+    #[error("model `{model}`: {change}")]
+    Protected {
+        /// The model.
+        model: ModelName,
+        /// What the commit tried to change.
+        change: crate::governed::ProtectedChange,
+    },
+    /// An audit record in a namespace reserved for governance was offered without the seal.
+    #[error("audit action `{action}` is reserved for governance")]
+    ReservedAction {
+        /// The action.
+        action: String,
+    },
     /// The store lacks a capability the registry needs.
     #[error("store `{store}` lacks the capability {capability:?}")]
     MissingCapability {

@@ -15,6 +15,10 @@
 //! - [`Registry`]: the facade (register, add version, set alias with retry, tag, search,
 //!   lineage, history).
 //! - [`audit`]: hash-chained audit records shared with governance.
+//! - [`governed`]: what only governance may change (protected states and aliases, risk tiers,
+//!   approval requests), refused at the commit boundary without the [`governed::GovernanceSeal`].
+//! - [`consistency`]: the check that every protected state, alias and tier is explained by a
+//!   governance record in the audit chain.
 //! - [`routing`]: the champion/challenger [`Router`](routing::Router): route tables built from
 //!   aliases, sticky assignment by a stable hash, ramps, segments, shadows, the sample-ratio
 //!   check and the kill switch.
@@ -77,7 +81,9 @@
 //! `examples/examples/custom_store.rs`.
 
 pub mod audit;
+pub mod consistency;
 pub mod error;
+pub mod governed;
 pub mod model;
 pub mod registry;
 pub mod store;

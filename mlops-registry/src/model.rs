@@ -23,6 +23,7 @@ use mlops_core::{Actor, AliasName, Digest, ModelName, ModelRef, RiskTier, Versio
 use serde::{Deserialize, Serialize};
 
 use crate::error::{RegistryError, Result, shorten};
+use crate::governed::{Authority, GovernanceRecords, GovernanceSeal, ProtectedChange};
 
 /// The longest description, in characters.
 pub const MAX_DESCRIPTION_LEN: usize = 16_384;
@@ -900,12 +901,25 @@ pub struct ModelAggregate {
     versions: BTreeMap<VersionNumber, VersionStatus>,
     aliases: BTreeMap<AliasName, AliasTarget>,
     protected_aliases: BTreeSet<AliasName>,
+    #[serde(default = "baseline_states")]
+    protected_states: BTreeSet<StateName>,
     alias_history: Vec<AliasEvent>,
     state_history: Vec<StateEvent>,
+    #[serde(default)]
+    governance: GovernanceRecords,
+    #[serde(skip)]
+    authority: Authority,
+}
+
+fn baseline_states() -> BTreeSet<StateName> {
+    crate::governed::baseline_states().collect()
 }
 
 impl ModelAggregate {
-    /// The aggregate of a newly registered model: no versions, no aliases, [`Revision::initial`].
+    /// The aggregate of a newly registered model: no versions, no aliases, [`Revision::initial`],
+    /// and the baseline protected states and aliases
+    /// ([`governed::BASELINE_PROTECTED_STATES`](crate::governed::BASELINE_PROTECTED_STATES),
+    /// [`governed::BASELINE_PROTECTED_ALIASES`](crate::governed::BASELINE_PROTECTED_ALIASES)).
     #[must_use]
     pub fn new(model: RegisteredModel) -> Self {
         Self {
@@ -913,9 +927,12 @@ impl ModelAggregate {
             revision: Revision::initial(),
             versions: BTreeMap::new(),
             aliases: BTreeMap::new(),
-            protected_aliases: BTreeSet::new(),
+            protected_aliases: crate::governed::baseline_aliases().collect(),
+            protected_states: baseline_states(),
             alias_history: Vec::new(),
             state_history: Vec::new(),
+            governance: GovernanceRecords::default(),
+            authority: Authority::default(),
         }
     }
 
@@ -938,9 +955,11 @@ impl ModelAggregate {
     pub fn revision(&self) -> Revision {
         self.revision
     }
-    /// Sets the revision (for store implementations, after a successful commit).
+    /// Sets the revision (for store implementations, after a successful commit) and drops the
+    /// governance seal: an aggregate a store keeps or hands out never carries it.
     pub fn set_revision(&mut self, revision: Revision) {
         self.revision = revision;
+        self.authority = Authority::default();
     }
 
     /// Every version's state and annotations, by number.
@@ -968,8 +987,12 @@ impl ModelAggregate {
     /// that adds a version is rejected.
     ///
     /// # Errors
-    /// [`RegistryError::AlreadyExists`] if the number is taken.
+    /// [`RegistryError::AlreadyExists`] if the number is taken; [`RegistryError::Protected`] for
+    /// a protected initial state (versions enter those only through governance).
     pub fn insert_version(&mut self, version: VersionNumber, state: StateName) -> Result<()> {
+        if self.protected_states.contains(&state) {
+            return Err(self.protected(ProtectedChange::InitialState { state }));
+        }
         if self.versions.contains_key(&version) {
             return Err(RegistryError::AlreadyExists {
                 kind: crate::error::EntityKind::Version,
@@ -1046,9 +1069,8 @@ impl ModelAggregate {
     }
 
     /// Points `alias` at `version` and records the move; returns where it pointed before.
-    /// Setting it to where it already points records nothing. Protection is not checked here
-    /// (the [`Registry`](crate::Registry) facade refuses protected aliases; governance moves
-    /// them).
+    /// Setting it to where it already points records nothing. Protection is checked when the
+    /// aggregate is committed: a protected alias moves only in a governance-sealed commit.
     ///
     /// # Errors
     /// [`RegistryError::NotFound`] for an unknown version; nothing changes.
@@ -1121,7 +1143,134 @@ impl ModelAggregate {
     pub fn protected_aliases(&self) -> &BTreeSet<AliasName> {
         &self.protected_aliases
     }
-    /// Marks `alias` protected (or not).
+    /// Whether `state` is protected (versions enter and leave it only through governance).
+    #[must_use]
+    pub fn is_protected_state(&self, state: &StateName) -> bool {
+        self.protected_states.contains(state)
+    }
+    /// The protected lifecycle states.
+    #[must_use]
+    pub fn protected_states(&self) -> &BTreeSet<StateName> {
+        &self.protected_states
+    }
+    /// Protects `state`. Protection only grows outside governance: a commit that drops a
+    /// protected name is refused unless sealed.
+    pub fn protect_state(&mut self, state: StateName) {
+        self.protected_states.insert(state);
+    }
+    /// The records governance keeps with the model (approval requests).
+    #[must_use]
+    pub fn governance_records(&self) -> &GovernanceRecords {
+        &self.governance
+    }
+    /// The records governance keeps with the model, to change (only a sealed commit may).
+    pub fn governance_records_mut(&mut self) -> &mut GovernanceRecords {
+        &mut self.governance
+    }
+    /// Seals this aggregate for its next commit: protected changes are then allowed (see
+    /// [`governed`](crate::governed)). Only the holder of the process's seal can call it.
+    pub fn authorize(&mut self, seal: &'static GovernanceSeal) {
+        self.authority = Authority::sealed(seal);
+    }
+    /// Whether the aggregate carries the seal.
+    #[must_use]
+    pub fn is_sealed(&self) -> bool {
+        self.authority.is_sealed()
+    }
+
+    fn protected(&self, change: ProtectedChange) -> RegistryError {
+        RegistryError::Protected {
+            model: self.name().clone(),
+            change,
+        }
+    }
+
+    /// Checks that the aggregate is a valid new model for
+    /// [`ModelStore::create_model`](crate::store::ModelStore::create_model): no versions, a
+    /// valid description, and (unless sealed) the default risk tier, the baseline protection and
+    /// no governance records. Every store calls it.
+    ///
+    /// # Errors
+    /// [`RegistryError::InvalidCommit`] for versions; [`RegistryError::InvalidInput`] for the
+    /// description; [`RegistryError::Protected`] for the rest.
+    pub fn check_new(&self) -> Result<()> {
+        if !self.versions.is_empty() || !self.aliases.is_empty() {
+            return Err(RegistryError::InvalidCommit {
+                model: self.name().clone(),
+                reason: "a new model has no versions".to_owned(),
+            });
+        }
+        validate_description(&self.model.description)?;
+        if self.is_sealed() {
+            return Ok(());
+        }
+        let creation = |reason| self.protected(ProtectedChange::Creation { reason });
+        if self.model.risk_tier != RiskTier::default() {
+            return Err(creation(
+                "starts at the default risk tier; classify it through governance",
+            ));
+        }
+        if !crate::governed::baseline_states().all(|s| self.protected_states.contains(&s))
+            || !crate::governed::baseline_aliases().all(|a| self.protected_aliases.contains(&a))
+        {
+            return Err(creation(
+                "protects at least the baseline states and aliases",
+            ));
+        }
+        if !self.governance.is_empty() {
+            return Err(creation("has no approval requests"));
+        }
+        Ok(())
+    }
+
+    /// The first change from `old` that only a sealed commit may make.
+    fn first_protected_change(&self, old: &Self) -> Option<ProtectedChange> {
+        if self.model.risk_tier != old.model.risk_tier {
+            return Some(ProtectedChange::RiskTier {
+                from: old.model.risk_tier,
+                to: self.model.risk_tier,
+            });
+        }
+        let lost = old
+            .protected_states
+            .iter()
+            .find(|s| !self.protected_states.contains(*s))
+            .map(ToString::to_string)
+            .or_else(|| {
+                old.protected_aliases
+                    .iter()
+                    .find(|a| !self.protected_aliases.contains(*a))
+                    .map(ToString::to_string)
+            });
+        if let Some(name) = lost {
+            return Some(ProtectedChange::Unprotect { name });
+        }
+        let protected_state =
+            |s: &StateName| self.protected_states.contains(s) || old.protected_states.contains(s);
+        for ((n, new), old_status) in self.versions.iter().zip(old.versions.values()) {
+            if new.state != old_status.state
+                && (protected_state(&new.state) || protected_state(&old_status.state))
+            {
+                return Some(ProtectedChange::State {
+                    version: *n,
+                    from: old_status.state.clone(),
+                    to: new.state.clone(),
+                });
+            }
+        }
+        if let Some(alias) = self
+            .protected_aliases
+            .iter()
+            .find(|a| self.aliases.get(*a) != old.aliases.get(*a))
+        {
+            return Some(ProtectedChange::Alias {
+                alias: alias.clone(),
+            });
+        }
+        (self.governance != old.governance).then_some(ProtectedChange::GovernanceRecords)
+    }
+
+    /// Marks `alias` protected (or not). Unprotecting is refused at commit unless sealed.
     pub fn set_protected(&mut self, alias: AliasName, protection: Protection) {
         match protection {
             Protection::Protected => {
@@ -1167,10 +1316,12 @@ impl ModelAggregate {
 
     /// Checks that `self` is a valid successor of `old` for a commit: same name and creation
     /// time, the same set of versions, aliases pointing at existing versions, histories that
-    /// only grew.
+    /// only grew, and (unless the aggregate is sealed) no protected change (see
+    /// [`governed`](crate::governed)). Every store calls it inside its compare-and-swap.
     ///
     /// # Errors
-    /// [`RegistryError::InvalidCommit`] naming what is wrong.
+    /// [`RegistryError::InvalidCommit`] naming what is wrong; [`RegistryError::Protected`]
+    /// naming the first protected change of an unsealed commit.
     pub fn check_successor_of(&self, old: &Self) -> Result<()> {
         let bad = |reason: String| RegistryError::InvalidCommit {
             model: old.name().clone(),
@@ -1214,6 +1365,12 @@ impl ModelAggregate {
             || self.state_history.get(..old.state_history.len()) != Some(&old.state_history[..])
         {
             return Err(bad("state history can only grow".to_owned()));
+        }
+        if !self.is_sealed()
+            && let Some(change) = self.first_protected_change(old)
+        {
+            tracing::warn!(model = %old.name(), %change, "unsealed protected change refused");
+            return Err(self.protected(change));
         }
         Ok(())
     }
@@ -1285,6 +1442,10 @@ pub struct AggregateParts {
     pub aliases: BTreeMap<AliasName, AliasTarget>,
     /// Protected aliases.
     pub protected_aliases: BTreeSet<AliasName>,
+    /// Protected lifecycle states.
+    pub protected_states: BTreeSet<StateName>,
+    /// The records governance keeps with the model.
+    pub governance: GovernanceRecords,
     /// Alias moves, oldest first.
     pub alias_history: Vec<AliasEvent>,
     /// State changes, oldest first.
@@ -1316,8 +1477,11 @@ impl ModelAggregate {
             versions: parts.versions,
             aliases: parts.aliases,
             protected_aliases: parts.protected_aliases,
+            protected_states: parts.protected_states,
             alias_history: parts.alias_history,
             state_history: parts.state_history,
+            governance: parts.governance,
+            authority: Authority::default(),
         })
     }
 
@@ -1330,8 +1494,10 @@ impl ModelAggregate {
             versions: self.versions,
             aliases: self.aliases,
             protected_aliases: self.protected_aliases,
+            protected_states: self.protected_states,
             alias_history: self.alias_history,
             state_history: self.state_history,
+            governance: self.governance,
         }
     }
 }
@@ -1450,7 +1616,7 @@ mod tests {
         let old = agg_with(2);
         let by = mlops_core::ActorId::new("b").unwrap();
         let mut ok = old.clone();
-        ok.set_alias(AliasName::champion(), VersionNumber::FIRST, &by, t(1))
+        ok.set_alias(AliasName::challenger(), VersionNumber::FIRST, &by, t(1))
             .unwrap();
         ok.model_mut().description = "changed".into();
         ok.check_successor_of(&old).unwrap();
@@ -1468,7 +1634,7 @@ mod tests {
         assert!(rewritten.check_successor_of(&ok).is_err());
         let mut dangling = ok.clone();
         dangling.aliases.insert(
-            AliasName::challenger(),
+            AliasName::new("shadow").unwrap(),
             AliasTarget {
                 version: VersionNumber::new(9).unwrap(),
                 set_at: t(2),
@@ -1477,5 +1643,152 @@ mod tests {
         );
         assert!(dangling.check_successor_of(&ok).is_err());
         assert!(ModelAggregate::from_parts(dangling.into_parts()).is_err());
+    }
+
+    fn seal() -> &'static GovernanceSeal {
+        static SEAL: std::sync::OnceLock<Option<&'static GovernanceSeal>> =
+            std::sync::OnceLock::new();
+        SEAL.get_or_init(GovernanceSeal::claim)
+            .expect("this test binary claims the seal once")
+    }
+
+    fn protected_change(new: &ModelAggregate, old: &ModelAggregate) -> ProtectedChange {
+        match new.check_successor_of(old) {
+            Err(RegistryError::Protected { change, .. }) => change,
+            other => panic!("expected a protected change, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unsealed_commits_cannot_touch_protected_state_aliases_tier_or_records() {
+        let old = agg_with(2);
+        let by = mlops_core::ActorId::new("b").unwrap();
+        let prod = StateName::new("production").unwrap();
+        let v1 = VersionNumber::FIRST;
+
+        let mut a = old.clone();
+        a.set_state(v1, prod.clone(), &by, t(1)).unwrap();
+        assert!(
+            matches!(protected_change(&a, &old), ProtectedChange::State { to, .. } if to == prod)
+        );
+
+        let mut a = old.clone();
+        a.set_alias(AliasName::champion(), v1, &by, t(1)).unwrap();
+        assert!(matches!(
+            protected_change(&a, &old),
+            ProtectedChange::Alias { .. }
+        ));
+
+        let mut a = old.clone();
+        a.set_protected(AliasName::champion(), Protection::Unprotected);
+        assert!(matches!(
+            protected_change(&a, &old),
+            ProtectedChange::Unprotect { .. }
+        ));
+
+        let mut a = old.clone();
+        a.model_mut().risk_tier = RiskTier::Low;
+        assert!(matches!(
+            protected_change(&a, &old),
+            ProtectedChange::RiskTier { .. }
+        ));
+
+        let mut a = old.clone();
+        a.governance_records_mut().approvals_opened = 1;
+        assert!(matches!(
+            protected_change(&a, &old),
+            ProtectedChange::GovernanceRecords
+        ));
+
+        // Protection may grow without the seal; a newly protected alias is then guarded too.
+        let mut a = old.clone();
+        a.protect_state(StateName::new("serving").unwrap());
+        a.set_protected(AliasName::challenger(), Protection::Protected);
+        a.check_successor_of(&old).unwrap();
+        let mut b = a.clone();
+        b.set_alias(AliasName::challenger(), v1, &by, t(2)).unwrap();
+        assert!(matches!(
+            protected_change(&b, &a),
+            ProtectedChange::Alias { .. }
+        ));
+
+        // Leaving a protected state is as guarded as entering it.
+        let mut sealed = old.clone();
+        sealed.set_state(v1, prod.clone(), &by, t(1)).unwrap();
+        sealed.authorize(seal());
+        sealed.check_successor_of(&old).unwrap();
+        let mut after = sealed.clone();
+        after.set_revision(Revision::initial().next());
+        assert!(
+            !after.is_sealed(),
+            "a stored aggregate never keeps the seal"
+        );
+        let mut demoted = after.clone();
+        demoted
+            .set_state(v1, StateName::development(), &by, t(2))
+            .unwrap();
+        assert!(matches!(
+            protected_change(&demoted, &after),
+            ProtectedChange::State { .. }
+        ));
+    }
+
+    #[test]
+    fn sealed_commits_may_make_protected_changes() {
+        let old = agg_with(1);
+        let by = mlops_core::ActorId::new("b").unwrap();
+        let mut a = old.clone();
+        a.set_state(
+            VersionNumber::FIRST,
+            StateName::new("production").unwrap(),
+            &by,
+            t(1),
+        )
+        .unwrap();
+        a.set_alias(AliasName::champion(), VersionNumber::FIRST, &by, t(1))
+            .unwrap();
+        a.model_mut().risk_tier = RiskTier::Critical;
+        a.governance_records_mut().approvals_opened = 3;
+        a.authorize(seal());
+        a.check_successor_of(&old).unwrap();
+        assert!(
+            GovernanceSeal::claim().is_none(),
+            "the seal is handed out once per process"
+        );
+    }
+
+    #[test]
+    fn new_models_start_governed() {
+        let fresh = ModelAggregate::new(RegisteredModel::new(
+            ModelName::new("m").unwrap(),
+            mlops_core::ActorId::new("a").unwrap(),
+            t(0),
+        ));
+        assert!(fresh.is_protected(&AliasName::champion()));
+        assert!(fresh.is_protected_state(&StateName::new("production").unwrap()));
+        fresh.check_new().unwrap();
+        let mut critical = fresh.clone();
+        critical.model_mut().risk_tier = RiskTier::Low;
+        assert!(matches!(
+            critical.check_new(),
+            Err(RegistryError::Protected {
+                change: ProtectedChange::Creation { .. },
+                ..
+            })
+        ));
+        let mut bare = fresh.clone();
+        bare.set_protected(AliasName::champion(), Protection::Unprotected);
+        assert!(bare.check_new().is_err());
+        critical.authorize(seal());
+        critical.check_new().unwrap();
+        let mut v = fresh.clone();
+        assert!(matches!(
+            v.insert_version(VersionNumber::FIRST, StateName::new("production").unwrap()),
+            Err(RegistryError::Protected {
+                change: ProtectedChange::InitialState { .. },
+                ..
+            })
+        ));
+        assert!(v.versions().is_empty());
     }
 }

@@ -48,8 +48,10 @@ impl Default for RetryPolicy {
 ///     .artifact("model", "s3://m/1", Digest::of(b"w1"), 10)
 ///     .build()?;
 /// let v1 = registry.add_version(&fraud, core, None)?.version.number();
-/// registry.set_alias(&fraud, &AliasName::champion(), v1, &alice)?;
-/// assert_eq!(registry.resolve(&fraud, &AliasName::champion())?.number(), v1);
+/// registry.set_alias(&fraud, &AliasName::challenger(), v1, &alice)?;
+/// assert_eq!(registry.resolve(&fraud, &AliasName::challenger())?.number(), v1);
+/// // `champion` is protected from the model's creation: only governance moves it.
+/// assert!(registry.set_alias(&fraud, &AliasName::champion(), v1, &alice).is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
@@ -170,11 +172,13 @@ impl<S: ModelStore> Registry<S> {
     }
 
     /// Reads the model, applies `change`, and commits with `audit(aggregate_before)` drafts,
-    /// retrying from a fresh read on [`RegistryError::Conflict`] up to the retry policy.
+    /// retrying from a fresh read on [`RegistryError::Conflict`] up to the retry policy. The
+    /// commit is unsealed: a change to a protected state or alias, the risk tier or the approval
+    /// requests is refused (see [`governed`](crate::governed)).
     ///
     /// # Errors
-    /// Any error of `change` (nothing is written); [`RegistryError::RetriesExhausted`]; store
-    /// errors.
+    /// Any error of `change` (nothing is written); [`RegistryError::Protected`];
+    /// [`RegistryError::RetriesExhausted`]; store errors.
     pub fn update<T>(
         &self,
         model: &ModelName,

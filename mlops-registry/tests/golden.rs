@@ -185,3 +185,15 @@ fn audit_records() {
             .unwrap();
     audit::verify_chain(&golden).unwrap();
 }
+
+/// An aggregate written before protected states and governance records existed reads with the
+/// baseline protected states and no records.
+#[test]
+fn model_aggregate_before_protected_states_reads_with_the_baseline() {
+    let old: ModelAggregate =
+        serde_json::from_str(&std::fs::read_to_string(path("model_aggregate_v1.json")).unwrap())
+            .unwrap();
+    assert!(old.is_protected_state(&StateName::new("production").unwrap()));
+    assert!(old.is_protected_state(&StateName::new("pre_production").unwrap()));
+    assert!(old.governance_records().is_empty());
+}

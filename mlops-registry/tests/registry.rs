@@ -80,7 +80,7 @@ fn register_add_alias_resolve_history_and_rollback() {
         let c = core_of(&reg, seed, None);
         reg.add_version(&fraud, c, None).unwrap();
     }
-    let champion = AliasName::champion();
+    let champion = AliasName::challenger();
     for n in [1, 2, 3] {
         clock.advance(TimeDelta::hours(1));
         times.push(reg.now());
@@ -152,7 +152,7 @@ fn rollback_without_history_is_not_found() {
     let m = name("m");
     reg.register_model(&m, &alice(), "").unwrap();
     assert!(matches!(
-        reg.rollback_alias(&m, &AliasName::champion(), &alice()),
+        reg.rollback_alias(&m, &AliasName::challenger(), &alice()),
         Err(RegistryError::NotFound {
             kind: EntityKind::Alias,
             ..
@@ -169,7 +169,7 @@ fn set_alias_retries_under_contention_and_loses_nothing() {
         reg.add_version(&m, core_of(&reg, seed, None), None)
             .unwrap();
     }
-    let champion = AliasName::champion();
+    let champion = AliasName::challenger();
     let moves: usize = std::thread::scope(|s| {
         let handles: Vec<_> = (1..=8_u64)
             .map(|t| {
@@ -284,7 +284,7 @@ fn retries_are_bounded() {
     reg.register_model(&m, &alice(), "").unwrap();
     reg.add_version(&m, core_of(&reg, 1, None), None).unwrap();
     assert!(matches!(
-        reg.set_alias(&m, &AliasName::champion(), v(1), &alice()),
+        reg.set_alias(&m, &AliasName::challenger(), v(1), &alice()),
         Err(RegistryError::RetriesExhausted { attempts: 5, .. })
     ));
 }
@@ -401,11 +401,7 @@ fn protected_aliases_are_refused_and_nothing_is_written() {
     let m = name("gov");
     reg.register_model(&m, &alice(), "").unwrap();
     reg.add_version(&m, core_of(&reg, 1, None), None).unwrap();
-    // Governance protects `champion` through a commit.
-    let mut agg = reg.model(&m).unwrap();
-    let rev = agg.revision();
-    agg.set_protected(AliasName::champion(), Protection::Protected);
-    reg.store().commit(&m, rev, agg, vec![]).unwrap();
+    // `champion` is protected from the model's creation.
     let before = reg.model(&m).unwrap();
     let audit_before = audit_len(reg.store());
     let err = reg
@@ -416,6 +412,23 @@ fn protected_aliases_are_refused_and_nothing_is_written() {
     );
     assert_eq!(reg.model(&m).unwrap(), before);
     assert_eq!(audit_len(reg.store()), audit_before);
+    // Anyone may add protection (it only restricts); nobody but governance removes it.
+    let shadow = AliasName::new("shadow").unwrap();
+    let mut agg = reg.model(&m).unwrap();
+    let rev = agg.revision();
+    agg.set_protected(shadow.clone(), Protection::Protected);
+    reg.store().commit(&m, rev, agg, vec![]).unwrap();
+    assert!(matches!(
+        reg.set_alias(&m, &shadow, v(1), &alice()),
+        Err(RegistryError::ProtectedAlias { .. })
+    ));
+    let err = reg
+        .update(&m, |agg| {
+            agg.set_protected(shadow.clone(), Protection::Unprotected);
+            Ok(((), vec![]))
+        })
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::Protected { .. }), "{err:?}");
     // Other aliases still move.
     reg.set_alias(&m, &AliasName::challenger(), v(1), &alice())
         .unwrap();
@@ -602,12 +615,12 @@ fn bad_input_is_a_typed_error_naming_the_value_and_writes_nothing() {
         Err(RegistryError::NotFound { kind: EntityKind::Version, ref id }) if id == "strict@v9"
     ));
     assert!(matches!(
-        reg.set_alias(&name("nope"), &AliasName::champion(), v(1), &alice()),
+        reg.set_alias(&name("nope"), &AliasName::challenger(), v(1), &alice()),
         Err(RegistryError::NotFound { kind: EntityKind::Model, ref id }) if id == "nope"
     ));
     // Alias to a missing version.
     assert!(matches!(
-        reg.set_alias(&m, &AliasName::champion(), v(2), &alice()),
+        reg.set_alias(&m, &AliasName::challenger(), v(2), &alice()),
         Err(RegistryError::NotFound {
             kind: EntityKind::Version,
             ..
@@ -751,6 +764,27 @@ fn model_based<S: ModelStore>(reg: &Registry<S>, ops: &[Op]) {
                 assert_eq!(got.version.number().get(), n_versions);
                 state_model.insert(n_versions, "development");
             }
+            Op::SetAlias(0, n) => {
+                // `champion` is protected: only governance moves it.
+                let res = reg.set_alias(&m, &aliases[0], v(n), &alice());
+                assert!(
+                    matches!(
+                        res,
+                        Err(RegistryError::ProtectedAlias { .. } | RegistryError::NotFound { .. })
+                    ),
+                    "{res:?}"
+                );
+            }
+            Op::RemoveAlias(0) => {
+                let res = reg.remove_alias(&m, &aliases[0], &alice());
+                assert!(
+                    matches!(
+                        res,
+                        Err(RegistryError::ProtectedAlias { .. } | RegistryError::NotFound { .. })
+                    ),
+                    "{res:?}"
+                );
+            }
             Op::SetAlias(a, n) => {
                 let res = reg.set_alias(&m, &aliases[a as usize], v(n), &alice());
                 if n <= n_versions {
@@ -784,7 +818,13 @@ fn model_based<S: ModelStore>(reg: &Registry<S>, ops: &[Op]) {
                     )?;
                     Ok((prev, vec![]))
                 });
-                if n <= n_versions {
+                if n <= n_versions && states[s as usize] == "production" {
+                    // A protected state is entered only through governance.
+                    assert!(
+                        matches!(res, Err(RegistryError::Protected { .. })),
+                        "{res:?}"
+                    );
+                } else if n <= n_versions {
                     let (prev, _) = res.unwrap();
                     assert_eq!(prev.as_str(), state_model[&n]);
                     state_model.insert(n, states[s as usize]);

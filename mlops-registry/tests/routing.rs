@@ -891,8 +891,18 @@ mod aliases {
             let rev = agg.revision();
             agg.set_alias(alias.parse().unwrap(), v(version), &actor.id, t0)
                 .unwrap();
+            // `champion` is protected: this test plays governance and holds the seal.
+            agg.authorize(seal());
             store.commit(name, rev, agg, vec![]).unwrap();
         }
+    }
+
+    fn seal() -> &'static mlops_registry::governed::GovernanceSeal {
+        static SEAL: std::sync::OnceLock<
+            Option<&'static mlops_registry::governed::GovernanceSeal>,
+        > = std::sync::OnceLock::new();
+        SEAL.get_or_init(mlops_registry::governed::GovernanceSeal::claim)
+            .expect("this test binary claims the seal once")
     }
 
     #[test]

@@ -88,7 +88,7 @@ fn sigkill_child_writer() {
         assert_eq!(n.get(), i);
         let mut agg = store.get_model(&name).unwrap();
         let rev = agg.revision();
-        agg.set_alias(AliasName::champion(), n, &by.id, DateTime::UNIX_EPOCH)
+        agg.set_alias(AliasName::challenger(), n, &by.id, DateTime::UNIX_EPOCH)
             .unwrap();
         store.commit(&name, rev, agg, vec![]).unwrap();
         let mut out = stdout.lock();
@@ -166,7 +166,7 @@ fn check_store(path: &Path, last_acked: u64) {
         assert_eq!(v.core(), &core(n), "version {n} damaged");
     }
     // The acknowledged alias move is there (a later unacknowledged one may be too).
-    let champion = agg.alias(&AliasName::champion()).unwrap().get();
+    let champion = agg.alias(&AliasName::challenger()).unwrap().get();
     assert!(
         champion >= last_acked,
         "champion {champion} < acked {last_acked}"
@@ -285,19 +285,19 @@ fn reopening_keeps_everything_and_migrations_are_idempotent() {
     }
 }
 
-/// Turns a file back into schema version 1: no head table.
-fn to_schema_1(path: &Path) {
+/// Turns a file back into schema version 2, before the audit head table.
+fn before_audit_head(path: &Path) {
     rusqlite::Connection::open(path)
         .unwrap()
         .execute_batch(
             "DROP TRIGGER audit_head_forward_only; DROP TRIGGER audit_head_never_deleted;
-             DROP TABLE audit_head; PRAGMA user_version = 1;",
+             DROP TABLE audit_head; PRAGMA user_version = 2;",
         )
         .unwrap();
 }
 
 #[test]
-fn a_version_1_file_gets_its_audit_head_from_its_last_record() {
+fn a_file_from_before_the_audit_head_gets_it_from_its_last_record() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v1.db");
     let name = model();
@@ -310,24 +310,24 @@ fn a_version_1_file_gets_its_audit_head_from_its_last_record() {
                 .unwrap();
         }
     }
-    to_schema_1(&path);
+    before_audit_head(&path);
     let store = SqliteStore::open(&path).unwrap();
     let log = store.read_audit(1, 100).unwrap();
     assert_eq!(log.len(), 3);
     assert_eq!(
         store.audit_head().unwrap(),
         Some(audit::ChainHead::of(log.last().unwrap())),
-        "migration 2 fills the head from the last record"
+        "migration 3 fills the head from the last record"
     );
     // And the migrated file keeps moving its head.
     store
         .create_version(NewVersion::new(name.clone(), core(4)))
         .unwrap();
     assert_eq!(store.audit_head().unwrap().unwrap().seq, 4);
-    // An empty version-1 file gets no head.
+    // An empty older file gets no head.
     let empty = dir.path().join("empty.db");
     drop(SqliteStore::open(&empty).unwrap());
-    to_schema_1(&empty);
+    before_audit_head(&empty);
     assert_eq!(
         SqliteStore::open(&empty).unwrap().audit_head().unwrap(),
         None

@@ -168,7 +168,7 @@ pub trait AuditLogExt: AuditLog {
                 && let Some(req) = r.draft.details.get("request")
                 && let Ok(req) = serde_json::from_value::<ApprovalRequest>(req.clone())
             {
-                latest.insert(req.id, req);
+                latest.insert(req.id.clone(), req);
             }
         })?;
         Ok(latest.into_values().collect())

@@ -73,7 +73,7 @@ impl Contest {
     /// one atomic route-table step: when other challengers remain in the serving table, a new
     /// revision without `challenger` (its traffic, segment rules and overrides go back to the
     /// champion); when it is the last one, or the new table cannot be built, the router's kill
-    /// switch (everything to the champion). Then one `governance.contest.rollback` audit record (about the
+    /// switch (everything to the champion). Then one `contest.rollback` audit record (about the
     /// challenger, with both revisions, the method and the outcome's evidence) is appended, and
     /// the contest adopts the new revision. The route change comes first on purpose: stopping
     /// harm does not wait for the audit log. A table moved by someone else is rolled back all

@@ -49,11 +49,25 @@ pub struct Permissions {
     /// May cancel anyone's approval request (requesters may always cancel their own).
     #[serde(default)]
     pub cancel: BTreeSet<Role>,
+    /// May record evidence against a version (monitoring services, validators).
+    #[serde(default = "default_evidence_recorders")]
+    pub record_evidence: BTreeSet<Role>,
+}
+
+fn default_evidence_recorders() -> BTreeSet<Role> {
+    [
+        Role::data_scientist(),
+        Role::ml_engineer(),
+        Role::model_validator(),
+        Role::risk_officer(),
+    ]
+    .into()
 }
 
 impl Default for Permissions {
     /// Data scientists and ML engineers request; validators, risk, compliance and business owners
-    /// approve; incident responders override; governance admins change policy and cancel.
+    /// approve; incident responders override; governance admins change policy and cancel; data
+    /// scientists, ML engineers, validators and risk officers record evidence.
     fn default() -> Self {
         Self {
             request: [Role::data_scientist(), Role::ml_engineer()].into(),
@@ -67,6 +81,7 @@ impl Default for Permissions {
             override_: [Role::incident_responder()].into(),
             change_policy: [Role::governance_admin()].into(),
             cancel: [Role::governance_admin()].into(),
+            record_evidence: default_evidence_recorders(),
         }
     }
 }
@@ -81,6 +96,7 @@ impl Permissions {
             Action::Override => &self.override_,
             Action::ChangePolicy => &self.change_policy,
             Action::Cancel => &self.cancel,
+            Action::RecordEvidence => &self.record_evidence,
         }
     }
 }

@@ -49,6 +49,8 @@ pub enum Action {
     ChangePolicy,
     /// Cancel an approval request (its requester may always cancel their own).
     Cancel,
+    /// Record evidence against a version (monitoring results, validation metrics).
+    RecordEvidence,
 }
 
 impl Action {
@@ -61,6 +63,7 @@ impl Action {
             Self::Override => "override",
             Self::ChangePolicy => "change_policy",
             Self::Cancel => "cancel",
+            Self::RecordEvidence => "record_evidence",
         }
     }
 }

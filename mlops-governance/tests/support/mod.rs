@@ -106,6 +106,11 @@ pub struct World {
 
 impl World {
     pub fn new(policy: Policy) -> Self {
+        Self::in_environment(policy, "prod")
+    }
+
+    /// A world whose engine serves `environment` (which selects the enforcement mode).
+    pub fn in_environment(policy: Policy, environment: &str) -> Self {
         let clock = ManualClock::new(start());
         let store = Arc::new(InMemoryStore::new());
         let cast = Cast::new();
@@ -114,6 +119,7 @@ impl World {
             .unwrap()
             .actors(cast.all())
             .approval_ttl("3d".parse().unwrap())
+            .environment(environment)
             .build();
         Self {
             clock,
@@ -140,7 +146,7 @@ impl World {
     /// Evidence and documentation that satisfy the bank policy now.
     pub fn ready_context(&self, v: &ModelRef) -> PlanContext {
         use mlops_core::Clock;
-        PlanContext::in_environment("prod")
+        PlanContext::default()
             .with_evidence(Evidence::new(
                 "validation.auc".parse().unwrap(),
                 Subject::Version { version: v.clone() },

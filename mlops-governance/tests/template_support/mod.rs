@@ -10,7 +10,7 @@ use mlops_governance::classification::{
     Regulation, ReleaseCadence, Severity,
 };
 use mlops_governance::engine::PlanContext;
-use mlops_registry::model::{DatasetRole, ModelAggregate, RegisteredModel, StateName, VersionCore};
+use mlops_registry::model::{DatasetRole, StateName, VersionCore};
 use mlops_registry::store::{ModelStore, NewVersion};
 
 use super::support::World;
@@ -102,10 +102,8 @@ pub fn register(w: &World, model: &str, tier: RiskTier, lineage: &Lineage) -> Mo
     let name = ModelName::new(model).unwrap();
     let now = w.clock.now();
     if w.store.get_model(&name).is_err() {
-        let mut m = RegisteredModel::new(name.clone(), w.cast.alice.id.clone(), now);
-        m.risk_tier = tier;
-        w.store
-            .create_model(ModelAggregate::new(m), Vec::new())
+        w.gov
+            .register_model_for_test(&name, &w.cast.alice, tier)
             .unwrap();
     }
     let mut b = VersionCore::builder(w.cast.alice.clone(), now)
@@ -144,7 +142,7 @@ pub fn register(w: &World, model: &str, tier: RiskTier, lineage: &Lineage) -> Mo
 
 /// A context in `prod` with passing evidence for each check, measured now.
 pub fn evidence_context(w: &World, v: &ModelRef, checks: &[&str]) -> PlanContext {
-    let mut ctx = PlanContext::in_environment("prod");
+    let mut ctx = PlanContext::default();
     for c in checks {
         ctx = ctx.with_evidence(Evidence::new(
             c.parse().unwrap(),

@@ -90,13 +90,7 @@ impl ModelStore for InMemoryStore {
     }
 
     fn create_model(&self, aggregate: ModelAggregate, audit: Vec<AuditDraft>) -> Result<Revision> {
-        if !aggregate.versions().is_empty() {
-            return Err(RegistryError::InvalidCommit {
-                model: aggregate.name().clone(),
-                reason: "a new model has no versions".to_owned(),
-            });
-        }
-        crate::model::validate_description(&aggregate.model().description)?;
+        aggregate.check_new()?;
         let mut state = self.state.write();
         if state.models.contains_key(aggregate.name()) {
             return Err(RegistryError::AlreadyExists {

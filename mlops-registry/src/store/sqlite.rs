@@ -11,8 +11,8 @@
 //! - The version core column cannot be updated or deleted, audit records cannot be updated or
 //!   deleted, and the audit head only moves forward (triggers enforce it; they stop mistakes and
 //!   ordinary SQL clients, not someone who drops them, which verification catches).
-//! - The audit head (schema version 2: table `audit_head`, one row) is written in the same
-//!   transaction as every audit insert; a version-1 file gets it from its last record when it
+//! - The audit head (schema version 3: table `audit_head`, one row) is written in the same
+//!   transaction as every audit insert; an older file gets it from its last record when it
 //!   is migrated. Audit records are keyed by their position (`audit.seq`, the append counter).
 //! - Aggregates and version cores are cached in memory, validated against the stored revision
 //!   inside each transaction, so other processes may share the file.
@@ -40,7 +40,7 @@ use crate::store::{
 };
 
 /// The newest schema version this code writes and understands.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const MIGRATIONS: &[&str] = &[
     // 1: initial schema.
@@ -76,7 +76,10 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
-    // 2: the audit chain head, moved with every append; filled from the last record.
+    // 2: what only governance changes: protected states and approval requests (JSON of
+    // `GovernedPart`; `{}` reads as the baseline protection and no requests).
+    "ALTER TABLE models ADD COLUMN governed TEXT NOT NULL DEFAULT '{}';",
+    // 3: the audit chain head, moved with every append; filled from the last record.
     "CREATE TABLE audit_head (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         seq INTEGER NOT NULL,
@@ -91,6 +94,26 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER audit_head_never_deleted BEFORE DELETE ON audit_head
         BEGIN SELECT RAISE(ABORT, 'the audit head is never deleted'); END;",
 ];
+
+/// The `governed` column: the aggregate's protected states and governance records.
+#[derive(Serialize, serde::Deserialize)]
+struct GovernedPart {
+    #[serde(default = "baseline_states")]
+    protected_states: std::collections::BTreeSet<crate::model::StateName>,
+    #[serde(default)]
+    records: crate::governed::GovernanceRecords,
+}
+
+fn baseline_states() -> std::collections::BTreeSet<crate::model::StateName> {
+    crate::governed::baseline_states().collect()
+}
+
+fn governed_json(a: &ModelAggregate) -> Result<String> {
+    to_json(&GovernedPart {
+        protected_states: a.protected_states().clone(),
+        records: a.governance_records().clone(),
+    })
+}
 
 /// How hard SQLite syncs each commit to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -298,13 +321,14 @@ fn load_aggregate(
     model: &ModelName,
     revision: Revision,
 ) -> Result<ModelAggregate> {
-    let (record, aliases, protected): (String, String, String) = conn
+    let (record, aliases, protected, governed): (String, String, String, String) = conn
         .query_row(
-            "SELECT record, aliases, protected FROM models WHERE name = ?1",
+            "SELECT record, aliases, protected, governed FROM models WHERE name = ?1",
             params![model.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .map_err(db_err)?;
+    let governed: GovernedPart = from_json("governed part", &governed)?;
     let mut versions = BTreeMap::new();
     let mut stmt = conn
         .prepare_cached("SELECT number, status FROM versions WHERE model = ?1 ORDER BY number")
@@ -346,6 +370,8 @@ fn load_aggregate(
         versions,
         aliases: from_json("aliases", &aliases)?,
         protected_aliases: from_json("protected aliases", &protected)?,
+        protected_states: governed.protected_states,
+        governance: governed.records,
         alias_history,
         state_history,
     })
@@ -503,13 +529,7 @@ impl ModelStore for SqliteStore {
     }
 
     fn create_model(&self, aggregate: ModelAggregate, audit: Vec<AuditDraft>) -> Result<Revision> {
-        if !aggregate.versions().is_empty() {
-            return Err(RegistryError::InvalidCommit {
-                model: aggregate.name().clone(),
-                reason: "a new model has no versions".to_owned(),
-            });
-        }
-        crate::model::validate_description(&aggregate.model().description)?;
+        aggregate.check_new()?;
         let mut inner = self.inner.lock();
         let tx = inner
             .conn
@@ -526,13 +546,14 @@ impl ModelStore for SqliteStore {
         aggregate.set_revision(Revision::initial());
         let parts = aggregate.clone().into_parts();
         tx.execute(
-            "INSERT INTO models (name, revision, record, aliases, protected) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO models (name, revision, record, aliases, protected, governed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 name.as_str(),
                 to_i64(Revision::initial().as_u64())?,
                 to_json(&parts.model)?,
                 to_json(&parts.aliases)?,
-                to_json(&parts.protected_aliases)?
+                to_json(&parts.protected_aliases)?,
+                governed_json(&aggregate)?
             ],
         )
         .map_err(db_err)?;
@@ -639,6 +660,22 @@ impl ModelStore for SqliteStore {
                     outcome: CreateOutcome::Replayed,
                 });
             }
+        }
+        let governed: String = tx
+            .query_row(
+                "SELECT governed FROM models WHERE name = ?1",
+                params![model.as_str()],
+                |r| r.get(0),
+            )
+            .map_err(db_err)?;
+        let governed: GovernedPart = from_json("governed part", &governed)?;
+        if governed.protected_states.contains(&request.initial_state) {
+            return Err(RegistryError::Protected {
+                model,
+                change: crate::governed::ProtectedChange::InitialState {
+                    state: request.initial_state,
+                },
+            });
         }
         let max: Option<i64> = tx
             .query_row(
@@ -893,13 +930,14 @@ fn append_history<T: Serialize>(
 fn write_diff(conn: &Connection, old: &ModelAggregate, new: &ModelAggregate) -> Result<()> {
     let name = new.name();
     conn.execute(
-        "UPDATE models SET revision = ?2, record = ?3, aliases = ?4, protected = ?5 WHERE name = ?1",
+        "UPDATE models SET revision = ?2, record = ?3, aliases = ?4, protected = ?5, governed = ?6 WHERE name = ?1",
         params![
             name.as_str(),
             to_i64(new.revision().as_u64())?,
             to_json(new.model())?,
             to_json(new.aliases())?,
-            to_json(new.protected_aliases())?
+            to_json(new.protected_aliases())?,
+            governed_json(new)?
         ],
     )
     .map_err(db_err)?;

@@ -331,11 +331,11 @@ pub fn search_filters(store: &dyn ModelStore) {
         .tags
         .insert("flavour", "mlp")
         .unwrap();
-    agg.set_alias(AliasName::champion(), v(3), &actor().id, at(100))
+    agg.set_alias(AliasName::challenger(), v(3), &actor().id, at(100))
         .unwrap();
     agg.set_state(
         v(4),
-        StateName::new("production").unwrap(),
+        StateName::new("staging").unwrap(),
         &actor().id,
         at(100),
     )
@@ -362,12 +362,12 @@ pub fn search_filters(store: &dyn ModelStore) {
         vec![2, 4]
     );
     assert_eq!(
-        numbers(vec![VersionFilter::Alias(AliasName::champion())]),
+        numbers(vec![VersionFilter::Alias(AliasName::challenger())]),
         vec![3]
     );
     assert_eq!(
         numbers(vec![VersionFilter::State(
-            StateName::new("production").unwrap()
+            StateName::new("staging").unwrap()
         )]),
         vec![4]
     );
@@ -468,7 +468,7 @@ pub fn stale_revision_conflicts(store: &dyn ModelStore) {
     let stale = store.get_model(&name).unwrap();
     let mut first = stale.clone();
     first
-        .set_alias(AliasName::champion(), v(1), &actor().id, at(1))
+        .set_alias(AliasName::challenger(), v(1), &actor().id, at(1))
         .unwrap();
     let r1 = store
         .commit(
@@ -481,7 +481,7 @@ pub fn stale_revision_conflicts(store: &dyn ModelStore) {
     let before = audit_len(store);
     let mut second = stale.clone();
     second
-        .set_alias(AliasName::champion(), v(2), &actor().id, at(2))
+        .set_alias(AliasName::challenger(), v(2), &actor().id, at(2))
         .unwrap();
     let res = store.commit(
         &name,
@@ -502,7 +502,11 @@ pub fn stale_revision_conflicts(store: &dyn ModelStore) {
         other => panic!("expected Conflict, got {other:?}"),
     }
     let now = store.get_model(&name).unwrap();
-    assert_eq!(now.alias(&AliasName::champion()), Some(v(1)), "lost update");
+    assert_eq!(
+        now.alias(&AliasName::challenger()),
+        Some(v(1)),
+        "lost update"
+    );
     assert_eq!(now.revision(), r1);
     assert_eq!(
         audit_len(store),
@@ -656,7 +660,7 @@ pub fn invalid_commits_write_nothing(store: &dyn ModelStore) {
     add_version(store, &name, 1);
     let mut base = store.get_model(&name).unwrap();
     let rev0 = base.revision();
-    base.set_alias(AliasName::champion(), v(1), &actor().id, at(1))
+    base.set_alias(AliasName::challenger(), v(1), &actor().id, at(1))
         .unwrap();
     let rev = store.commit(&name, rev0, base.clone(), vec![]).unwrap();
     let base = store.get_model(&name).unwrap();
@@ -681,7 +685,7 @@ pub fn invalid_commits_write_nothing(store: &dyn ModelStore) {
     // History rewritten: an aggregate from before the alias move, at the current revision.
     let valid_successor = {
         let mut a = base.clone();
-        a.remove_alias(&AliasName::champion(), &actor().id, at(2))
+        a.remove_alias(&AliasName::challenger(), &actor().id, at(2))
             .unwrap();
         a
     };
@@ -720,7 +724,7 @@ pub fn alias_moves_keep_history(store: &dyn ModelStore) {
     for i in 1..=3 {
         add_version(store, &name, i);
     }
-    let champion = AliasName::champion();
+    let champion = AliasName::challenger();
     for (minute, target) in [(10, 1), (20, 2), (30, 3)] {
         let mut agg = store.get_model(&name).unwrap();
         let rev = agg.revision();
@@ -868,7 +872,7 @@ pub fn concurrent_alias_race(store: &dyn ModelStore) {
     for i in 1..=THREADS {
         add_version(store, &name, i);
     }
-    let champion = AliasName::champion();
+    let champion = AliasName::challenger();
     let start = store.get_model(&name).unwrap();
     let barrier = Barrier::new(THREADS as usize);
     let results: Vec<bool> = std::thread::scope(|s| {
@@ -950,6 +954,87 @@ pub fn concurrent_alias_race(store: &dyn ModelStore) {
     );
 }
 
+/// Without governance's seal, the store refuses every protected change (a version into or out
+/// of a protected state, a protected alias moved, protection dropped, the risk tier changed, the
+/// approval records edited, a version created in a protected state, a model created at another
+/// tier) and `governance.` audit records in a commit or an append; each refusal writes nothing.
+/// The store runs [`ModelAggregate::check_new`], [`ModelAggregate::check_successor_of`] and
+/// [`audit::seal`] (or the same checks).
+pub fn protected_changes_need_the_seal(store: &dyn ModelStore) {
+    use crate::governed::ProtectedChange;
+    use crate::model::Protection;
+    let name = fresh("protected");
+    register(store, &name);
+    add_version(store, &name, 1);
+    let base = store.get_model(&name).unwrap();
+    let by = actor().id;
+    let before = audit_len(store);
+    let refused = |agg: ModelAggregate, what: &str| {
+        let err = store
+            .commit(&name, base.revision(), agg, vec![])
+            .unwrap_err();
+        assert!(
+            matches!(err, RegistryError::Protected { .. }),
+            "{what}: expected Protected, got {err:?}"
+        );
+    };
+    let mut a = base.clone();
+    a.set_state(v(1), StateName::new("production").unwrap(), &by, at(1))
+        .unwrap();
+    refused(a, "entering production");
+    let mut a = base.clone();
+    a.set_alias(AliasName::champion(), v(1), &by, at(1))
+        .unwrap();
+    refused(a, "moving champion");
+    let mut a = base.clone();
+    a.set_protected(AliasName::champion(), Protection::Unprotected);
+    refused(a, "unprotecting champion");
+    let mut a = base.clone();
+    a.model_mut().risk_tier = mlops_core::RiskTier::Low;
+    refused(a, "downgrading the tier");
+    let mut a = base.clone();
+    a.governance_records_mut().approvals_opened += 1;
+    refused(a, "editing approval records");
+    let err = store
+        .create_version(
+            NewVersion::new(name.clone(), core(2, "ds", None))
+                .with_initial_state(StateName::new("production").unwrap()),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RegistryError::Protected {
+                change: ProtectedChange::InitialState { .. },
+                ..
+            }
+        ),
+        "created in production: {err:?}"
+    );
+    let mut critical = RegisteredModel::new(fresh("protected-tier"), by.clone(), t0());
+    critical.risk_tier = mlops_core::RiskTier::Low;
+    assert!(matches!(
+        store.create_model(ModelAggregate::new(critical), vec![]),
+        Err(RegistryError::Protected { .. })
+    ));
+    let forged = draft(&name, "governance.approval.approved");
+    assert!(matches!(
+        store.append_audit(vec![forged.clone()]),
+        Err(RegistryError::ReservedAction { .. })
+    ));
+    assert!(matches!(
+        store.commit(&name, base.revision(), base.clone(), vec![forged]),
+        Err(RegistryError::ReservedAction { .. })
+    ));
+    assert_eq!(audit_len(store), before, "a refusal writes nothing");
+    let now = store.get_model(&name).unwrap();
+    assert_eq!(now.revision(), base.revision(), "a refusal writes nothing");
+    assert!(
+        !now.is_sealed(),
+        "a store never hands out a sealed aggregate"
+    );
+}
+
 /// Runs every behaviour above against `store`, with the full-size concurrency tests (8 threads
 /// × 500 version creations).
 pub fn run_all(store: &dyn ModelStore) {
@@ -977,4 +1062,5 @@ pub fn run_all_sized(store: &dyn ModelStore, threads: u64, per_thread: u64) {
     idempotent_create(store);
     concurrent_version_creation_sized(store, threads, per_thread);
     concurrent_alias_race(store);
+    protected_changes_need_the_seal(store);
 }
