@@ -291,6 +291,30 @@ pub fn psi_from_counts(
     })
 }
 
+/// The index alone of [`psi_from_counts`], bit for bit, without building the result: what
+/// scoring against a fitted profile needs, with no allocation.
+///
+/// # Errors
+/// As [`psi_from_counts`].
+pub(crate) fn psi_value(
+    reference_counts: &[u64],
+    current_counts: &[u64],
+    epsilon: f64,
+) -> Result<f64> {
+    check_epsilon(epsilon)?;
+    check_aligned(reference_counts.len(), current_counts.len())?;
+    let n_ref = check_counts(reference_counts, Sample::Reference)?;
+    let n_cur = check_counts(current_counts, Sample::Current)?;
+    let bins = reference_counts.len();
+    let smooth =
+        |count: u64, n: u64| (count as f64 / n as f64 + epsilon) / (1.0 + bins as f64 * epsilon);
+    Ok(reference_counts
+        .iter()
+        .zip(current_counts)
+        .map(|(&r, &c)| psi_term(smooth(r, n_ref), smooth(c, n_cur)))
+        .sum())
+}
+
 /// `(q − p) · ln(q / p)`, 0 when both are 0 (only possible with ε = 0 on an empty bin).
 fn psi_term(p: f64, q: f64) -> f64 {
     if p == q { 0.0 } else { (q - p) * (q / p).ln() }
@@ -412,6 +436,20 @@ mod tests {
         let json = serde_json::to_string(&unsmoothed).unwrap();
         let back: PsiResult = serde_json::from_str(&json).unwrap();
         assert_eq!(back.psi, f64::INFINITY);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        #[test]
+        fn psi_value_is_psi_from_counts_bit_for_bit(
+            a in prop::collection::vec(0u64..1_000_000, 1..20),
+            shift in 0u64..1000,
+        ) {
+            let b: Vec<u64> = a.iter().rev().map(|x| (x * 7 + shift) % 999_983).collect();
+            prop_assume!(a.iter().sum::<u64>() > 0 && b.iter().sum::<u64>() > 0);
+            let full = psi_from_counts(&a, &b, 1e-4).unwrap();
+            prop_assert_eq!(psi_value(&a, &b, 1e-4).unwrap().to_bits(), full.psi.to_bits());
+        }
     }
 
     proptest! {
