@@ -261,16 +261,15 @@ pub fn psi_from_counts(
     current_counts: &[u64],
     epsilon: f64,
 ) -> Result<PsiResult> {
-    check_epsilon(epsilon)?;
-    check_aligned(reference_counts.len(), current_counts.len())?;
-    let n_ref = check_counts(reference_counts, Sample::Reference)?;
-    let n_cur = check_counts(current_counts, Sample::Current)?;
-    let bins = reference_counts.len();
-    let smooth =
-        |count: u64, n: u64| (count as f64 / n as f64 + epsilon) / (1.0 + bins as f64 * epsilon);
-    let reference_proportions: Vec<f64> =
-        reference_counts.iter().map(|&c| smooth(c, n_ref)).collect();
-    let current_proportions: Vec<f64> = current_counts.iter().map(|&c| smooth(c, n_cur)).collect();
+    let smooth = Smoothing::check(reference_counts, current_counts, epsilon)?;
+    let Smoothing {
+        n_ref, n_cur, bins, ..
+    } = smooth;
+    let reference_proportions: Vec<f64> = reference_counts
+        .iter()
+        .map(|&c| smooth.reference(c))
+        .collect();
+    let current_proportions: Vec<f64> = current_counts.iter().map(|&c| smooth.current(c)).collect();
     let contributions: Vec<f64> = reference_proportions
         .iter()
         .zip(&current_proportions)
@@ -301,18 +300,46 @@ pub(crate) fn psi_value(
     current_counts: &[u64],
     epsilon: f64,
 ) -> Result<f64> {
-    check_epsilon(epsilon)?;
-    check_aligned(reference_counts.len(), current_counts.len())?;
-    let n_ref = check_counts(reference_counts, Sample::Reference)?;
-    let n_cur = check_counts(current_counts, Sample::Current)?;
-    let bins = reference_counts.len();
-    let smooth =
-        |count: u64, n: u64| (count as f64 / n as f64 + epsilon) / (1.0 + bins as f64 * epsilon);
+    let smooth = Smoothing::check(reference_counts, current_counts, epsilon)?;
     Ok(reference_counts
         .iter()
         .zip(current_counts)
-        .map(|(&r, &c)| psi_term(smooth(r, n_ref), smooth(c, n_cur)))
+        .map(|(&r, &c)| psi_term(smooth.reference(r), smooth.current(c)))
         .sum())
+}
+
+/// The checked inputs of the PSI and its smoothing `p ← (p + ε) / (1 + bins·ε)`.
+#[derive(Clone, Copy)]
+struct Smoothing {
+    n_ref: u64,
+    n_cur: u64,
+    bins: usize,
+    epsilon: f64,
+}
+
+impl Smoothing {
+    fn check(reference_counts: &[u64], current_counts: &[u64], epsilon: f64) -> Result<Self> {
+        check_epsilon(epsilon)?;
+        check_aligned(reference_counts.len(), current_counts.len())?;
+        Ok(Self {
+            n_ref: check_counts(reference_counts, Sample::Reference)?,
+            n_cur: check_counts(current_counts, Sample::Current)?,
+            bins: reference_counts.len(),
+            epsilon,
+        })
+    }
+
+    fn share(self, count: u64, n: u64) -> f64 {
+        (count as f64 / n as f64 + self.epsilon) / (1.0 + self.bins as f64 * self.epsilon)
+    }
+
+    fn reference(self, count: u64) -> f64 {
+        self.share(count, self.n_ref)
+    }
+
+    fn current(self, count: u64) -> f64 {
+        self.share(count, self.n_cur)
+    }
 }
 
 /// `(q − p) · ln(q / p)`, 0 when both are 0 (only possible with ε = 0 on an empty bin).
