@@ -7,6 +7,7 @@
 //! `f64`) for the Python side and exits without benchmarking.
 
 use std::hint::black_box;
+use std::num::NonZeroUsize;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use mlops_benches::drift_data::{pair, table, write_f64};
@@ -70,6 +71,14 @@ fn report(c: &mut Criterion) {
     });
     g.bench_function(BenchmarkId::new("profile", &id), |b| {
         b.iter(|| DriftReport::from_profile(black_box(&profile), black_box(&ct), &cfg))
+    });
+    // The same reports on one thread, for the parallel speed-up measured in this run.
+    let serial = cfg.clone().max_threads(NonZeroUsize::MIN);
+    g.bench_function(BenchmarkId::new("raw_1thread", &id), |b| {
+        b.iter(|| DriftReport::compute(black_box(&rt), black_box(&ct), &serial))
+    });
+    g.bench_function(BenchmarkId::new("profile_1thread", &id), |b| {
+        b.iter(|| DriftReport::from_profile(black_box(&profile), black_box(&ct), &serial))
     });
     g.finish();
 }

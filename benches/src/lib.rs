@@ -83,3 +83,29 @@ pub mod drift_data {
         std::fs::write(path, bytes)
     }
 }
+
+/// The detector benches' streams, shared with `benches/compare/` (River on the same values).
+pub mod detector_data {
+    use super::{normal, rng};
+    use rand::RngExt as _;
+
+    /// `n` real values for ADWIN and Page–Hinkley: N(0, 1), then N(0.5, 1) from the middle on.
+    #[must_use]
+    pub fn real_stream(n: usize) -> Vec<f64> {
+        let mut v = normal(300, n / 2, 0.0, 1.0);
+        v.extend(normal(301, n - n / 2, 0.5, 1.0));
+        v
+    }
+
+    /// `n` 0/1 errors for DDM, EDDM and HDDM: an error rate of 0.1, then 0.3 from the middle on.
+    #[must_use]
+    pub fn binary_stream(n: usize) -> Vec<f64> {
+        let mut r = rng(302);
+        (0..n)
+            .map(|i| {
+                let rate = if i < n / 2 { 0.1 } else { 0.3 };
+                f64::from(u8::from(r.random::<f64>() < rate))
+            })
+            .collect()
+    }
+}

@@ -80,6 +80,7 @@ pub mod correction;
 pub mod detect;
 pub mod error;
 pub mod monitor;
+mod parallel;
 pub mod policy;
 pub mod profile;
 pub mod report;

@@ -517,21 +517,32 @@ impl DatasetProfile {
         Self::fit_with_bins(table, DEFAULT_PSI_BINS)
     }
 
-    /// Fits every column of `table` with `psi_bins` PSI bins.
+    /// Fits every column of `table` with `psi_bins` PSI bins, columns in parallel on the
+    /// current rayon pool (see [`DatasetProfile::fit_with_threads`]).
     #[must_use]
     pub fn fit_with_bins(table: &Table<'_>, psi_bins: usize) -> Self {
+        Self::fit_with_threads(table, psi_bins, None)
+    }
+
+    /// Fits every column of `table` with `psi_bins` PSI bins, at most `max_threads` columns at
+    /// once on the current rayon pool (`None`: every thread of the pool). The profile is the
+    /// same whatever the number of threads.
+    #[must_use]
+    pub fn fit_with_threads(
+        table: &Table<'_>,
+        psi_bins: usize,
+        max_threads: Option<std::num::NonZeroUsize>,
+    ) -> Self {
         let _span =
             tracing::debug_span!("drift.profile.fit", columns = table.columns().len()).entered();
+        let values = table.columns().iter().map(|c| c.data().len()).sum();
+        let threads = crate::parallel::threads_for(table.columns().len(), values, max_threads);
         Self {
             format_version: PROFILE_FORMAT_VERSION,
-            columns: table
-                .columns()
-                .iter()
-                .map(|c| ProfiledColumn {
-                    name: c.name().to_owned(),
-                    profile: ReferenceProfile::fit(c.data(), psi_bins),
-                })
-                .collect(),
+            columns: crate::parallel::map_columns(table.columns(), threads, |c| ProfiledColumn {
+                name: c.name().to_owned(),
+                profile: ReferenceProfile::fit(c.data(), psi_bins),
+            }),
         }
     }
 

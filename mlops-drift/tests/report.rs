@@ -608,3 +608,80 @@ proptest! {
         }
     }
 }
+
+/// Columns of every kind, with messy values, large enough that the report goes parallel.
+type MixedTables = (
+    Vec<Vec<f64>>,
+    Vec<Vec<f64>>,
+    Vec<&'static str>,
+    Vec<&'static str>,
+);
+
+fn mixed_tables() -> MixedTables {
+    let rows = 6_000;
+    let mut reference = Vec::new();
+    let mut current = Vec::new();
+    for i in 0..10_u64 {
+        let mut r = normal(10 + i, rows, i as f64, 1.0);
+        let mut c = normal(50 + i, rows, i as f64 + (i % 3) as f64 * 0.1, 1.0);
+        if i == 3 {
+            r[7] = f64::NAN;
+            c[9] = f64::INFINITY;
+            c[11] = f64::NAN;
+        }
+        if i == 5 {
+            r = vec![2.0; rows];
+        }
+        if i == 7 {
+            c = c.iter().map(|v| v.round()).collect();
+        }
+        reference.push(r);
+        current.push(c);
+    }
+    let plans = ["basic", "pro", "team"];
+    let rcat = (0..rows).map(|i| plans[i % 3]).collect();
+    let ccat = (0..rows).map(|i| plans[(i * 7 / 5) % 3]).collect();
+    (reference, current, rcat, ccat)
+}
+
+#[test]
+fn parallel_reports_equal_the_serial_one() {
+    let (r, c, rcat, ccat) = mixed_tables();
+    let names: Vec<String> = (0..r.len()).map(|i| format!("f{i}")).collect();
+    let mut rt = Table::new().with_categorical("plan", &rcat).unwrap();
+    let mut ct = Table::new().with_categorical("plan", &ccat).unwrap();
+    for ((name, rv), cv) in names.iter().zip(&r).zip(&c) {
+        rt = rt.with_numeric(name.clone(), rv).unwrap();
+        ct = ct.with_numeric(name.clone(), cv).unwrap();
+    }
+    let one = std::num::NonZeroUsize::new(1).unwrap();
+    let two = std::num::NonZeroUsize::new(2).unwrap();
+    let base = ReportConfig::default()
+        .correction(Correction::BenjaminiHochberg)
+        .column("f2", ColumnConfig::new().method(Method::Psi))
+        .column("f4", ColumnConfig::new().method(Method::Ks))
+        .column("f6", ColumnConfig::new().method(Method::AndersonDarling));
+    let serial = DriftReport::compute(&rt, &ct, &base.clone().max_threads(one)).unwrap();
+    let serial_json = serde_json::to_string(&serial).unwrap();
+    assert_eq!(serial.columns.len(), 11);
+    assert!(serial.n_drifted > 0 && serial.n_drifted < serial.n_tested);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .unwrap();
+    for cfg in [base.clone(), base.clone().max_threads(two)] {
+        let parallel = pool
+            .install(|| DriftReport::compute(&rt, &ct, &cfg))
+            .unwrap();
+        assert_eq!(serde_json::to_string(&parallel).unwrap(), serial_json);
+        let parallel = DriftReport::compute(&rt, &ct, &cfg).unwrap();
+        assert_eq!(serde_json::to_string(&parallel).unwrap(), serial_json);
+    }
+    let profile = DatasetProfile::fit_with_threads(&rt, 10, Some(one));
+    let in_pool = pool.install(|| DatasetProfile::fit_with_threads(&rt, 10, None));
+    assert_eq!(profile.to_json().unwrap(), in_pool.to_json().unwrap());
+    let from_profile = pool
+        .install(|| DriftReport::from_profile(&in_pool, &ct, &base))
+        .unwrap();
+    assert_eq!(serde_json::to_string(&from_profile).unwrap(), serial_json);
+}

@@ -344,3 +344,95 @@ fn an_automatic_rollback_still_needs_the_sign_offs_the_policy_requires() {
     assert_eq!(w.state_of(&v2), "pre_production");
     assert_eq!(w.gov.approval(&req).unwrap().event.as_str(), "reinstate");
 }
+
+fn rules(tag: &str) -> mlops_registry::model::RulesRef {
+    mlops_registry::model::RulesRef {
+        uri: format!("s3://rules/{tag}.json"),
+        digest: mlops_core::Digest::of(tag.as_bytes()),
+    }
+}
+
+#[test]
+fn humility_rules_of_a_serving_version_change_only_through_a_governed_amendment() {
+    let w = world_with(AlarmPolicy::default());
+    let (_v1, v2) = two_champions(&w, RiskTier::Medium);
+    let registry = mlops_registry::Registry::new(w.store_dyn(), Arc::new(w.clock.clone())).unwrap();
+    // Beside the drift profile, from creation; freely changed while in development.
+    let core = w.store.get_version(&v2).unwrap().core().clone();
+    let v3 = w
+        .store
+        .create_version(
+            mlops_registry::store::NewVersion::new(v2.name().clone(), core)
+                .with_humility_rules(rules("v3-draft")),
+        )
+        .unwrap()
+        .version
+        .model_ref();
+    assert_eq!(
+        w.store.get_version(&v3).unwrap().status().humility_rules,
+        Some(rules("v3-draft"))
+    );
+    registry
+        .set_humility_rules(&v3, Some(rules("v3")), &w.cast.eve)
+        .unwrap();
+    // Serving: the facade is refused; the amendment needs the production sign-off.
+    let err = registry
+        .set_humility_rules(&v2, Some(rules("sneaky")), &w.cast.eve)
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        mlops_registry::RegistryError::Protected {
+            change: mlops_registry::governed::ProtectedChange::HumilityRules { .. },
+            ..
+        }
+    ));
+    let ctx = PlanContext::default();
+    let Err(GovernanceError::Denied {
+        approval: Some(req),
+        ..
+    }) = w
+        .gov
+        .amend_rules(&v2, Some(rules("v2-tight")), &w.cast.eve.id, &ctx)
+    else {
+        panic!("an amendment needs the policy's sign-offs");
+    };
+    assert_eq!(
+        w.store.get_version(&v2).unwrap().status().humility_rules,
+        None
+    );
+    w.gov
+        .approve(&req, &w.cast.val.id, "tighter bands reviewed")
+        .unwrap();
+    let done = w
+        .gov
+        .amend_rules(&v2, Some(rules("v2-tight")), &w.cast.eve.id, &ctx)
+        .unwrap();
+    assert_eq!(
+        (done.from.as_str(), done.to.as_str()),
+        ("production", "production")
+    );
+    let now = w.store.get_version(&v2).unwrap();
+    assert_eq!(now.status().humility_rules, Some(rules("v2-tight")));
+    assert_eq!(now.state().as_str(), "production");
+    let agg = w.store.get_model(v2.name()).unwrap();
+    assert_eq!(
+        agg.alias(&mlops_core::AliasName::champion()),
+        Some(v2.version())
+    );
+    let record = w
+        .gov
+        .audit_log()
+        .read_all()
+        .unwrap()
+        .into_iter()
+        .rev()
+        .find(|r| r.draft.action.as_str() == actions::TRANSITION_APPLIED)
+        .unwrap();
+    assert_eq!(record.draft.details["event"], "amend");
+    assert_eq!(
+        record.draft.details["humility_rules"]["uri"],
+        "s3://rules/v2-tight.json"
+    );
+    w.gov.audit_log().verify().unwrap();
+    w.gov.verify_consistency().unwrap().unwrap();
+}

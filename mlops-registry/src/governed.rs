@@ -11,7 +11,8 @@
 //! - moves a version into or out of a protected state,
 //! - adds, moves or removes a protected alias,
 //! - removes a name from the protected sets (adding one is always allowed: it only restricts),
-//! - changes the model's risk tier, or
+//! - changes the model's risk tier,
+//! - changes the humility rules of a version in a protected state, or
 //! - changes the [`GovernanceRecords`] (approval requests) kept in the aggregate,
 //!
 //! unless the commit carries the [`GovernanceSeal`]. Audit records in the `governance.`
@@ -175,6 +176,11 @@ pub enum ProtectedChange {
     },
     /// The approval requests kept in the aggregate changed.
     GovernanceRecords,
+    /// The humility rules of a version in a protected state changed.
+    HumilityRules {
+        /// The version.
+        version: VersionNumber,
+    },
 }
 
 impl fmt::Display for ProtectedChange {
@@ -201,6 +207,10 @@ impl fmt::Display for ProtectedChange {
             Self::GovernanceRecords => {
                 f.write_str("approval requests change only through governance")
             }
+            Self::HumilityRules { version } => write!(
+                f,
+                "the humility rules of version {version} change only through a governed amendment while it serves"
+            ),
         }
     }
 }

@@ -753,13 +753,28 @@ pub struct Annotations {
     pub tags: Tags,
 }
 
-/// The per-version mutable record kept in the model aggregate: lifecycle state and annotations.
+/// The per-version mutable record kept in the model aggregate: lifecycle state, annotations and
+/// the per-prediction (humility) rules the version serves with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionStatus {
     /// The lifecycle state name.
     pub state: StateName,
     /// Description and tags.
     pub annotations: Annotations,
+    /// The humility rules the version serves with, stored beside its drift profile. Changing
+    /// them while the version is in a protected state is a governed change (see
+    /// [`governed`](crate::governed)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub humility_rules: Option<RulesRef>,
+}
+
+/// A reference to a version's serialized humility rules (`mlops_drift::humility` JSON or TOML).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesRef {
+    /// Where the serialized rules are stored.
+    pub uri: String,
+    /// The SHA-256 digest of the serialized rules.
+    pub digest: Digest,
 }
 
 /// A version as read from a store: its number, immutable core, and current state and
@@ -1004,6 +1019,7 @@ impl ModelAggregate {
             VersionStatus {
                 state,
                 annotations: Annotations::default(),
+                humility_rules: None,
             },
         );
         Ok(())
@@ -1048,6 +1064,22 @@ impl ModelAggregate {
             });
         }
         Ok(from)
+    }
+
+    /// Sets (or clears) the humility rules `version` serves with. A commit that changes them
+    /// while the version is in a protected state is refused unless sealed.
+    ///
+    /// # Errors
+    /// [`RegistryError::NotFound`] for an unknown version.
+    pub fn set_humility_rules(
+        &mut self,
+        version: VersionNumber,
+        rules: Option<RulesRef>,
+    ) -> Result<Option<RulesRef>> {
+        Ok(std::mem::replace(
+            &mut self.status_mut(version)?.humility_rules,
+            rules,
+        ))
     }
 
     /// The version an alias points at.
@@ -1256,6 +1288,11 @@ impl ModelAggregate {
                     from: old_status.state.clone(),
                     to: new.state.clone(),
                 });
+            }
+            if new.humility_rules != old_status.humility_rules
+                && (protected_state(&new.state) || protected_state(&old_status.state))
+            {
+                return Some(ProtectedChange::HumilityRules { version: *n });
             }
         }
         if let Some(alias) = self

@@ -12,7 +12,7 @@ use crate::audit::{AuditAction, AuditDraft};
 use crate::error::{EntityKind, RegistryError, Result};
 use crate::model::{
     AliasEvent, Annotations, IdempotencyKey, ModelAggregate, ModelVersion, RegisteredModel,
-    Revision, Tags, VersionCore, validate_description,
+    Revision, RulesRef, Tags, VersionCore, validate_description,
 };
 use crate::store::{
     Capabilities, ModelStore, NewVersion, Page, VersionCreated, VersionFilter, VersionQuery,
@@ -410,6 +410,41 @@ impl<S: ModelStore> Registry<S> {
                     version: version.clone(),
                 },
             );
+            Ok(((), vec![draft]))
+        })?;
+        Ok(rev)
+    }
+
+    /// Sets (or clears) the humility rules `version` serves with. While the version is in a
+    /// protected state this is a governed change: the commit is refused with
+    /// [`RegistryError::Protected`] (amend them through governance).
+    ///
+    /// # Errors
+    /// [`RegistryError::Protected`]; [`RegistryError::NotFound`]; store errors.
+    pub fn set_humility_rules(
+        &self,
+        version: &ModelRef,
+        rules: Option<RulesRef>,
+        actor: &Actor,
+    ) -> Result<Revision> {
+        let _span =
+            tracing::info_span!("registry.set_humility_rules", version = %version).entered();
+        let (_, rev) = self.update(version.name(), |agg| {
+            agg.model_mut().updated_at = self.now();
+            agg.set_humility_rules(version.version(), rules.clone())?;
+            let draft = self
+                .draft(
+                    actor,
+                    AuditAction::version_annotated(),
+                    Subject::Version {
+                        version: version.clone(),
+                    },
+                )
+                .with_details(json!({
+                    "humility_rules": rules.as_ref().map(|r| json!({
+                        "uri": r.uri, "digest": r.digest.to_string(),
+                    })),
+                }));
             Ok(((), vec![draft]))
         })?;
         Ok(rev)

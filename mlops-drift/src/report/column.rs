@@ -17,10 +17,11 @@ use crate::profile::{
 };
 use crate::sort::{recycle, sort_f64, sorted_finite};
 use crate::stats::PValue;
+use crate::stats::binning::{COMPARE_ALL_MAX_CUTS, count_finite};
 use crate::stats::categorical::{chi2_homogeneity, two_proportion_z_test};
 use crate::stats::distance::{NORM_FLOOR, cdf_integral};
 use crate::stats::divergence::{LogBase, jensen_shannon};
-use crate::stats::psi::psi_from_counts;
+use crate::stats::psi::{psi_from_counts, psi_value};
 use crate::table::ColumnData;
 
 /// Distinct values above which a categorical method refuses a numeric column.
@@ -54,12 +55,16 @@ pub fn score_numeric(
     current: &[f64],
     method: Method,
 ) -> Result<MethodScore> {
-    // PSI only bins the values; every other method walks them in order.
-    let mut cur = if matches!(method, Method::Psi) {
-        Current::new(current.iter().copied().filter(|v| v.is_finite()).collect())
-    } else {
-        Current::presorted(sorted_finite(current))
-    };
+    // PSI only bins the values (in place, see `psi_score`); every other method walks them in
+    // order.
+    if matches!(method, Method::Psi) {
+        return psi_score(profile.psi_bins(), current).map(|psi| MethodScore {
+            method,
+            statistic: psi,
+            p_value: None,
+        });
+    }
+    let mut cur = Current::presorted(sorted_finite(current));
     let score = numeric_method(
         profile,
         profile.sorted(),
@@ -69,6 +74,35 @@ pub fn score_numeric(
     );
     recycle(cur.values);
     score
+}
+
+/// Bins at most this many are counted on the stack.
+const STACK_BINS: usize = COMPARE_ALL_MAX_CUTS + 1;
+
+/// PSI of the finite values of `current` against the fitted bins: one branch-free pass over
+/// the values (see [`crate::stats::binning`]), no copy, and no allocation for up to
+/// [`STACK_BINS`] bins.
+fn psi_score(bins: &QuantileBinning, current: &[f64]) -> Result<f64> {
+    if bins.reference_counts().iter().all(|&c| c == 0) {
+        return Err(DriftError::EmptySample {
+            which: Sample::Reference,
+        });
+    }
+    let mut on_stack = [0_u64; STACK_BINS];
+    let mut on_heap = Vec::new();
+    let counts = match on_stack.get_mut(..bins.n_bins()) {
+        Some(c) => c,
+        None => {
+            on_heap.resize(bins.n_bins(), 0);
+            &mut on_heap[..]
+        }
+    };
+    if count_finite(bins.edges(), current, counts) == 0 {
+        return Err(DriftError::EmptySample {
+            which: Sample::Current,
+        });
+    }
+    psi_value(bins.reference_counts(), counts, PSI_EPSILON)
 }
 
 /// The current sample of a numeric column, sorted on first need.
@@ -146,11 +180,7 @@ fn numeric_method(
             let e2 = cdf_integral(reference, cur.sorted(), |d| d * d);
             score(std::f64::consts::SQRT_2 * e2.sqrt(), None)
         }
-        Method::Psi => {
-            let cur_counts = bins.count(cur.values.iter().copied());
-            let r = psi_from_counts(bins.reference_counts(), &cur_counts, PSI_EPSILON)?;
-            score(r.psi, None)
-        }
+        Method::Psi => score(psi_score(bins, &cur.values)?, None),
         Method::ChiSquared | Method::ZTest | Method::JensenShannon => {
             let table = value_table(reference, cur.sorted())?;
             let (r, c): (Vec<u64>, Vec<u64>) = table.iter().map(|(_, r, c)| (*r, *c)).unzip();

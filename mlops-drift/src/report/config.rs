@@ -2,6 +2,7 @@
 //! multiple-testing correction and the dataset rule.
 
 use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
 
 use serde::{Deserialize, Serialize};
 
@@ -170,6 +171,12 @@ pub struct ReportConfig {
     pub top_contributors: usize,
     /// α of the missing-share test reported for every column (0.05).
     pub missing_alpha: f64,
+    /// At most this many columns are scored (and, for a report from raw data, profiled) at
+    /// once, each on a thread of the current rayon pool; `None` (the default) uses every thread
+    /// of the pool, `Some(1)` the caller's thread alone. Small tables are always scored on the
+    /// caller's thread. The report is the same whatever the number of threads.
+    #[serde(default)]
+    pub max_threads: Option<NonZeroUsize>,
 }
 
 impl Default for ReportConfig {
@@ -183,6 +190,7 @@ impl Default for ReportConfig {
             psi_bins: DEFAULT_PSI_BINS,
             top_contributors: 5,
             missing_alpha: 0.05,
+            max_threads: None,
         }
     }
 }
@@ -219,6 +227,13 @@ impl ReportConfig {
     #[must_use]
     pub fn correction(mut self, correction: Correction) -> Self {
         self.correction = correction;
+        self
+    }
+
+    /// Caps the threads that score columns at once (`1`: the caller's thread alone).
+    #[must_use]
+    pub fn max_threads(mut self, threads: NonZeroUsize) -> Self {
+        self.max_threads = Some(threads);
         self
     }
 

@@ -52,6 +52,7 @@ use serde::{Deserialize, Serialize};
 use mlops_core::{CheckName, Clock, Direction, Evidence, ModelRef, Subject};
 
 use crate::error::Result;
+use crate::parallel;
 use crate::profile::DatasetProfile;
 use crate::table::Table;
 
@@ -262,7 +263,8 @@ impl DriftReport {
         config: &ReportConfig,
     ) -> Result<Self> {
         config.validate()?;
-        let profile = DatasetProfile::fit_with_bins(reference, config.psi_bins);
+        let profile =
+            DatasetProfile::fit_with_threads(reference, config.psi_bins, config.max_threads);
         Self::from_profile(&profile, current, config)
     }
 
@@ -279,18 +281,14 @@ impl DriftReport {
         config.validate()?;
         let _span =
             tracing::debug_span!("drift.report", columns = profile.columns().len()).entered();
-        let mut scored: Vec<(ColumnReport, bool)> = Vec::new();
-        for pc in profile.columns() {
-            let cfg = config.for_column(&pc.name);
-            let cur = current.get(&pc.name).map(|c| c.data());
-            scored.push(column::score_column(
-                &pc.name,
-                &pc.profile,
-                cur,
-                &cfg,
-                config,
-            ));
-        }
+        let values = current.columns().iter().map(|c| c.data().len()).sum();
+        let threads = parallel::threads_for(profile.columns().len(), values, config.max_threads);
+        let mut scored: Vec<(ColumnReport, bool)> =
+            parallel::map_columns(profile.columns(), threads, |pc| {
+                let cfg = config.for_column(&pc.name);
+                let cur = current.get(&pc.name).map(|c| c.data());
+                column::score_column(&pc.name, &pc.profile, cur, &cfg, config)
+            });
         for c in current.columns() {
             if profile.get(c.name()).is_none() {
                 let kind = if c.data().is_numeric() {

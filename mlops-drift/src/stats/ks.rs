@@ -112,12 +112,23 @@ pub const MAX_AUTO_N: usize = 10_000;
 pub fn ks_2samp(reference: &[f64], current: &[f64], options: KsOptions) -> Result<KsResult> {
     check_input(reference, Sample::Reference)?;
     check_input(current, Sample::Current)?;
-    let mut a = reference.to_vec();
-    let mut b = current.to_vec();
-    sort_total(&mut a);
-    sort_total(&mut b);
+    // The two copies are sorted at once on the current rayon pool when both are large (each
+    // sort is the same either way, so the result is too).
+    let sort_copy = |x: &[f64]| {
+        let mut v = x.to_vec();
+        sort_total(&mut v);
+        v
+    };
+    let (a, b) = if reference.len().min(current.len()) >= PARALLEL_SORT_MIN_LEN {
+        rayon::join(|| sort_copy(reference), || sort_copy(current))
+    } else {
+        (sort_copy(reference), sort_copy(current))
+    };
     Ok(ks_sorted_unchecked(&a, &b, options))
 }
+
+/// Both samples at least this long: [`ks_2samp`] sorts them on two threads.
+const PARALLEL_SORT_MIN_LEN: usize = 1 << 16;
 
 /// [`ks_2samp`] for samples that are already sorted ascending; they are not re-sorted.
 ///

@@ -17,6 +17,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod anderson;
+pub(crate) mod binning;
 pub mod categorical;
 pub mod cvm;
 pub mod distance;

@@ -261,16 +261,15 @@ pub fn psi_from_counts(
     current_counts: &[u64],
     epsilon: f64,
 ) -> Result<PsiResult> {
-    check_epsilon(epsilon)?;
-    check_aligned(reference_counts.len(), current_counts.len())?;
-    let n_ref = check_counts(reference_counts, Sample::Reference)?;
-    let n_cur = check_counts(current_counts, Sample::Current)?;
-    let bins = reference_counts.len();
-    let smooth =
-        |count: u64, n: u64| (count as f64 / n as f64 + epsilon) / (1.0 + bins as f64 * epsilon);
-    let reference_proportions: Vec<f64> =
-        reference_counts.iter().map(|&c| smooth(c, n_ref)).collect();
-    let current_proportions: Vec<f64> = current_counts.iter().map(|&c| smooth(c, n_cur)).collect();
+    let smooth = Smoothing::check(reference_counts, current_counts, epsilon)?;
+    let Smoothing {
+        n_ref, n_cur, bins, ..
+    } = smooth;
+    let reference_proportions: Vec<f64> = reference_counts
+        .iter()
+        .map(|&c| smooth.reference(c))
+        .collect();
+    let current_proportions: Vec<f64> = current_counts.iter().map(|&c| smooth.current(c)).collect();
     let contributions: Vec<f64> = reference_proportions
         .iter()
         .zip(&current_proportions)
@@ -289,6 +288,58 @@ pub fn psi_from_counts(
         n_reference: n_ref,
         n_current: n_cur,
     })
+}
+
+/// The index alone of [`psi_from_counts`], bit for bit, without building the result: what
+/// scoring against a fitted profile needs, with no allocation.
+///
+/// # Errors
+/// As [`psi_from_counts`].
+pub(crate) fn psi_value(
+    reference_counts: &[u64],
+    current_counts: &[u64],
+    epsilon: f64,
+) -> Result<f64> {
+    let smooth = Smoothing::check(reference_counts, current_counts, epsilon)?;
+    Ok(reference_counts
+        .iter()
+        .zip(current_counts)
+        .map(|(&r, &c)| psi_term(smooth.reference(r), smooth.current(c)))
+        .sum())
+}
+
+/// The checked inputs of the PSI and its smoothing `p ← (p + ε) / (1 + bins·ε)`.
+#[derive(Clone, Copy)]
+struct Smoothing {
+    n_ref: u64,
+    n_cur: u64,
+    bins: usize,
+    epsilon: f64,
+}
+
+impl Smoothing {
+    fn check(reference_counts: &[u64], current_counts: &[u64], epsilon: f64) -> Result<Self> {
+        check_epsilon(epsilon)?;
+        check_aligned(reference_counts.len(), current_counts.len())?;
+        Ok(Self {
+            n_ref: check_counts(reference_counts, Sample::Reference)?,
+            n_cur: check_counts(current_counts, Sample::Current)?,
+            bins: reference_counts.len(),
+            epsilon,
+        })
+    }
+
+    fn share(self, count: u64, n: u64) -> f64 {
+        (count as f64 / n as f64 + self.epsilon) / (1.0 + self.bins as f64 * self.epsilon)
+    }
+
+    fn reference(self, count: u64) -> f64 {
+        self.share(count, self.n_ref)
+    }
+
+    fn current(self, count: u64) -> f64 {
+        self.share(count, self.n_cur)
+    }
 }
 
 /// `(q − p) · ln(q / p)`, 0 when both are 0 (only possible with ε = 0 on an empty bin).
@@ -412,6 +463,20 @@ mod tests {
         let json = serde_json::to_string(&unsmoothed).unwrap();
         let back: PsiResult = serde_json::from_str(&json).unwrap();
         assert_eq!(back.psi, f64::INFINITY);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        #[test]
+        fn psi_value_is_psi_from_counts_bit_for_bit(
+            a in prop::collection::vec(0u64..1_000_000, 1..20),
+            shift in 0u64..1000,
+        ) {
+            let b: Vec<u64> = a.iter().rev().map(|x| (x * 7 + shift) % 999_983).collect();
+            prop_assume!(a.iter().sum::<u64>() > 0 && b.iter().sum::<u64>() > 0);
+            let full = psi_from_counts(&a, &b, 1e-4).unwrap();
+            prop_assert_eq!(psi_value(&a, &b, 1e-4).unwrap().to_bits(), full.psi.to_bits());
+        }
     }
 
     proptest! {

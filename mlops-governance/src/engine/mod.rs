@@ -129,6 +129,8 @@ pub struct Plan {
     environment: String,
     context: PlanContext,
     evidence: Vec<Evidence>,
+    /// The humility rules an `amend` commits (set only by [`Governance::amend_rules`]).
+    amend_rules: Option<Option<mlops_registry::model::RulesRef>>,
 }
 
 impl Plan {

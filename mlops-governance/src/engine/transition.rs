@@ -136,6 +136,7 @@ impl Governance {
             environment: self.environment.clone(),
             context: context.clone(),
             evidence,
+            amend_rules: None,
         })
     }
 
@@ -181,6 +182,8 @@ impl Governance {
                 actual: fresh.revision,
             });
         }
+        let mut fresh = fresh;
+        fresh.amend_rules = plan.amend_rules.clone();
         self.commit_fresh(&fresh)
     }
 
@@ -235,6 +238,9 @@ impl Governance {
             "approval": plan.approval.as_ref().map(ToString::to_string),
             "approvers": plan.approvers.iter().map(ActorId::as_str).collect::<Vec<_>>(),
             "revision": plan.revision.to_string(),
+            "humility_rules": plan.amend_rules.as_ref().map(|r| r.as_ref().map(|r| json!({
+                "uri": r.uri, "digest": r.digest.to_string(),
+            }))),
             "evidence": plan.evidence.iter().map(|e| json!({
                 "check": e.check.as_str(),
                 "value": e.value,
@@ -275,7 +281,15 @@ impl Governance {
         };
         let mut drafts = vec![self.transition_draft(plan, action, justification, now)];
         agg.set_state(number, plan.to.clone(), by, now)?;
-        let mut moved = vec![number];
+        if let Some(rules) = &plan.amend_rules {
+            agg.set_humility_rules(number, rules.clone())?;
+        }
+        // A version that stays in its state (an amendment) keeps its other requests.
+        let mut moved = if plan.from == plan.to {
+            Vec::new()
+        } else {
+            vec![number]
+        };
         if let Some((evicted, target)) = &plan.evicts {
             agg.set_state(*evicted, target.clone(), by, now)?;
             moved.push(*evicted);
@@ -430,6 +444,26 @@ impl Governance {
         d
     }
 
+    /// Changes the humility rules `version` serves with while it is in a protected state: a
+    /// governed `amend` transition (the version stays in its state) that needs what the policy
+    /// requires for entering that state (sign-offs, evidence…), with the new rules committed in
+    /// the same sealed commit and named in its audit record. When only sign-offs are missing,
+    /// the denial names the approval request, as for any transition. (In an unprotected state,
+    /// set them with `Registry::set_humility_rules`.)
+    ///
+    /// # Errors
+    /// As [`Governance::transition`]; [`GovernanceError::Lifecycle`] if the version's state has
+    /// no `amend` event.
+    pub fn amend_rules(
+        &self,
+        version: &ModelRef,
+        rules: Option<mlops_registry::model::RulesRef>,
+        actor: &ActorId,
+        context: &PlanContext,
+    ) -> Result<Transitioned> {
+        self.run_transition(version, "amend", actor, context, Some(rules))
+    }
+
     /// Plans and commits `event`, planning again (up to 3 times) when the model changed in
     /// between. When the only unmet guards are sign-offs, an approval request is opened (or the
     /// open one kept) and returned in the denial; when the last request for this transition was
@@ -446,10 +480,22 @@ impl Governance {
         actor: &ActorId,
         context: &PlanContext,
     ) -> Result<Transitioned> {
+        self.run_transition(version, event, actor, context, None)
+    }
+
+    fn run_transition(
+        &self,
+        version: &ModelRef,
+        event: &str,
+        actor: &ActorId,
+        context: &PlanContext,
+        amend_rules: Option<Option<mlops_registry::model::RulesRef>>,
+    ) -> Result<Transitioned> {
         self.expire_model(version.name())?;
         let mut attempt = 0;
         loop {
-            let plan = self.plan(version.name(), version.version(), event, actor, context)?;
+            let mut plan = self.plan(version.name(), version.version(), event, actor, context)?;
+            plan.amend_rules = amend_rules.clone();
             let outcome = if !plan.verdict.proceeds() && plan.verdict.awaits_only_signoffs() {
                 self.await_signoffs(&plan)
             } else {

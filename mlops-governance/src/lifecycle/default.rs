@@ -80,6 +80,10 @@ pub(super) fn spec() -> LifecycleSpec {
         .transition(leave_production(t(PRODUCTION, "rollback", PRE_PRODUCTION)))
         .transition(enter_production(t(RETIRED, "reinstate", PRODUCTION)))
         .transition(t(RETIRED, "archive", ARCHIVED))
+        // A change to what serves without a state change (the humility rules): gated by the
+        // guards of the state the version stays in.
+        .transition(t(PRE_PRODUCTION, "amend", PRE_PRODUCTION))
+        .transition(t(PRODUCTION, "amend", PRODUCTION).effect(Effect::Evict { to: s(RETIRED) }))
         .transition(t(REJECTED, "rework", DEVELOPMENT))
         .transition(t(REJECTED, "archive", ARCHIVED))
 }

@@ -195,6 +195,7 @@ impl ModelStore for InMemoryStore {
             VersionStatus {
                 state: request.initial_state,
                 annotations: request.annotations,
+                humility_rules: request.humility_rules,
             },
         );
         let mut drafts = Vec::with_capacity(1 + request.audit.len());
@@ -212,6 +213,7 @@ impl ModelStore for InMemoryStore {
         let agg = Arc::make_mut(&mut entry.aggregate);
         agg.insert_version(number, version.state().clone())?;
         *agg.annotations_mut(number)? = version.annotations().clone();
+        agg.set_humility_rules(number, version.status().humility_rules.clone())?;
         let revision = agg.revision().next();
         agg.set_revision(revision);
         entry.cores.push(Arc::new(version.core().clone()));

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{AuditAction, AuditDraft, AuditRecord, ChainHead};
 use crate::error::{RegistryError, Result};
 use crate::model::{
-    Annotations, IdempotencyKey, ModelAggregate, ModelVersion, RegisteredModel, Revision,
+    Annotations, IdempotencyKey, ModelAggregate, ModelVersion, RegisteredModel, Revision, RulesRef,
     StateName, VersionCore,
 };
 
@@ -131,6 +131,8 @@ pub struct NewVersion {
     pub initial_state: StateName,
     /// Makes a retried create return the original version.
     pub idempotency_key: Option<IdempotencyKey>,
+    /// The humility rules the version will serve with (stored beside its drift profile).
+    pub humility_rules: Option<RulesRef>,
     /// Extra audit records to write with the creation (after the `registry.version.created`
     /// record).
     pub audit: Vec<AuditDraft>,
@@ -146,6 +148,7 @@ impl NewVersion {
             annotations: Annotations::default(),
             initial_state: StateName::development(),
             idempotency_key: None,
+            humility_rules: None,
             audit: Vec::new(),
         }
     }
@@ -161,6 +164,13 @@ impl NewVersion {
     #[must_use]
     pub fn with_annotations(mut self, annotations: Annotations) -> Self {
         self.annotations = annotations;
+        self
+    }
+
+    /// Sets the humility rules the version serves with.
+    #[must_use]
+    pub fn with_humility_rules(mut self, rules: RulesRef) -> Self {
+        self.humility_rules = Some(rules);
         self
     }
 

@@ -693,6 +693,7 @@ impl ModelStore for SqliteStore {
         let status = VersionStatus {
             state: request.initial_state,
             annotations: request.annotations,
+            humility_rules: request.humility_rules,
         };
         let version = ModelVersion::new(model.clone(), number, request.core, status);
         tx.execute(
@@ -724,6 +725,9 @@ impl ModelStore for SqliteStore {
         {
             let agg = Arc::make_mut(&mut c.aggregate);
             if agg.insert_version(number, version.state().clone()).is_ok()
+                && agg
+                    .set_humility_rules(number, version.status().humility_rules.clone())
+                    .is_ok()
                 && let Ok(a) = agg.annotations_mut(number)
             {
                 *a = version.annotations().clone();
