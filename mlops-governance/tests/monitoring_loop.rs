@@ -426,7 +426,7 @@ fn humility_rules_of_a_serving_version_change_only_through_a_governed_amendment(
         .unwrap()
         .into_iter()
         .rev()
-        .find(|r| r.draft.action.as_str() == actions::TRANSITION_APPLIED)
+        .find(|r| r.draft.action.as_str() == AuditAction::TRANSITION_APPLIED.as_str())
         .unwrap();
     assert_eq!(record.draft.details["event"], "amend");
     assert_eq!(
