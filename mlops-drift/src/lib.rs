@@ -79,6 +79,7 @@ pub mod conformance;
 pub mod correction;
 pub mod detect;
 pub mod error;
+pub mod limits;
 pub mod monitor;
 pub mod policy;
 pub mod profile;
@@ -89,3 +90,4 @@ pub mod stream;
 pub mod table;
 
 pub use error::{DriftError, PerformanceError, Result, Sample};
+pub use limits::MAX_COUNT;

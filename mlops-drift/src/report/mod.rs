@@ -262,7 +262,7 @@ impl DriftReport {
         config: &ReportConfig,
     ) -> Result<Self> {
         config.validate()?;
-        let profile = DatasetProfile::fit_with_bins(reference, config.psi_bins);
+        let profile = DatasetProfile::fit_with_bins(reference, config.psi_bins)?;
         Self::from_profile(&profile, current, config)
     }
 
