@@ -11,7 +11,8 @@
 //! |---|---|---|
 //! | [`MAX_COUNT`] | 2^53 | every count and every sum of counts |
 //! | [`MAX_PSI_BINS`](crate::stats::psi::MAX_PSI_BINS) | 65 536 | `PsiOptions::bins`, `fit_with_bins`, `ReportConfig::psi_bins` |
-//! | [`FISHER_EXACT_MAX_TOTAL`](crate::stats::categorical::FISHER_EXACT_MAX_TOTAL) | 10^9 | above it `fisher_exact` uses the normal approximation |
+//! | [`FISHER_MAX_TOTAL`](crate::stats::categorical::FISHER_MAX_TOTAL) | 2^62 | the total of a `fisher_exact` table |
+//! | [`FISHER_EXACT_MAX_VARIANCE`](crate::stats::categorical::FISHER_EXACT_MAX_VARIANCE) | 10^8 | above it `fisher_exact` uses the normal approximation |
 //! | [`MAX_SHARDS`](crate::stream::MAX_SHARDS), [`MAX_PANES`](crate::stream::MAX_PANES), [`MAX_EXACT_BUDGET`](crate::stream::MAX_EXACT_BUDGET), [`MAX_PENDING_REPORTS`](crate::stream::MAX_PENDING_REPORTS) | 4 096, 1 024, 2^24, 65 536 | `MonitorConfig` |
 //! | [`MAX_SCORED_VALUES`](crate::stream::MAX_SCORED_VALUES), [`MAX_SCORED_CELLS`](crate::stream::MAX_SCORED_CELLS) | 2^20 per feature, 2^22 in all | values materialized to score a window summary |
 //! | [`MAX_DETECTOR_MAGNITUDE`](crate::detect::MAX_DETECTOR_MAGNITUDE) | 1e100 | larger values are ignored (counted) by ADWIN, Page–Hinkley and CUSUM |
@@ -32,11 +33,24 @@ pub const MAX_COUNT: u64 = 1 << 53;
 
 /// The sum of `counts`, checked against [`MAX_COUNT`].
 pub(crate) fn total(name: &'static str, counts: impl IntoIterator<Item = u64>) -> Result<u64> {
+    total_within(name, counts, MAX_COUNT)
+}
+
+/// The sum of `counts`, checked against `limit`.
+pub(crate) fn total_within(
+    name: &'static str,
+    counts: impl IntoIterator<Item = u64>,
+    limit: u64,
+) -> Result<u64> {
     let mut sum: u128 = 0;
     for c in counts {
         sum += u128::from(c);
-        if sum > u128::from(MAX_COUNT) {
-            return Err(too_large(name, sum));
+        if sum > u128::from(limit) {
+            return Err(DriftError::LimitExceeded {
+                name,
+                value: sum,
+                limit: u128::from(limit),
+            });
         }
     }
     u64::try_from(sum).map_err(|_| too_large(name, sum))

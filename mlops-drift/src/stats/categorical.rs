@@ -14,8 +14,8 @@
 //! a zero count on **both** sides carry no information and are dropped before the test (SciPy
 //! would reject the table). With fewer than two categories left the statistic is 0 and p is 1.
 //!
-//! Limits: every count vector's total, and the total of a Fisher table, is at most
-//! [`crate::MAX_COUNT`] (2^53, so every count is exact as `f64`); larger is
+//! Limits: every count vector's total is at most [`crate::MAX_COUNT`] (2^53, so every count is
+//! exact as `f64`) and the total of a Fisher table at most [`FISHER_MAX_TOTAL`]; larger is
 //! [`DriftError::LimitExceeded`]. Fisher's exact test walks the hypergeometric distribution,
 //! whose cost grows with its standard deviation; above a variance of
 //! [`FISHER_EXACT_MAX_VARIANCE`] (σ = 10⁴, about 10⁶ steps) it switches to the normal
@@ -46,6 +46,10 @@ pub const DEFAULT_ALPHA: f64 = 0.05;
 /// uses the normal approximation instead of the exact walk (whose length grows with the
 /// standard deviation: about 10⁶ steps, a few milliseconds, at this bound).
 pub const FISHER_EXACT_MAX_VARIANCE: f64 = 1e8;
+
+/// The largest total of a table [`fisher_exact`] accepts (its margins and their products are
+/// then formed without overflow).
+pub const FISHER_MAX_TOTAL: u64 = 1 << 62;
 
 /// A 2×K table of counts over the union of categories, categories in ascending order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -430,10 +434,10 @@ impl FisherResult {
 /// counts.
 ///
 /// # Errors
-/// [`DriftError::LimitExceeded`] when the table's total exceeds [`crate::MAX_COUNT`].
+/// [`DriftError::LimitExceeded`] when the table's total exceeds [`FISHER_MAX_TOTAL`].
 pub fn fisher_exact(table: [[u64; 2]; 2]) -> Result<FisherResult> {
     let [[a, b], [c, d]] = table;
-    crate::limits::total("fisher table", [a, b, c, d])?;
+    crate::limits::total_within("fisher table", [a, b, c, d], FISHER_MAX_TOTAL)?;
     if a + b == 0 || c + d == 0 || a + c == 0 || b + d == 0 {
         return Ok(FisherResult {
             odds_ratio: f64::NAN,
@@ -524,7 +528,7 @@ pub fn fisher_exact(table: [[u64; 2]; 2]) -> Result<FisherResult> {
 }
 
 /// The two-sided p-value `2 Φ(−(|a − μ| − ½) / σ)` of a table (margins all positive, total at
-/// most [`crate::MAX_COUNT`]) whose hypergeometric variance `σ²` exceeds
+/// most [`FISHER_MAX_TOTAL`]) whose hypergeometric variance `σ²` exceeds
 /// [`FISHER_EXACT_MAX_VARIANCE`]; `None` below it. `a − μ = (ad − bc) / N` is formed exactly
 /// in integers.
 fn fisher_normal_approximation(table: [[u64; 2]; 2]) -> Option<PValue> {

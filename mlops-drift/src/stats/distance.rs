@@ -14,8 +14,9 @@
 //! Huge finite values: where SciPy's formula overflows (values near ±`f64::MAX`, whose
 //! differences are infinite), the integral and the standard deviation are formed in units
 //! scaled by a power of two (exact), so the normed distance is finite and correct (SciPy gives
-//! NaN or 0 there) and the raw distances are their true values, `+∞` only when the true value
-//! exceeds `f64::MAX`. Results that do not overflow are computed exactly as before.
+//! NaN or 0 there) and the distances are their true values, `+∞` only when the true value
+//! exceeds `f64::MAX` (a raw distance near it, or one divided by the 0.001 floor of a constant
+//! reference). Results that do not overflow are computed exactly as before.
 //!
 //! ```
 //! use mlops_drift::stats::distance::wasserstein_distance;
