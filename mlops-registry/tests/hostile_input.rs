@@ -57,7 +57,10 @@ fn check_table(table: &RouteTable) {
     assert_eq!(table.arms()[0].role, ArmRole::Champion);
     let attributes = [("region", "eu")];
     for unit in [&b"qa-1"[..], b"user-1", b"", &[0xff; 300]] {
-        for req in [Request::new(unit), Request::new(unit).with_attributes(&attributes)] {
+        for req in [
+            Request::new(unit),
+            Request::new(unit).with_attributes(&attributes),
+        ] {
             let d = table.route(&req);
             assert!(table.arms().iter().any(|a| a.version == d.version), "{d:?}");
             assert_eq!(table.route(&req), d);
@@ -81,7 +84,10 @@ fn huge_lanes_are_refused_not_wrapped() {
             .challenger_with_lane(r("m@v3"), 1.0, lane);
         let err = bounded("huge lanes", TIME, MIB, || b.build()).unwrap_err();
         assert!(
-            matches!(err, RoutingError::InvalidWeight { .. } | RoutingError::LanesExceedBuckets { .. }),
+            matches!(
+                err,
+                RoutingError::InvalidWeight { .. } | RoutingError::LanesExceedBuckets { .. }
+            ),
             "{err}"
         );
     }
@@ -94,9 +100,13 @@ fn huge_lanes_are_refused_not_wrapped() {
 
 #[test]
 fn a_weight_above_the_total_is_refused() {
-    let b = RouteTable::builder(r("m@v1")).weights_total(1.0).challenger(r("m@v2"), 1e300);
+    let b = RouteTable::builder(r("m@v1"))
+        .weights_total(1.0)
+        .challenger(r("m@v2"), 1e300);
     assert!(b.build().is_err());
-    let b = RouteTable::builder(r("m@v1")).champion_weight(f64::MAX).challenger(r("m@v2"), 1.0);
+    let b = RouteTable::builder(r("m@v1"))
+        .champion_weight(f64::MAX)
+        .challenger(r("m@v2"), 1.0);
     assert!(b.build().is_err());
 }
 
