@@ -125,8 +125,13 @@ proptest! {
         parse_all(&name);
     }
 
+}
+
+proptest! {
+    #![proptest_config(hostile::fuzz_config(512))]
+
     #[test]
-    fn mutated_golden_identifiers(m in hostile::mutated_json()) {
+    fn fuzz_identifiers_json(m in hostile::mutated_json()) {
         let text = hostile::render(&golden(), &m);
         bounded("identifiers json", TIME, 64 * MIB, || {
             let _ = serde_json::from_str::<(ModelName, VersionNumber, ModelRef, AliasName)>(&text);

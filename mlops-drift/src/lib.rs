@@ -28,6 +28,8 @@
 //! - [`monitor`]: alerts with hysteresis and cooldown, and performance monitoring once late
 //!   ground truth arrives.
 //! - [`conformance`]: the runner that checks these statistics against SciPy, Evidently and River.
+//! - [`limits`]: every limit on caller-supplied counts and sizes ([`MAX_COUNT`] and the
+//!   `MAX_*` constants of each module), and the decisions for huge finite values.
 //!
 //! ## Reference profiles
 //!

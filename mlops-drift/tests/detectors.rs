@@ -149,7 +149,7 @@ mod arbitrary_input {
             // detectors (issue 17): ignored and counted like non-finite ones.
             let unusable = stream
                 .iter()
-                .filter(|x| !(x.abs() <= mlops_drift::detect::MAX_DETECTOR_MAGNITUDE))
+                .filter(|x| x.is_nan() || x.abs() > mlops_drift::detect::MAX_DETECTOR_MAGNITUDE)
                 .count() as u64;
             let non_binary = stream.iter().filter(|&&x| x != 0.0 && x != 1.0).count() as u64;
             for mut d in all() {

@@ -662,15 +662,8 @@ fn golden_sketch() -> serde_json::Value {
     golden_summaries()[0]["features"][0][1]["values"]["sketch"].clone()
 }
 
-fn fuzz_cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(384)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(fuzz_cases()))]
+    #![proptest_config(hostile::fuzz_config(384))]
 
     #[test]
     fn fuzz_profile_json(m in hostile::mutated_json()) {

@@ -115,15 +115,8 @@ fn deeply_nested_and_huge_documents_are_typed_errors() {
     });
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(384)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(hostile::fuzz_config(384))]
 
     #[test]
     fn fuzz_lifecycle_json_and_toml(m in hostile::mutated_json()) {

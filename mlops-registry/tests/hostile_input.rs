@@ -93,8 +93,8 @@ fn huge_lanes_are_refused_not_wrapped() {
     }
     // Lanes that wrap a u32 exactly to a small sum.
     let b = RouteTable::builder(r("m@v1"))
-        .challenger_with_lane(r("m@v2"), 1.0, 429_496.7296)
-        .challenger_with_lane(r("m@v3"), 1.0, 429_496.7296);
+        .challenger_with_lane(r("m@v2"), 1.0, 429_496.729_6)
+        .challenger_with_lane(r("m@v3"), 1.0, 429_496.729_6);
     assert!(b.build().is_err());
 }
 
@@ -111,9 +111,7 @@ fn a_weight_above_the_total_is_refused() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(
-        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(768)
-    ))]
+    #![proptest_config(hostile::fuzz_config(768))]
 
     #[test]
     fn fuzz_route_table_json(m in hostile::mutated_json()) {

@@ -131,6 +131,15 @@ pub fn bounded<T>(what: &str, time: Duration, bytes: i64, f: impl FnOnce() -> T)
     out
 }
 
+/// The proptest config of a fuzz target: `PROPTEST_CASES` cases when set, else `default`.
+pub fn fuzz_config(default: u32) -> proptest::test_runner::Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    proptest::test_runner::Config::with_cases(cases)
+}
+
 /// One mebibyte.
 pub const MIB: i64 = 1 << 20;
 

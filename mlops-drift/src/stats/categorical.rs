@@ -536,7 +536,7 @@ fn fisher_normal_approximation(table: [[u64; 2]; 2]) -> Option<PValue> {
     let (n1, n2, n, m) = (a + b, c + d, a + c, b + d);
     let total = (n1 + n2) as f64;
     let variance = n1 as f64 * n2 as f64 * (n as f64 * m as f64) / (total * total * (total - 1.0));
-    if !(variance > FISHER_EXACT_MAX_VARIANCE) {
+    if variance.is_nan() || variance <= FISHER_EXACT_MAX_VARIANCE {
         return None;
     }
     let ad = u128::from(a) * u128::from(d);
