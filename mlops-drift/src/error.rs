@@ -93,6 +93,18 @@ pub enum DriftError {
         /// What is wrong.
         reason: String,
     },
+    /// A caller-supplied count or size exceeds a documented limit ([`crate::MAX_COUNT`] for
+    /// counts and their sums, the `MAX_*` constants of each module for sizes), or an operation
+    /// on counts would overflow.
+    #[error("`{name}` is too large: {value} exceeds the limit {limit}")]
+    LimitExceeded {
+        /// What is too large (a parameter, or the counts being added).
+        name: &'static str,
+        /// Its value (as `u128`, so a sum that overflows `u64` is still reported).
+        value: u128,
+        /// The largest accepted value.
+        limit: u128,
+    },
     /// A conformance case file or case could not be read.
     #[error("conformance case `{id}`: {reason}")]
     Conformance {

@@ -28,6 +28,8 @@
 //! - [`monitor`]: alerts with hysteresis and cooldown, and performance monitoring once late
 //!   ground truth arrives.
 //! - [`conformance`]: the runner that checks these statistics against SciPy, Evidently and River.
+//! - [`limits`]: every limit on caller-supplied counts and sizes ([`MAX_COUNT`] and the
+//!   `MAX_*` constants of each module), and the decisions for huge finite values.
 //!
 //! ## Reference profiles
 //!
@@ -79,6 +81,7 @@ pub mod conformance;
 pub mod correction;
 pub mod detect;
 pub mod error;
+pub mod limits;
 pub mod monitor;
 mod parallel;
 pub mod policy;
@@ -90,3 +93,4 @@ pub mod stream;
 pub mod table;
 
 pub use error::{DriftError, PerformanceError, Result, Sample};
+pub use limits::MAX_COUNT;

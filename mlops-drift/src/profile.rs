@@ -12,7 +12,11 @@
 //!
 //! Profiles are serialized with a `format_version`; [`DatasetProfile::from_json`] refuses a newer
 //! version with [`DriftError::FormatVersion`] and checks every invariant before the profile is
-//! used.
+//! used: the sample is finite and sorted, the counts add up (each at most
+//! [`MAX_COUNT`](crate::MAX_COUNT), with checked sums), the PSI bins match the sample, and the
+//! summary fields (`mean`, `std`, `min`, `max`, `small_support`) agree with the stored sample,
+//! so a tampered summary cannot turn drift into "no drift". The number of PSI bins is at most
+//! [`MAX_PSI_BINS`].
 //!
 //! ```
 //! use mlops_drift::profile::DatasetProfile;
@@ -40,7 +44,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DriftError, Result};
 use crate::sort::sort_f64;
-use crate::stats::psi::{QuantileBins, numpy_linear_quantile};
+use crate::stats::mean_and_population_std;
+use crate::stats::psi::{QuantileBins, check_bins, numpy_linear_quantile};
 use crate::table::{ColumnData, Table};
 
 /// The format version written by this build. Readers accept this version and older ones.
@@ -48,6 +53,8 @@ pub const PROFILE_FORMAT_VERSION: u32 = 1;
 
 /// The number of reference-quantile bins of the project's default PSI.
 pub const DEFAULT_PSI_BINS: usize = 10;
+
+pub use crate::stats::psi::MAX_PSI_BINS;
 
 /// A numeric column with at most this many distinct values is "discrete" for Evidently's
 /// automatic method rule; the profile keeps those values.
@@ -68,9 +75,17 @@ pub struct QuantileBinning {
 
 impl QuantileBinning {
     /// Fits `bins` quantile bins to an ascending, finite sample (one bin for an empty sample).
-    #[must_use]
-    pub fn fit_sorted(sorted: &[f64], bins: usize) -> Self {
-        let bins = bins.max(1);
+    ///
+    /// # Errors
+    /// [`DriftError::InvalidParameter`] if `bins` is 0, [`DriftError::LimitExceeded`] above
+    /// [`MAX_PSI_BINS`].
+    pub fn fit_sorted(sorted: &[f64], bins: usize) -> Result<Self> {
+        check_bins(bins)?;
+        Ok(Self::fit_sorted_unchecked(sorted, bins))
+    }
+
+    /// [`QuantileBinning::fit_sorted`] with `bins` already checked.
+    fn fit_sorted_unchecked(sorted: &[f64], bins: usize) -> Self {
         // An empty reference has one bin.
         let cuts = QuantileBins::fit_sorted(sorted, bins)
             .map(|b| b.cuts().to_vec())
@@ -176,12 +191,20 @@ impl NumericProfile {
     /// Fits a profile with the default PSI bins.
     #[must_use]
     pub fn fit(values: &[f64]) -> Self {
-        Self::fit_view(ArrayView1::from(values), DEFAULT_PSI_BINS)
+        Self::fit_view_unchecked(ArrayView1::from(values), DEFAULT_PSI_BINS)
     }
 
     /// Fits a profile from an `ndarray` view with `psi_bins` PSI bins.
-    #[must_use]
-    pub fn fit_view(values: ArrayView1<'_, f64>, psi_bins: usize) -> Self {
+    ///
+    /// # Errors
+    /// [`DriftError::InvalidParameter`] if `psi_bins` is 0, [`DriftError::LimitExceeded`] above
+    /// [`MAX_PSI_BINS`].
+    pub fn fit_view(values: ArrayView1<'_, f64>, psi_bins: usize) -> Result<Self> {
+        check_bins(psi_bins)?;
+        Ok(Self::fit_view_unchecked(values, psi_bins))
+    }
+
+    fn fit_view_unchecked(values: ArrayView1<'_, f64>, psi_bins: usize) -> Self {
         let mut finite = Vec::with_capacity(values.len());
         let (mut n_nan, mut n_pos_inf, mut n_neg_inf) = (0_u64, 0_u64, 0_u64);
         for &v in values {
@@ -214,11 +237,11 @@ impl NumericProfile {
         n_neg_inf: u64,
         psi_bins: usize,
     ) -> Self {
-        let (mean, std) = moments(&sorted);
+        let (mean, std) = mean_and_population_std(&sorted);
         let min = sorted.first().copied().unwrap_or(f64::NAN);
         let max = sorted.last().copied().unwrap_or(f64::NAN);
         let small_support = distinct_up_to(&sorted, SMALL_SUPPORT);
-        let psi_bins = QuantileBinning::fit_sorted(&sorted, psi_bins);
+        let psi_bins = QuantileBinning::fit_sorted_unchecked(&sorted, psi_bins);
         Self {
             n_rows,
             n_nan,
@@ -317,7 +340,16 @@ impl NumericProfile {
         if self.sorted.windows(2).any(|w| matches!(w, [a, b] if a > b)) {
             return Err(bad("the sample is not sorted".to_owned()));
         }
-        let total = self.sorted.len() as u64 + self.n_nan + self.n_pos_inf + self.n_neg_inf;
+        let total = crate::limits::total(
+            "profile counts",
+            [
+                self.sorted.len() as u64,
+                self.n_nan,
+                self.n_pos_inf,
+                self.n_neg_inf,
+            ],
+        )
+        .map_err(|e| bad(e.to_string()))?;
         if total != self.n_rows {
             return Err(bad(format!(
                 "counts add up to {total}, not n_rows = {}",
@@ -325,24 +357,47 @@ impl NumericProfile {
             )));
         }
         let bins = &self.psi_bins;
-        if QuantileBins::from_cuts(bins.edges().to_vec()).is_err()
+        if check_bins(bins.requested_bins).is_err()
+            || bins.n_bins() > bins.requested_bins.max(3)
+            || QuantileBins::from_cuts(bins.edges().to_vec()).is_err()
             || bins.reference_counts != counts_sorted(&self.sorted, bins.edges())
         {
             return Err(bad("the PSI bins do not match the sample".to_owned()));
         }
+        self.validate_summary().map_err(bad)
+    }
+
+    /// The summary fields against the stored sample: `min`, `max` and `small_support` exactly,
+    /// `mean` and `std` to a relative 1e-9 (they are recomputed the same way on load, so only a
+    /// different summation order could differ at all).
+    fn validate_summary(&self) -> std::result::Result<(), String> {
+        let (mean, std) = mean_and_population_std(&self.sorted);
+        let (min, max) = match (self.sorted.first(), self.sorted.last()) {
+            (Some(&lo), Some(&hi)) => (lo, hi),
+            _ => (f64::NAN, f64::NAN),
+        };
+        let scale = min.abs().max(max.abs());
+        let close = |stored: f64, want: f64| {
+            (stored.is_nan() && want.is_nan())
+                || (stored - want).abs() <= 1e-9 * want.abs() + 8.0 * f64::EPSILON * scale
+        };
+        let same = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
+        let fields = [
+            ("min", same(self.min, min), self.min, min),
+            ("max", same(self.max, max), self.max, max),
+            ("mean", close(self.mean, mean), self.mean, mean),
+            ("std", close(self.std, std), self.std, std),
+        ];
+        if let Some((name, _, stored, want)) = fields.into_iter().find(|f| !f.1) {
+            return Err(format!(
+                "`{name}` is {stored} but the stored sample gives {want}"
+            ));
+        }
+        if self.small_support != distinct_up_to(&self.sorted, SMALL_SUPPORT) {
+            return Err("`small_support` does not match the stored sample".to_owned());
+        }
         Ok(())
     }
-}
-
-/// Mean and population standard deviation (two passes; NaN for an empty sample).
-fn moments(values: &[f64]) -> (f64, f64) {
-    if values.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-    (mean, var.sqrt())
 }
 
 /// The distinct values of an ascending sample if there are at most `limit`.
@@ -425,7 +480,17 @@ impl CategoricalProfile {
     }
 
     fn validate(&self, column: &str) -> Result<()> {
-        let total: u64 = self.counts.values().sum::<u64>() + self.n_missing;
+        let total = crate::limits::total(
+            "category counts",
+            self.counts
+                .values()
+                .copied()
+                .chain(std::iter::once(self.n_missing)),
+        )
+        .map_err(|e| DriftError::InvalidProfile {
+            column: column.to_owned(),
+            reason: e.to_string(),
+        })?;
         if total != self.n_rows || self.counts.values().any(|&c| c == 0) {
             return Err(DriftError::InvalidProfile {
                 column: column.to_owned(),
@@ -452,10 +517,20 @@ pub enum ReferenceProfile {
 
 impl ReferenceProfile {
     /// Fits the profile of one column's values.
-    #[must_use]
-    pub fn fit(data: &ColumnData<'_>, psi_bins: usize) -> Self {
+    ///
+    /// # Errors
+    /// [`DriftError::InvalidParameter`] if `psi_bins` is 0, [`DriftError::LimitExceeded`] above
+    /// [`MAX_PSI_BINS`].
+    pub fn fit(data: &ColumnData<'_>, psi_bins: usize) -> Result<Self> {
+        check_bins(psi_bins)?;
+        Ok(Self::fit_unchecked(data, psi_bins))
+    }
+
+    fn fit_unchecked(data: &ColumnData<'_>, psi_bins: usize) -> Self {
         match data {
-            ColumnData::Numeric(v) => Self::Numeric(NumericProfile::fit_view(v.view(), psi_bins)),
+            ColumnData::Numeric(v) => {
+                Self::Numeric(NumericProfile::fit_view_unchecked(v.view(), psi_bins))
+            }
             other => Self::Categorical(CategoricalProfile::fit_column(other)),
         }
     }
@@ -514,21 +589,35 @@ impl DatasetProfile {
     /// Fits every column of `table` with the default PSI bins.
     #[must_use]
     pub fn fit(table: &Table<'_>) -> Self {
-        Self::fit_with_bins(table, DEFAULT_PSI_BINS)
+        Self::fit_unchecked(table, DEFAULT_PSI_BINS, None)
     }
 
     /// Fits every column of `table` with `psi_bins` PSI bins, columns in parallel on the
     /// current rayon pool (see [`DatasetProfile::fit_with_threads`]).
-    #[must_use]
-    pub fn fit_with_bins(table: &Table<'_>, psi_bins: usize) -> Self {
+    ///
+    /// # Errors
+    /// [`DriftError::InvalidParameter`] if `psi_bins` is 0, [`DriftError::LimitExceeded`] above
+    /// [`MAX_PSI_BINS`] (checked before anything is allocated).
+    pub fn fit_with_bins(table: &Table<'_>, psi_bins: usize) -> Result<Self> {
         Self::fit_with_threads(table, psi_bins, None)
     }
 
     /// Fits every column of `table` with `psi_bins` PSI bins, at most `max_threads` columns at
     /// once on the current rayon pool (`None`: every thread of the pool). The profile is the
     /// same whatever the number of threads.
-    #[must_use]
+    ///
+    /// # Errors
+    /// As [`DatasetProfile::fit_with_bins`].
     pub fn fit_with_threads(
+        table: &Table<'_>,
+        psi_bins: usize,
+        max_threads: Option<std::num::NonZeroUsize>,
+    ) -> Result<Self> {
+        check_bins(psi_bins)?;
+        Ok(Self::fit_unchecked(table, psi_bins, max_threads))
+    }
+
+    fn fit_unchecked(
         table: &Table<'_>,
         psi_bins: usize,
         max_threads: Option<std::num::NonZeroUsize>,
@@ -541,7 +630,7 @@ impl DatasetProfile {
             format_version: PROFILE_FORMAT_VERSION,
             columns: crate::parallel::map_columns(table.columns(), threads, |c| ProfiledColumn {
                 name: c.name().to_owned(),
-                profile: ReferenceProfile::fit(c.data(), psi_bins),
+                profile: ReferenceProfile::fit_unchecked(c.data(), psi_bins),
             }),
         }
     }
@@ -607,8 +696,9 @@ impl DatasetProfile {
                 supported: PROFILE_FORMAT_VERSION,
             });
         }
-        for (i, c) in self.columns.iter().enumerate() {
-            if self.columns.iter().take(i).any(|o| o.name == c.name) {
+        let mut seen = std::collections::HashSet::with_capacity(self.columns.len());
+        for c in &self.columns {
+            if !seen.insert(c.name.as_str()) {
                 return Err(DriftError::InvalidProfile {
                     column: c.name.clone(),
                     reason: "duplicate column".to_owned(),
@@ -644,13 +734,13 @@ mod tests {
     #[test]
     fn bins_dedupe_and_count() {
         let s = [1.0, 1.0, 1.0, 1.0, 2.0, 3.0];
-        let b = QuantileBinning::fit_sorted(&s, 4);
+        let b = QuantileBinning::fit_sorted(&s, 4).unwrap();
         // numpy.quantile(s, [0, .25, .5, .75, 1]) = [1, 1, 1, 1.75, 3] → unique [1, 1.75, 3]
         // → interior cut [1.75]
         assert_eq!(b.edges(), &[1.75]);
         assert_eq!(b.reference_counts(), &[4, 2]);
         assert_eq!(b.count([0.5, 1.0, 1.74, 1.75, 9.0]), vec![3, 2]);
-        assert_eq!(QuantileBinning::fit_sorted(&[], 10).n_bins(), 1);
+        assert_eq!(QuantileBinning::fit_sorted(&[], 10).unwrap().n_bins(), 1);
     }
 
     #[test]

@@ -180,7 +180,7 @@ fn profile_psi_equals_independent_psi() {
     }
     // Ties collapse duplicate edges.
     let r: Vec<f64> = (0..100).map(|i| (i / 40) as f64).collect();
-    let b = QuantileBinning::fit_sorted(&sorted(&r), 10);
+    let b = QuantileBinning::fit_sorted(&sorted(&r), 10).unwrap();
     // numpy.quantile([i // 40 for i in range(100)], numpy.linspace(0, 1, 11))
     // = [0, 0, 0, 0, 0.6, 1, 1, 1, 1.2, 2, 2]: unique [0, 0.6, 1, 1.2, 2], interior cuts below.
     assert_eq!(b.edges().len(), 3);
@@ -322,7 +322,8 @@ fn profile_json_matches_golden_file() {
             mlops_drift::table::ColumnData::OptStrs(&k),
         ))
         .unwrap();
-    let json = serde_json::to_string_pretty(&DatasetProfile::fit_with_bins(&t, 4)).unwrap();
+    let json =
+        serde_json::to_string_pretty(&DatasetProfile::fit_with_bins(&t, 4).unwrap()).unwrap();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/profile.json");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(path, &json).unwrap();
@@ -330,5 +331,5 @@ fn profile_json_matches_golden_file() {
     let golden = std::fs::read_to_string(path).unwrap();
     assert_eq!(json, golden.trim_end());
     let back = DatasetProfile::from_json(&golden).unwrap();
-    assert_eq!(back, DatasetProfile::fit_with_bins(&t, 4));
+    assert_eq!(back, DatasetProfile::fit_with_bins(&t, 4).unwrap());
 }

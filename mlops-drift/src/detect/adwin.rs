@@ -148,7 +148,7 @@ impl Adwin {
     }
 
     fn step(&mut self, x: f64) {
-        if !x.is_finite() {
+        if !super::usable(x) {
             self.flags.ignored += 1;
             return;
         }

@@ -54,7 +54,8 @@ impl Cusum {
     /// A detector with the given parameters.
     ///
     /// # Errors
-    /// [`DriftError::InvalidParameter`] if `slack` is negative or not finite, `threshold` is not
+    /// [`DriftError::InvalidParameter`] if `slack` is negative, not finite or above
+    /// [`MAX_DETECTOR_MAGNITUDE`](super::MAX_DETECTOR_MAGNITUDE), `threshold` is not
     /// positive and finite, or `min_instances` is 0.
     pub fn new(params: CusumParams) -> Result<Self> {
         check_finite_non_negative("slack", params.slack)?;
@@ -99,7 +100,7 @@ impl Cusum {
     }
 
     fn step(&mut self, x: f64) {
-        if !x.is_finite() {
+        if !super::usable(x) {
             self.flags.ignored += 1;
             return;
         }

@@ -20,6 +20,13 @@
 //! 0 or 1) leave its state untouched and are counted ([`ChangeDetector::ignored`]): a messy stream
 //! never panics a detector and never silently corrupts it.
 //!
+//! Huge finite values: the real-valued detectors (ADWIN, Page–Hinkley, CUSUM) keep running
+//! sums and squared deviations, which a few values near ±`f64::MAX` would turn into `inf` and
+//! then NaN, blinding the detector to every later change until [`ChangeDetector::reset`]. They
+//! count values with `|x| >` [`MAX_DETECTOR_MAGNITUDE`] as out of range: ignored and counted
+//! like NaN ([`ChangeDetector::ignored`]), so the state stays finite and a later shift is seen.
+//! Scale a metric whose legitimate values reach that far before feeding it.
+//!
 //! Every detector's full state is `serde`-serializable, so a detector can be checkpointed and
 //! restored; [`Detector`] wraps all of them in one serializable enum.
 //!
@@ -51,6 +58,16 @@ pub use binary::{Ddm, DdmParams, Eddm, EddmParams};
 pub use cusum::{Cusum, CusumParams};
 pub use hddm::{HddmA, HddmAParams, HddmW, HddmWParams};
 pub use page_hinkley::{PageHinkley, PageHinkleyParams, Tail};
+
+/// The largest magnitude a real-valued detector (ADWIN, Page–Hinkley, CUSUM) uses: beyond it a
+/// value is ignored and counted ([`ChangeDetector::ignored`]). At 1e100 every sum and squared
+/// deviation over up to 2^53 values stays finite.
+pub const MAX_DETECTOR_MAGNITUDE: f64 = 1e100;
+
+/// Whether a real-valued detector can use `x`: finite and within [`MAX_DETECTOR_MAGNITUDE`].
+fn usable(x: f64) -> bool {
+    x.abs() <= MAX_DETECTOR_MAGNITUDE
+}
 
 /// What a detector concluded after its latest update.
 ///
@@ -221,13 +238,15 @@ fn check_unit_open(name: &'static str, v: f64) -> crate::Result<()> {
     }
 }
 
+/// A parameter in [0, [`MAX_DETECTOR_MAGNITUDE`]]: larger ones would overflow the sums they
+/// enter.
 fn check_finite_non_negative(name: &'static str, v: f64) -> crate::Result<()> {
-    if v.is_finite() && v >= 0.0 {
+    if (0.0..=MAX_DETECTOR_MAGNITUDE).contains(&v) {
         Ok(())
     } else {
         Err(crate::DriftError::InvalidParameter {
             name,
-            reason: format!("must be finite and non-negative, got `{v}`"),
+            reason: format!("must be in [0, {MAX_DETECTOR_MAGNITUDE:e}], got `{v}`"),
         })
     }
 }

@@ -80,7 +80,8 @@ impl PageHinkley {
     /// A detector with the given parameters.
     ///
     /// # Errors
-    /// [`DriftError::InvalidParameter`] if `delta` or `threshold` is negative or not finite, or
+    /// [`DriftError::InvalidParameter`] if `delta` or `threshold` is negative, not finite or above
+    /// [`MAX_DETECTOR_MAGNITUDE`](super::MAX_DETECTOR_MAGNITUDE), or
     /// `alpha` is not in (0, 1].
     pub fn new(params: PageHinkleyParams) -> Result<Self> {
         check_finite_non_negative("delta", params.delta)?;
@@ -119,7 +120,7 @@ impl PageHinkley {
     }
 
     fn step(&mut self, x: f64) {
-        if !x.is_finite() {
+        if !super::usable(x) {
             self.flags.ignored += 1;
             return;
         }

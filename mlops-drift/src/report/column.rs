@@ -19,7 +19,7 @@ use crate::sort::{recycle, sort_f64, sorted_finite};
 use crate::stats::PValue;
 use crate::stats::binning::{COMPARE_ALL_MAX_CUTS, count_finite};
 use crate::stats::categorical::{chi2_homogeneity, two_proportion_z_test};
-use crate::stats::distance::{NORM_FLOOR, cdf_integral};
+use crate::stats::distance::{cdf_integral_scaled, energy_from_scaled, normed_in_scale};
 use crate::stats::divergence::{LogBase, jensen_shannon};
 use crate::stats::psi::{psi_from_counts, psi_value};
 use crate::table::ColumnData;
@@ -173,12 +173,13 @@ fn numeric_method(
         Method::WassersteinNormed => {
             // SciPy's `_cdf_distance` with p = 1, normed by the profile's σ (no pass over the
             // reference for it).
-            let w = cdf_integral(reference, cur.sorted(), f64::abs);
-            score(w / profile.std().max(NORM_FLOOR), None)
+            // Formed in scaled units when the direct sum overflows (huge finite values).
+            let (w, scale) = cdf_integral_scaled(reference, cur.sorted(), f64::abs);
+            score(normed_in_scale(w, scale, profile.std()), None)
         }
         Method::Energy => {
-            let e2 = cdf_integral(reference, cur.sorted(), |d| d * d);
-            score(std::f64::consts::SQRT_2 * e2.sqrt(), None)
+            let (e2, scale) = cdf_integral_scaled(reference, cur.sorted(), |d| d * d);
+            score(energy_from_scaled(e2, scale), None)
         }
         Method::Psi => score(psi_score(bins, &cur.values)?, None),
         Method::ChiSquared | Method::ZTest | Method::JensenShannon => {
@@ -486,7 +487,14 @@ fn numeric_column(
     let bins = if report.psi_bins == profile.psi_bins().requested_bins() {
         profile.psi_bins()
     } else {
-        bins_owned = QuantileBinning::fit_sorted(reference, report.psi_bins);
+        bins_owned = match QuantileBinning::fit_sorted(reference, report.psi_bins) {
+            Ok(b) => b,
+            Err(e) => {
+                let mut f = failed(name, kind, e.to_string());
+                f.missing = Some(missing);
+                return (f, false);
+            }
+        };
         &bins_owned
     };
     let threshold = config.threshold.unwrap_or(method.default_threshold());
@@ -532,6 +540,9 @@ fn numeric_column(
                 "the reference is constant at {r0} while the current sample varies"
             ));
         } else if r0 == r1 && c0 == c1 {
+            // A constant reference and a current sample constant elsewhere: drift, whatever
+            // a binned score says (one bin of an old profile sees no difference).
+            forced = true;
             col.reason = Some(format!(
                 "both samples are constant, at different values ({r0} and {c0})"
             ));

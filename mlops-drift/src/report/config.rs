@@ -165,7 +165,8 @@ pub struct ReportConfig {
     /// Reference sizes (present values) up to this use the small-sample methods of the automatic
     /// rule (1000).
     pub small_reference: u64,
-    /// Bins of the project's default PSI for numeric columns (10).
+    /// Bins of the project's default PSI for numeric columns (10; at most
+    /// [`MAX_PSI_BINS`](crate::stats::psi::MAX_PSI_BINS)).
     pub psi_bins: usize,
     /// How many contributing bins or categories each explanation lists (5).
     pub top_contributors: usize,
@@ -249,7 +250,8 @@ impl ReportConfig {
     /// Checks every value once, so the report itself cannot meet a bad parameter.
     ///
     /// # Errors
-    /// [`DriftError::InvalidParameter`] naming the bad value.
+    /// [`DriftError::InvalidParameter`] naming the bad value; [`DriftError::LimitExceeded`] for
+    /// `psi_bins` above [`MAX_PSI_BINS`](crate::stats::psi::MAX_PSI_BINS).
     pub fn validate(&self) -> Result<()> {
         let invalid =
             |name: &'static str, reason: String| DriftError::InvalidParameter { name, reason };
@@ -268,6 +270,7 @@ impl ReportConfig {
         if self.psi_bins < 1 {
             return Err(invalid("psi_bins", "must be at least 1".to_owned()));
         }
+        crate::limits::check_size("psi_bins", self.psi_bins, crate::stats::psi::MAX_PSI_BINS)?;
         for (name, c) in std::iter::once(("<default>", &self.default_column))
             .chain(self.columns.iter().map(|(n, c)| (n.as_str(), c)))
         {

@@ -264,7 +264,7 @@ impl DriftReport {
     ) -> Result<Self> {
         config.validate()?;
         let profile =
-            DatasetProfile::fit_with_threads(reference, config.psi_bins, config.max_threads);
+            DatasetProfile::fit_with_threads(reference, config.psi_bins, config.max_threads)?;
         Self::from_profile(&profile, current, config)
     }
 

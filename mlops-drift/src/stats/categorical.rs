@@ -14,6 +14,14 @@
 //! a zero count on **both** sides carry no information and are dropped before the test (SciPy
 //! would reject the table). With fewer than two categories left the statistic is 0 and p is 1.
 //!
+//! Limits: every count vector's total is at most [`crate::MAX_COUNT`] (2^53, so every count is
+//! exact as `f64`) and the total of a Fisher table at most [`FISHER_MAX_TOTAL`]; larger is
+//! [`DriftError::LimitExceeded`]. Fisher's exact test walks the hypergeometric distribution,
+//! whose cost grows with its standard deviation; above a variance of
+//! [`FISHER_EXACT_MAX_VARIANCE`] (σ = 10⁴, about 10⁶ steps) it switches to the normal
+//! approximation with continuity correction, which is then accurate to a few parts in 10⁴
+//! ([`FisherMethod`] says which was used).
+//!
 //! ```
 //! use mlops_drift::stats::categorical::chi2_homogeneity_labels;
 //! let r = chi2_homogeneity_labels(&["a", "a", "b", "b"], &["a", "b", "b", "b"])?;
@@ -33,6 +41,15 @@ use crate::error::{DriftError, Result, Sample};
 
 /// Drift is conventionally flagged when the p-value is below this.
 pub const DEFAULT_ALPHA: f64 = 0.05;
+
+/// Above this variance of the hypergeometric distribution of a 2×2 table, [`fisher_exact`]
+/// uses the normal approximation instead of the exact walk (whose length grows with the
+/// standard deviation: about 10⁶ steps, a few milliseconds, at this bound).
+pub const FISHER_EXACT_MAX_VARIANCE: f64 = 1e8;
+
+/// The largest total of a table [`fisher_exact`] accepts (its margins and their products are
+/// then formed without overflow).
+pub const FISHER_MAX_TOTAL: u64 = 1 << 62;
 
 /// A 2×K table of counts over the union of categories, categories in ascending order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -371,6 +388,19 @@ pub fn two_proportion_z_test(
     })
 }
 
+/// How [`fisher_exact`] computed its p-value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FisherMethod {
+    /// The exact hypergeometric sum (SciPy's `fisher_exact`).
+    #[default]
+    Exact,
+    /// The normal approximation with continuity correction, for tables whose hypergeometric
+    /// variance exceeds [`FISHER_EXACT_MAX_VARIANCE`].
+    NormalApproximation,
+}
+
 /// Fisher's exact test on a 2×2 table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FisherResult {
@@ -379,6 +409,9 @@ pub struct FisherResult {
     pub odds_ratio: f64,
     /// Two-sided p-value.
     pub p_value: PValue,
+    /// How the p-value was computed.
+    #[serde(default)]
+    pub method: FisherMethod,
 }
 
 impl FisherResult {
@@ -396,14 +429,20 @@ impl FisherResult {
 /// For a binary column, put the reference counts of the two categories in the first row and
 /// the current counts in the second.
 ///
+/// Tables whose hypergeometric variance exceeds [`FISHER_EXACT_MAX_VARIANCE`] get the normal
+/// approximation ([`FisherMethod::NormalApproximation`]), so the cost is bounded whatever the
+/// counts.
+///
 /// # Errors
-/// None for valid counts today; the `Result` leaves room for size limits.
+/// [`DriftError::LimitExceeded`] when the table's total exceeds [`FISHER_MAX_TOTAL`].
 pub fn fisher_exact(table: [[u64; 2]; 2]) -> Result<FisherResult> {
     let [[a, b], [c, d]] = table;
+    crate::limits::total_within("fisher table", [a, b, c, d], FISHER_MAX_TOTAL)?;
     if a + b == 0 || c + d == 0 || a + c == 0 || b + d == 0 {
         return Ok(FisherResult {
             odds_ratio: f64::NAN,
             p_value: PValue::from_p(1.0),
+            method: FisherMethod::Exact,
         });
     }
     let odds_ratio = if c > 0 && b > 0 {
@@ -413,6 +452,13 @@ pub fn fisher_exact(table: [[u64; 2]; 2]) -> Result<FisherResult> {
     };
     // Hypergeometric over x = table[0][0] with row sums n1, n2 and first column n.
     let (n1, n2, n) = (a + b, c + d, a + c);
+    if let Some(p_value) = fisher_normal_approximation(table) {
+        return Ok(FisherResult {
+            odds_ratio,
+            p_value,
+            method: FisherMethod::NormalApproximation,
+        });
+    }
     let lo = n.saturating_sub(n2);
     let hi = n.min(n1);
     // Unnormalised weights by the ratio recurrence from the mode, which is exact enough and
@@ -477,7 +523,27 @@ pub fn fisher_exact(table: [[u64; 2]; 2]) -> Result<FisherResult> {
     Ok(FisherResult {
         odds_ratio,
         p_value: PValue::from_p(p),
+        method: FisherMethod::Exact,
     })
+}
+
+/// The two-sided p-value `2 Φ(−(|a − μ| − ½) / σ)` of a table (margins all positive, total at
+/// most [`FISHER_MAX_TOTAL`]) whose hypergeometric variance `σ²` exceeds
+/// [`FISHER_EXACT_MAX_VARIANCE`]; `None` below it. `a − μ = (ad − bc) / N` is formed exactly
+/// in integers.
+fn fisher_normal_approximation(table: [[u64; 2]; 2]) -> Option<PValue> {
+    let [[a, b], [c, d]] = table;
+    let (n1, n2, n, m) = (a + b, c + d, a + c, b + d);
+    let total = (n1 + n2) as f64;
+    let variance = n1 as f64 * n2 as f64 * (n as f64 * m as f64) / (total * total * (total - 1.0));
+    if variance.is_nan() || variance <= FISHER_EXACT_MAX_VARIANCE {
+        return None;
+    }
+    let ad = u128::from(a) * u128::from(d);
+    let bc = u128::from(b) * u128::from(c);
+    let deviation = ad.abs_diff(bc) as f64 / total;
+    let z = (deviation - 0.5).max(0.0) / variance.sqrt();
+    Some(normal_two_sided(z))
 }
 
 /// [`fisher_exact`] on a binary column given as two label slices: the table is

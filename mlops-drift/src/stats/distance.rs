@@ -11,6 +11,13 @@
 //! population standard deviation of the reference (NumPy's `np.std`), which is Evidently's
 //! `wasserstein` drift score. Its conventional drift threshold is [`DEFAULT_NORMED_THRESHOLD`].
 //!
+//! Huge finite values: where SciPy's formula overflows (values near ±`f64::MAX`, whose
+//! differences are infinite), the integral and the standard deviation are formed in units
+//! scaled by a power of two (exact), so the normed distance is finite and correct (SciPy gives
+//! NaN or 0 there) and the distances are their true values, `+∞` only when the true value
+//! exceeds `f64::MAX` (a raw distance near it, or one divided by the 0.001 floor of a constant
+//! reference). Results that do not overflow are computed exactly as before.
+//!
 //! ```
 //! use mlops_drift::stats::distance::wasserstein_distance;
 //! let r = wasserstein_distance(&[0.0, 1.0, 3.0], &[5.0, 6.0, 8.0])?;
@@ -21,7 +28,9 @@
 use ndarray::ArrayView1;
 use serde::{Deserialize, Serialize};
 
-use super::input::{check_sorted, contiguous, mean_and_population_std, sorted_copy};
+use super::input::{
+    check_sorted, contiguous, mean_and_population_std, power_of_two_scale, sorted_copy,
+};
 use crate::error::{Result, Sample};
 
 /// Drift is flagged when the normed Wasserstein distance is at least this (Evidently's default).
@@ -135,11 +144,11 @@ pub fn energy_distance_view(
 }
 
 fn wasserstein_unchecked(r: &[f64], c: &[f64]) -> WassersteinResult {
-    let distance = cdf_integral(r, c, f64::abs);
+    let (scaled, scale) = cdf_integral_scaled(r, c, f64::abs);
     let (_, reference_std) = mean_and_population_std(r);
     WassersteinResult {
-        distance,
-        normed: distance / reference_std.max(NORM_FLOOR),
+        distance: scaled * scale,
+        normed: normed_in_scale(scaled, scale, reference_std),
         reference_std,
         n_reference: r.len(),
         n_current: c.len(),
@@ -147,12 +156,37 @@ fn wasserstein_unchecked(r: &[f64], c: &[f64]) -> WassersteinResult {
 }
 
 fn energy_unchecked(r: &[f64], c: &[f64]) -> EnergyResult {
-    let integral = cdf_integral(r, c, |d| d * d);
+    let (scaled, scale) = cdf_integral_scaled(r, c, |d| d * d);
     EnergyResult {
-        distance: std::f64::consts::SQRT_2 * integral.sqrt(),
+        distance: energy_from_scaled(scaled, scale),
         n_reference: r.len(),
         n_current: c.len(),
     }
+}
+
+/// `distance / max(σ, 0.001)` from a distance given as `scaled · scale`: exactly that formula
+/// when `scale` is 1, and finite when `distance` alone would overflow.
+pub(crate) fn normed_in_scale(scaled: f64, scale: f64, reference_std: f64) -> f64 {
+    scaled / (reference_std / scale).max(NORM_FLOOR / scale)
+}
+
+/// `√2 · √integral` from an integral given as `scaled · scale`.
+pub(crate) fn energy_from_scaled(scaled: f64, scale: f64) -> f64 {
+    std::f64::consts::SQRT_2 * scaled.sqrt() * scale.sqrt()
+}
+
+/// [`cdf_integral`] as `(integral / scale, scale)`: `scale` is 1 unless the direct sum
+/// overflows (values near ±`f64::MAX`), and then the power of two at least the largest
+/// magnitude, the integral being formed on the values divided by it (exact).
+pub(crate) fn cdf_integral_scaled(r: &[f64], c: &[f64], g: impl Fn(f64) -> f64) -> (f64, f64) {
+    let direct = cdf_integral(r, c, &g);
+    if direct.is_finite() {
+        return (direct, 1.0);
+    }
+    let scale = power_of_two_scale(r.iter().chain(c).copied());
+    let rs: Vec<f64> = r.iter().map(|x| x / scale).collect();
+    let cs: Vec<f64> = c.iter().map(|x| x / scale).collect();
+    (cdf_integral(&rs, &cs, g), scale)
 }
 
 /// `Σ_k g(F_r(x_k) − F_c(x_k)) · (x_{k+1} − x_k)` over the merged sorted sample `x`, exactly as

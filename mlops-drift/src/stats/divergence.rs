@@ -152,6 +152,8 @@ pub(crate) fn jensen_shannon_from_weights(p: &[f64], q: &[f64], ln_base: Option<
 }
 
 /// Kullback–Leibler divergence `KL(reference ‖ current)` in nats, with smoothing `epsilon`.
+/// The sum is clamped at 0: KL is non-negative, and rounding of nearly equal distributions
+/// could otherwise give about −1e−16.
 ///
 /// # Errors
 /// As [`jensen_shannon`], and [`DriftError::InvalidParameter`] for a negative or non-finite
@@ -173,7 +175,7 @@ pub fn kl_divergence(reference: &[f64], current: &[f64], epsilon: f64) -> Result
         .collect();
     Ok(DivergenceResult {
         method: Divergence::KullbackLeibler,
-        value: terms.iter().sum(),
+        value: terms.iter().sum::<f64>().max(0.0),
         bins: terms.len(),
         terms,
     })

@@ -50,9 +50,16 @@ pub(crate) fn contiguous(view: ArrayView1<'_, f64>) -> std::borrow::Cow<'_, [f64
     }
 }
 
-/// Checks that a count vector has at least one positive entry.
+/// Checks that a count vector has at least one positive entry and that its total is at most
+/// [`crate::MAX_COUNT`] ([`DriftError::LimitExceeded`]).
 pub(crate) fn check_counts(counts: &[u64], which: Sample) -> Result<u64> {
-    let total: u64 = counts.iter().sum();
+    let total = crate::limits::total(
+        match which {
+            Sample::Reference => "reference counts",
+            Sample::Current => "current counts",
+        },
+        counts.iter().copied(),
+    )?;
     if total == 0 {
         return Err(DriftError::EmptySample { which });
     }
@@ -72,13 +79,42 @@ pub(crate) fn check_aligned(reference: usize, current: usize) -> Result<()> {
     }
 }
 
-/// Mean and population standard deviation (NumPy's `np.std`, ddof = 0), two-pass.
+/// Mean and population standard deviation (NumPy's `np.std`, ddof = 0), two-pass; NaN for an
+/// empty sample. For finite values both are finite: when the direct sums overflow (values near
+/// ±`f64::MAX`) they are formed in units scaled by a power of two, which is exact.
 pub(crate) fn mean_and_population_std(values: &[f64]) -> (f64, f64) {
+    let (mean, std) = moments_in(values, 1.0);
+    if mean.is_finite() && std.is_finite() || values.iter().any(|v| !v.is_finite()) {
+        return (mean, std);
+    }
+    let scale = power_of_two_scale(values.iter().copied());
+    let (mean, std) = moments_in(values, 1.0 / scale);
+    (mean * scale, std * scale)
+}
+
+fn moments_in(values: &[f64], unit: f64) -> (f64, f64) {
     let n = values.len() as f64;
     if values.is_empty() {
         return (f64::NAN, f64::NAN);
     }
-    let mean = values.iter().sum::<f64>() / n;
-    let ss: f64 = values.iter().map(|x| (x - mean) * (x - mean)).sum();
+    let mean = values.iter().map(|x| x * unit).sum::<f64>() / n;
+    let ss: f64 = values
+        .iter()
+        .map(|x| (x * unit - mean) * (x * unit - mean))
+        .sum();
     (mean, (ss / n).sqrt())
+}
+
+/// A power of two at least the largest magnitude of `values` (1 when they are all 0), so that
+/// `x / scale` is in [−1, 1] and the division is exact (up to values far below the scale that
+/// become subnormal, whose share of any sum is then negligible).
+pub(crate) fn power_of_two_scale(values: impl Iterator<Item = f64>) -> f64 {
+    let max = values.fold(0.0_f64, |m, v| m.max(v.abs()));
+    if max == 0.0 || !max.is_finite() {
+        return 1.0;
+    }
+    // 2^ceil(log2(max)), computed from the exponent so it is exact; at most 2^1024 would
+    // overflow, so cap at 2^1023 (then x / scale is within [−2, 2]).
+    let exp = max.log2().ceil().clamp(-1022.0, 1023.0);
+    2.0_f64.powi(exp as i32)
 }

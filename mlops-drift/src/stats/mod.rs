@@ -24,6 +24,7 @@ pub mod distance;
 pub mod divergence;
 pub mod evidently;
 mod input;
+pub(crate) use input::mean_and_population_std;
 pub mod ks;
 pub mod location;
 pub mod psi;

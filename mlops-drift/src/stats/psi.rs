@@ -9,6 +9,13 @@
 //! `PSI = Σ (p_cur − p_ref) · ln(p_cur / p_ref)`; drift is conventionally `PSI ≥ 0.1`
 //! ([`DEFAULT_THRESHOLD`]).
 //!
+//! A constant reference (every value `v`) has the three bins `(−∞, v)`, `[v, v⁺)` and
+//! `[v⁺, +∞)` with `v⁺` the next float above `v` (two bins when `v = f64::MAX`), so a current
+//! sample elsewhere, even constant itself, gives a large PSI instead of the 0 of a single bin.
+//!
+//! Limits: at most [`MAX_PSI_BINS`] bins are requested ([`DriftError::LimitExceeded`] above);
+//! the counts of [`psi_from_counts`] and their totals are at most [`crate::MAX_COUNT`].
+//!
 //! Agreed entry points: [`psi`] (raw samples), [`QuantileBins::fit`] on the reference once and
 //! [`QuantileBins::bin_counts`] on each current batch, then [`psi_from_counts`] on the two count
 //! vectors (what a fitted reference profile does).
@@ -34,6 +41,10 @@ pub const DEFAULT_BINS: usize = 10;
 pub const DEFAULT_EPSILON: f64 = 1e-4;
 /// Drift is conventionally flagged when PSI is at least this.
 pub const DEFAULT_THRESHOLD: f64 = 0.1;
+/// The most bins a PSI (or a profile's PSI binning) may request: more is
+/// [`DriftError::LimitExceeded`] before anything is allocated. Quantile bins beyond a few
+/// hundred carry no information a drift check can use.
+pub const MAX_PSI_BINS: usize = 1 << 16;
 
 /// Parameters of the default PSI.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -118,8 +129,10 @@ impl QuantileBins {
     ///
     /// # Errors
     /// [`DriftError::EmptySample`] / [`DriftError::NonFinite`] for a bad reference,
-    /// [`DriftError::InvalidParameter`] if `bins` is 0.
+    /// [`DriftError::InvalidParameter`] if `bins` is 0, [`DriftError::LimitExceeded`] above
+    /// [`MAX_PSI_BINS`].
     pub fn fit(reference: &[f64], bins: usize) -> Result<Self> {
+        check_bins(bins)?;
         let sorted = sorted_copy(reference, Sample::Reference)?;
         Self::fit_sorted_unchecked(&sorted, bins)
     }
@@ -151,12 +164,7 @@ impl QuantileBins {
     }
 
     fn fit_sorted_unchecked(sorted: &[f64], bins: usize) -> Result<Self> {
-        if bins == 0 {
-            return Err(DriftError::InvalidParameter {
-                name: "bins",
-                reason: "at least one bin is needed".into(),
-            });
-        }
+        check_bins(bins)?;
         // Quantile levels exactly as np.linspace(0, 1, bins + 1) forms them.
         let step = 1.0 / bins as f64;
         let mut edges: Vec<f64> = (0..=bins)
@@ -166,10 +174,22 @@ impl QuantileBins {
             })
             .collect();
         edges.dedup();
-        // Drop the outer edges (they become −∞/+∞); what remains are the interior cuts.
-        let cuts = match edges.len() {
-            0..=2 => Vec::new(),
-            n => edges.get(1..n - 1).map(<[f64]>::to_vec).unwrap_or_default(),
+        // Drop the outer edges (they become −∞/+∞); what remains are the interior cuts. A
+        // constant reference keeps its value as a bin of its own.
+        let cuts = match edges.as_slice() {
+            [v] => {
+                let above = v.next_up();
+                if above.is_finite() {
+                    vec![*v, above]
+                } else {
+                    vec![*v]
+                }
+            }
+            [] | [_, _] => Vec::new(),
+            all => all
+                .get(1..all.len() - 1)
+                .map(<[f64]>::to_vec)
+                .unwrap_or_default(),
         };
         Ok(Self { cuts })
     }
@@ -347,6 +367,17 @@ fn psi_term(p: f64, q: f64) -> f64 {
     if p == q { 0.0 } else { (q - p) * (q / p).ln() }
 }
 
+/// Checks a requested number of bins: at least 1, at most [`MAX_PSI_BINS`].
+pub(crate) fn check_bins(bins: usize) -> Result<()> {
+    if bins == 0 {
+        return Err(DriftError::InvalidParameter {
+            name: "bins",
+            reason: "at least one bin is needed".into(),
+        });
+    }
+    crate::limits::check_size("bins", bins, MAX_PSI_BINS)
+}
+
 fn check_epsilon(epsilon: f64) -> Result<()> {
     if epsilon.is_finite() && epsilon >= 0.0 {
         Ok(())
@@ -427,10 +458,15 @@ mod tests {
     #[test]
     fn duplicate_edges_collapse_and_constant_reference_is_one_bin() {
         let b = QuantileBins::fit(&[1.0; 50], 10).unwrap();
-        assert_eq!(b.len(), 1);
+        assert_eq!(b.cuts(), &[1.0, 1.0_f64.next_up()]);
+        // A constant reference still sees a current sample elsewhere (issue 17).
         let r = psi(&[1.0; 50], &[5.0; 10], PsiOptions::default()).unwrap();
-        assert_eq!(r.bins, 1);
-        assert_eq!(r.psi, 0.0);
+        assert_eq!(r.bins, 3);
+        assert!(r.psi > 1.0, "{}", r.psi);
+        let same = psi(&[1.0; 50], &[1.0; 10], PsiOptions::default()).unwrap();
+        assert_eq!(same.psi, 0.0);
+        let top = QuantileBins::fit(&[f64::MAX; 3], 10).unwrap();
+        assert_eq!(top.cuts(), &[f64::MAX]);
         let mut v = vec![0.0; 80];
         v.extend((0..20).map(f64::from));
         let b = QuantileBins::fit(&v, 10).unwrap();

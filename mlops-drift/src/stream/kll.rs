@@ -180,6 +180,13 @@ impl TryFrom<KllWire> for KllSketch {
             }
             weight += (level.len() as u128) << h;
         }
+        if w.n > crate::MAX_COUNT {
+            return Err(DriftError::LimitExceeded {
+                name: "sketch count",
+                value: u128::from(w.n),
+                limit: u128::from(crate::MAX_COUNT),
+            });
+        }
         if weight != u128::from(w.n) {
             return Err(bad(format!(
                 "item weights sum to `{weight}`, not the count `{}`",
@@ -772,14 +779,19 @@ impl KllSketch {
     /// Merges `other` into `self`. Counts, minimum, maximum and the error variance add exactly;
     /// the retained items are those of both, merged level by level as sorted runs, then
     /// compacted until they fit.
-    pub fn merge(&mut self, other: &Self) {
+    ///
+    /// # Errors
+    /// [`DriftError::LimitExceeded`] when the merged count would exceed
+    /// [`MAX_COUNT`](crate::MAX_COUNT); `self` is unchanged.
+    pub fn merge(&mut self, other: &Self) -> Result<()> {
+        crate::limits::total("sketch count", [self.n, other.n])?;
         if other.n == 0 {
-            return;
+            return Ok(());
         }
         if self.n == 0 || self.k != other.k {
-            let merged = Self::merge_many([&*self, other]);
+            let merged = Self::merge_many([&*self, other])?;
             *self = merged;
-            return;
+            return Ok(());
         }
         // Level by level, top first, into one buffer: two sorted runs merge linearly.
         let levels = self.levels().max(other.levels());
@@ -819,6 +831,7 @@ impl KllSketch {
         buffer.extend_from_slice(&self.items);
         self.items = buffer;
         self.limit = total_capacity(self.k, self.levels());
+        Ok(())
     }
 
     /// Merges many sketches at once (the accuracy parameter is the smallest of theirs;
@@ -834,7 +847,11 @@ impl KllSketch {
     /// result's top level, about what a single sketch fed every value accumulates by then, so
     /// the merged bound stays near (in tests, within) that sketch's. Every halving is counted
     /// in [`KllSketch::rank_error`].
-    pub fn merge_many<'a>(sketches: impl IntoIterator<Item = &'a Self>) -> Self {
+    ///
+    /// # Errors
+    /// [`DriftError::LimitExceeded`] when the merged count would exceed
+    /// [`MAX_COUNT`](crate::MAX_COUNT).
+    pub fn merge_many<'a>(sketches: impl IntoIterator<Item = &'a Self>) -> Result<Self> {
         let inputs: Vec<&Self> = sketches.into_iter().collect();
         let k = inputs.iter().map(|s| s.k).min().unwrap_or(Self::DEFAULT_K);
         Self::merge_parts(k, &inputs, &[])
@@ -842,7 +859,18 @@ impl KllSketch {
 
     /// Merges sketches and runs of exact values (weight 1, in any order) into one sketch with
     /// accuracy parameter `k`.
-    pub(crate) fn merge_parts(k: u32, sketches: &[&Self], exact: &[&[f64]]) -> Self {
+    ///
+    /// # Errors
+    /// [`DriftError::LimitExceeded`] when the merged count would exceed
+    /// [`MAX_COUNT`](crate::MAX_COUNT).
+    pub(crate) fn merge_parts(k: u32, sketches: &[&Self], exact: &[&[f64]]) -> Result<Self> {
+        crate::limits::total(
+            "sketch count",
+            sketches
+                .iter()
+                .map(|s| s.n)
+                .chain(exact.iter().map(|v| v.len() as u64)),
+        )?;
         let mut out = Self::with_k(k);
         let mut runs: Vec<Run<'_>> = Vec::new();
         for s in sketches.iter().filter(|s| s.n > 0) {
@@ -864,7 +892,7 @@ impl KllSketch {
             });
         }
         Self::merge_runs_into(&mut out, &runs);
-        out
+        Ok(out)
     }
 
     /// Adds `s`'s count, extremes, error variance and seed to `self` (not its items).
@@ -1190,7 +1218,7 @@ mod tests {
         lcg(1).take(30_000).for_each(|v| a.insert(v));
         lcg(2).take(50_000).for_each(|v| b.insert(v + 1.0));
         let mut ab = a.clone();
-        ab.merge(&b);
+        ab.merge(&b).unwrap();
         assert_well_formed(&ab);
         assert_eq!(ab.len(), 80_000);
         // 3/8 of the mass is below 1.
@@ -1213,10 +1241,10 @@ mod tests {
                 s
             })
             .collect();
-        let many = KllSketch::merge_many(&sketches);
+        let many = KllSketch::merge_many(&sketches).unwrap();
         let mut pairwise = sketches[0].clone();
         for s in &sketches[1..] {
-            pairwise.merge(s);
+            pairwise.merge(s).unwrap();
         }
         let mut all: Vec<f64> = parts.concat();
         all.sort_by(f64::total_cmp);
@@ -1231,7 +1259,7 @@ mod tests {
         parts.iter().flatten().for_each(|&v| single.insert(v));
         assert!(many.rank_error() <= single.rank_error());
         // The one-pass merge is deterministic.
-        assert_eq!(many, KllSketch::merge_many(&sketches));
+        assert_eq!(many, KllSketch::merge_many(&sketches).unwrap());
     }
 
     use proptest::prelude::*;
@@ -1259,9 +1287,9 @@ mod tests {
                 .collect();
             let mut pairwise = sketches[0].clone();
             for s in &sketches[1..] {
-                pairwise.merge(s);
+                pairwise.merge(s).unwrap();
             }
-            let many = KllSketch::merge_many(&sketches);
+            let many = KllSketch::merge_many(&sketches).unwrap();
             let total: u64 = sketches.iter().map(KllSketch::len).sum();
             for s in [&pairwise, &many] {
                 assert_well_formed(s);
@@ -1343,7 +1371,7 @@ mod tests {
                 })
                 .collect();
             let mut merged = sketches[0].clone();
-            sketches[1..].iter().for_each(|s| merged.merge(s));
+            sketches[1..].iter().for_each(|s| merged.merge(s).unwrap());
             let mut all = data.concat();
             all.sort_by(f64::total_cmp);
             let n = all.len() as f64;
@@ -1389,7 +1417,7 @@ mod tests {
             })
             .collect();
         let refs: Vec<&KllSketch> = shipped.iter().collect();
-        let merged = KllSketch::merge_parts(200, &refs, &[]);
+        let merged = KllSketch::merge_parts(200, &refs, &[]).unwrap();
         assert_well_formed(&merged);
         let mut all = parts.concat();
         all.sort_by(f64::total_cmp);

@@ -24,7 +24,8 @@ pub use kll::{
     KllSketch, MAX_K, MAX_LEVELS, MIN_LEVEL_CAPACITY, MIN_LEVEL0_CAPACITY, RANK_ERROR_DELTA,
 };
 pub use monitor::{
-    ColumnBatch, DriftMonitor, FeatureValue, FeatureWindow, MAX_SCORED_VALUES, MonitorConfig,
+    ColumnBatch, DriftMonitor, FeatureValue, FeatureWindow, MAX_EXACT_BUDGET, MAX_PANES,
+    MAX_PENDING_REPORTS, MAX_SCORED_CELLS, MAX_SCORED_VALUES, MAX_SHARDS, MonitorConfig,
     MonitorCounters, Quality, ValueRetention, WindowReport, WindowSpec,
 };
 pub use summary::{

@@ -67,7 +67,8 @@ pub struct MonitorConfig {
     pub exact_budget: usize,
     /// The sketch's accuracy parameter beyond the budget.
     pub sketch_k: u32,
-    /// Accumulation shards, rounded up to a power of two (0: twice the available parallelism).
+    /// Accumulation shards, rounded up to a power of two (0: twice the available parallelism, at
+    /// most [`MAX_SHARDS`]).
     pub shards: usize,
     /// Closed windows held for [`DriftMonitor::poll`]; older ones are dropped and counted.
     pub max_pending_reports: usize,
@@ -236,8 +237,28 @@ pub struct WindowReport {
     pub features: Vec<FeatureWindow>,
 }
 
-/// Most rows materialized when a window is scored.
+/// Most rows materialized per feature when a window is scored.
 pub const MAX_SCORED_VALUES: u64 = 1 << 20;
+
+/// Most values materialized in all (rows × features) when a window is scored: a wide window is
+/// scored on a proportional reduction to `MAX_SCORED_CELLS / features` rows, so the memory and
+/// time of [`WindowReport::from_summary`] are bounded by the summary's own size plus this
+/// constant, never by the counts the summary claims.
+pub const MAX_SCORED_CELLS: u64 = 1 << 22;
+
+/// The most accumulation shards a monitor accepts ([`MonitorConfig::shards`]).
+pub const MAX_SHARDS: usize = 4096;
+
+/// The most panes a sliding window may span ([`MonitorConfig::panes`]).
+pub const MAX_PANES: usize = 1024;
+
+/// The largest exact-value budget per feature and window ([`MonitorConfig::exact_budget`]):
+/// 2^24 values, 128 MiB per feature.
+pub const MAX_EXACT_BUDGET: usize = 1 << 24;
+
+/// The most closed windows held for [`DriftMonitor::poll`]
+/// ([`MonitorConfig::max_pending_reports`]).
+pub const MAX_PENDING_REPORTS: usize = 1 << 16;
 
 impl WindowReport {
     /// Scores a (possibly merged) summary against the profile: the batch report on the window's
@@ -246,22 +267,28 @@ impl WindowReport {
     /// bound. Missing, infinite and wrong-type values are scored as missing. A window of more
     /// than [`MAX_SCORED_VALUES`] rows is scored on a proportional, quantile-preserving
     /// reduction to that many rows (p-values then reflect that sample size; the bin counts and
-    /// [`FeatureWindow::exact_psi`] still use every value).
+    /// [`FeatureWindow::exact_psi`] still use every value), and so is a wide window whose rows
+    /// × features exceed [`MAX_SCORED_CELLS`]: what is materialized is bounded by the summary's
+    /// size plus that constant, whatever counts the summary claims.
     ///
     /// # Errors
-    /// [`DriftError::InvalidParameter`] for an invalid report configuration.
+    /// [`DriftError::InvalidParameter`] for an invalid report configuration or a summary that
+    /// breaks its invariants ([`WindowSummary::validate`]), [`DriftError::LimitExceeded`] for a
+    /// count above [`MAX_COUNT`](crate::MAX_COUNT).
     pub fn from_summary(
         profile: &DatasetProfile,
         summary: WindowSummary,
         config: &ReportConfig,
     ) -> Result<Self> {
+        summary.validate()?;
         let mut numeric: Vec<(String, Vec<f64>)> = Vec::new();
         let mut categorical: Vec<(String, Vec<Option<&str>>)> = Vec::new();
         let mut features = Vec::new();
         // Every column gets exactly `target` rows: the window's rows, or a proportional
         // reduction of them for very large windows.
         let rows = summary.rows;
-        let target = rows.min(MAX_SCORED_VALUES);
+        let per_feature = MAX_SCORED_CELLS / (summary.features.len() as u64).max(1);
+        let target = rows.min(MAX_SCORED_VALUES).min(per_feature.max(1));
         let scaled = |count: u64| -> u64 {
             u64::try_from(u128::from(count) * u128::from(target) / u128::from(rows.max(1)))
                 .unwrap_or(target)
@@ -483,7 +510,9 @@ impl DriftMonitor {
     /// [`DriftError::UnknownColumn`] for a feature the profile does not hold;
     /// [`DriftError::InvalidParameter`] for an empty feature list, a zero-row or non-positive
     /// window, zero panes, a zero budget, a sketch parameter outside [8, [`MAX_K`](super::MAX_K)],
-    /// or an invalid report configuration.
+    /// or an invalid report configuration; [`DriftError::LimitExceeded`] for more than
+    /// [`MAX_SHARDS`] shards, [`MAX_PANES`] panes, [`MAX_PENDING_REPORTS`] pending reports or an
+    /// exact budget above [`MAX_EXACT_BUDGET`].
     pub fn new(
         profile: DatasetProfile,
         features: &[&str],
@@ -511,6 +540,14 @@ impl DriftMonitor {
         if config.exact_budget == 0 {
             return Err(invalid("exact_budget", "must be at least 1"));
         }
+        crate::limits::check_size("shards", config.shards, MAX_SHARDS)?;
+        crate::limits::check_size("panes", config.panes, MAX_PANES)?;
+        crate::limits::check_size("exact_budget", config.exact_budget, MAX_EXACT_BUDGET)?;
+        crate::limits::check_size(
+            "max_pending_reports",
+            config.max_pending_reports,
+            MAX_PENDING_REPORTS,
+        )?;
         KllSketch::new(config.sketch_k)?;
         let mut plans = Vec::new();
         let mut kept = Vec::new();
@@ -535,6 +572,7 @@ impl DriftMonitor {
         } else {
             config.shards
         }
+        .clamp(1, MAX_SHARDS)
         .next_power_of_two();
         let monitor = Self {
             profile,

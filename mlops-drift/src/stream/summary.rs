@@ -6,6 +6,13 @@
 //! in a [`KllSketch`] whose rank-error bound travels with the summary. Replicas ship
 //! [`WindowSummary::compacted`] summaries: a few dozen items per feature, which a collector
 //! merges fast and, over many replicas, with little loss of accuracy.
+//!
+//! Hostile summaries: [`WindowSummary::from_json`] (and [`WindowSummary::validate`]) check that
+//! every count is at most [`MAX_COUNT`](crate::MAX_COUNT) and that the counts agree with each
+//! other (per feature, present + missing + infinite + wrong-type values are the window's rows;
+//! the bin counts, the values and the category counts add up to the present values). Merges add
+//! counts with checked arithmetic and refuse a merge whose sums would exceed
+//! [`MAX_COUNT`](crate::MAX_COUNT) ([`MergeMismatch`]), leaving `self` unchanged.
 
 use std::collections::BTreeMap;
 
@@ -134,24 +141,26 @@ impl Values {
     }
 
     /// Merges `other` into `self`, as [`Values::merge_all`] (two sketches in place).
-    fn merge_from(&mut self, other: &Self, budget: usize, k: u32) {
+    fn merge_from(&mut self, other: &Self, budget: usize, k: u32) -> Result<(), MergeMismatch> {
         match (&mut *self, other) {
             (Self::Sketch { sketch }, Self::Sketch { sketch: theirs }) if sketch.k() <= k => {
-                sketch.merge(theirs);
+                sketch.merge(theirs).map_err(overflow)?;
             }
-            (Self::BinsOnly { n }, _) => *n += other.len(),
-            _ => *self = Self::merge_all(&[&*self, other], budget, k),
+            (Self::BinsOnly { n }, _) => *n = add_counts("values", *n, other.len())?,
+            _ => *self = Self::merge_all(&[&*self, other], budget, k)?,
         }
+        Ok(())
     }
 
     /// Merges many: exact values stay exact (sorted) while all of them together fit the
     /// budget; otherwise the result is one sketch of everything, built in one pass
     /// ([`KllSketch::merge_many`]: sorted runs merged level by level, exact values as weight-1
     /// runs). Bins-only absorbs everything.
-    pub(crate) fn merge_all(parts: &[&Self], budget: usize, k: u32) -> Self {
-        let total: u64 = parts.iter().map(|v| v.len()).sum();
+    pub(crate) fn merge_all(parts: &[&Self], budget: usize, k: u32) -> Result<Self, MergeMismatch> {
+        let total =
+            crate::limits::total("values", parts.iter().map(|v| v.len())).map_err(overflow)?;
         if parts.iter().any(|v| matches!(v, Self::BinsOnly { .. })) {
-            return Self::BinsOnly { n: total };
+            return Ok(Self::BinsOnly { n: total });
         }
         let mut sketches: Vec<&KllSketch> = Vec::new();
         let mut exact: Vec<&[f64]> = Vec::new();
@@ -168,11 +177,11 @@ impl Values {
                 values.extend_from_slice(e);
             }
             values.sort_unstable_by(f64::total_cmp);
-            return Self::Exact { values };
+            return Ok(Self::Exact { values });
         }
-        Self::Sketch {
-            sketch: KllSketch::merge_parts(k, &sketches, &exact),
-        }
+        Ok(Self::Sketch {
+            sketch: KllSketch::merge_parts(k, &sketches, &exact).map_err(overflow)?,
+        })
     }
 }
 
@@ -278,9 +287,10 @@ pub struct BadInput {
 }
 
 impl BadInput {
-    fn add(&mut self, o: &Self) {
-        self.wrong_width += o.wrong_width;
-        self.ragged_batches += o.ragged_batches;
+    fn add(&mut self, o: &Self) -> Result<(), MergeMismatch> {
+        self.wrong_width = add_counts("wrong_width", self.wrong_width, o.wrong_width)?;
+        self.ragged_batches = add_counts("ragged_batches", self.ragged_batches, o.ragged_batches)?;
+        Ok(())
     }
 }
 
@@ -316,7 +326,7 @@ impl WindowSummary {
     ///
     /// # Errors
     /// [`MergeMismatch`] when the two summaries describe different features (names, kinds or
-    /// bin counts).
+    /// bin counts), or when a merged count would exceed [`MAX_COUNT`](crate::MAX_COUNT).
     pub fn merge(&self, other: &Self) -> Result<Self, MergeMismatch> {
         let mut out = self.clone();
         out.merge_from(other)?;
@@ -329,22 +339,64 @@ impl WindowSummary {
     /// As [`WindowSummary::merge`]; `self` is unchanged on error.
     pub fn merge_from(&mut self, other: &Self) -> Result<(), MergeMismatch> {
         self.check_compatible(other)?;
+        // Every sum first, so nothing is changed when one would overflow.
+        self.check_sums(other)?;
         let budget = self.exact_budget.min(other.exact_budget);
         let k = self.sketch_k.min(other.sketch_k);
         self.exact_budget = budget;
         self.sketch_k = k;
         self.start = self.start.min(other.start);
         self.end = self.end.max(other.end);
-        self.rows += other.rows;
-        self.bad_input.add(&other.bad_input);
+        self.rows = add_counts("rows", self.rows, other.rows)?;
+        self.bad_input.add(&other.bad_input)?;
         for ((_, mine), (_, theirs)) in self.features.iter_mut().zip(&other.features) {
             match (mine, theirs) {
                 (FeatureSummary::Numeric(x), FeatureSummary::Numeric(y)) => {
-                    add_numeric_counts(x, y);
-                    x.values.merge_from(&y.values, budget, k);
+                    add_numeric_counts(x, y)?;
+                    x.values.merge_from(&y.values, budget, k)?;
                 }
                 (FeatureSummary::Categorical(x), FeatureSummary::Categorical(y)) => {
-                    merge_categorical(x, y);
+                    merge_categorical(x, y)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether every sum a merge of `other` into `self` forms stays within
+    /// [`MAX_COUNT`](crate::MAX_COUNT) (the features are compatible).
+    fn check_sums(&self, other: &Self) -> Result<(), MergeMismatch> {
+        let mut scratch = self.bad_input;
+        scratch.add(&other.bad_input)?;
+        add_counts("rows", self.rows, other.rows)?;
+        for ((_, mine), (_, theirs)) in self.features.iter().zip(&other.features) {
+            match (mine, theirs) {
+                (FeatureSummary::Numeric(x), FeatureSummary::Numeric(y)) => {
+                    let mut counts = NumericSummary {
+                        values: Values::BinsOnly { n: 0 },
+                        bin_counts: x.bin_counts.clone(),
+                        ..*x
+                    };
+                    add_numeric_counts(&mut counts, y)?;
+                    add_counts("values", x.values.len(), y.values.len())?;
+                }
+                (FeatureSummary::Categorical(x), FeatureSummary::Categorical(y)) => {
+                    for (name, &c) in &y.counts {
+                        add_counts(
+                            "category counts",
+                            x.counts.get(name).copied().unwrap_or(0),
+                            c,
+                        )?;
+                    }
+                    for (a, b) in [
+                        (x.count, y.count),
+                        (x.missing, y.missing),
+                        (x.wrong_type, y.wrong_type),
+                        (x.unseen, y.unseen),
+                    ] {
+                        add_counts("categorical counts", a, b)?;
+                    }
                 }
                 _ => {}
             }
@@ -365,8 +417,9 @@ impl WindowSummary {
     /// ```
     ///
     /// # Errors
-    /// [`MergeMismatch`] when there is no summary, or when two describe different features
-    /// (names, kinds or bin counts).
+    /// [`MergeMismatch`] when there is no summary, when two describe different features
+    /// (names, kinds or bin counts), or when a merged count would exceed
+    /// [`MAX_COUNT`](crate::MAX_COUNT).
     pub fn merge_all<'a>(
         summaries: impl IntoIterator<Item = &'a Self>,
     ) -> Result<Self, MergeMismatch> {
@@ -387,7 +440,7 @@ impl WindowSummary {
             .unwrap_or(first.sketch_k);
         let mut bad_input = BadInput::default();
         for s in &all {
-            bad_input.add(&s.bad_input);
+            bad_input.add(&s.bad_input)?;
         }
         // Counts summary by summary (each summary's features are read in order), values
         // gathered per feature and merged at once.
@@ -415,11 +468,11 @@ impl WindowSummary {
             {
                 match (out, f) {
                     (FeatureSummary::Numeric(x), FeatureSummary::Numeric(y)) => {
-                        add_numeric_counts(x, y);
+                        add_numeric_counts(x, y)?;
                         vals.push(&y.values);
                     }
                     (FeatureSummary::Categorical(x), FeatureSummary::Categorical(y)) => {
-                        merge_categorical(x, y);
+                        merge_categorical(x, y)?;
                     }
                     _ => {}
                 }
@@ -427,13 +480,13 @@ impl WindowSummary {
         }
         for ((_, out), vals) in features.iter_mut().zip(&values) {
             if let FeatureSummary::Numeric(x) = out {
-                x.values = Values::merge_all(vals, budget, k);
+                x.values = Values::merge_all(vals, budget, k)?;
             }
         }
         Ok(Self {
             start: all.iter().map(|s| s.start).min().unwrap_or(first.start),
             end: all.iter().map(|s| s.end).max().unwrap_or(first.end),
-            rows: all.iter().map(|s| s.rows).sum(),
+            rows: crate::limits::total("rows", all.iter().map(|s| s.rows)).map_err(overflow)?,
             bad_input,
             features,
             exact_budget: budget,
@@ -521,41 +574,153 @@ impl WindowSummary {
         })
     }
 
-    /// Reads a summary written by [`WindowSummary::to_json`].
+    /// Reads a summary written by [`WindowSummary::to_json`] and checks it
+    /// ([`WindowSummary::validate`]).
     ///
     /// # Errors
-    /// [`crate::DriftError::InvalidParameter`] for text that is not a summary.
+    /// [`crate::DriftError::InvalidParameter`] for text that is not a summary or a summary whose
+    /// counts do not agree, [`crate::DriftError::LimitExceeded`] for a count above
+    /// [`MAX_COUNT`](crate::MAX_COUNT).
     pub fn from_json(json: &str) -> crate::Result<Self> {
-        serde_json::from_str(json).map_err(|e| crate::DriftError::InvalidParameter {
+        let summary: Self =
+            serde_json::from_str(json).map_err(|e| crate::DriftError::InvalidParameter {
+                name: "summary",
+                reason: e.to_string(),
+            })?;
+        summary.validate()?;
+        Ok(summary)
+    }
+
+    /// Checks the invariants every summary a monitor builds (or merges) keeps: every count at
+    /// most [`MAX_COUNT`](crate::MAX_COUNT); per numeric feature, present + missing + infinite +
+    /// wrong-type values equal `rows`, the bin counts and the values each add up to the present
+    /// values, out-of-range values are among them and exact values are finite; per categorical
+    /// feature, present + missing + wrong-type values equal `rows` and the category counts add
+    /// up to the present values, unseen ones among them; feature names are distinct; the sketch
+    /// parameter is valid. Work is linear in the summary's size.
+    ///
+    /// # Errors
+    /// [`crate::DriftError::InvalidParameter`] naming the broken invariant,
+    /// [`crate::DriftError::LimitExceeded`] for a count above [`MAX_COUNT`](crate::MAX_COUNT).
+    pub fn validate(&self) -> crate::Result<()> {
+        use crate::limits::total;
+        let bad = |feature: &str, reason: String| crate::DriftError::InvalidParameter {
             name: "summary",
-            reason: e.to_string(),
-        })
+            reason: if feature.is_empty() {
+                reason
+            } else {
+                format!("feature `{feature}`: {reason}")
+            },
+        };
+        total("rows", [self.rows])?;
+        total(
+            "bad input",
+            [self.bad_input.wrong_width, self.bad_input.ragged_batches],
+        )?;
+        KllSketch::new(self.sketch_k)?;
+        let mut names = std::collections::HashSet::with_capacity(self.features.len());
+        for (name, f) in &self.features {
+            if !names.insert(name.as_str()) {
+                return Err(bad(name, "duplicate feature".to_owned()));
+            }
+            let (present, rows) = match f {
+                FeatureSummary::Numeric(n) => {
+                    let rows = total(
+                        "feature rows",
+                        [n.count, n.missing, n.infinite, n.wrong_type],
+                    )?;
+                    let binned = total("bin counts", n.bin_counts.iter().copied())?;
+                    if binned != n.count || n.values.len() != n.count {
+                        return Err(bad(
+                            name,
+                            format!(
+                                "{} present values but {binned} in the bins and {} values",
+                                n.count,
+                                n.values.len()
+                            ),
+                        ));
+                    }
+                    if total("out of range", [n.below_range, n.above_range])? > n.count {
+                        return Err(bad(
+                            name,
+                            "more values out of range than present".to_owned(),
+                        ));
+                    }
+                    if let Values::Exact { values } = &n.values
+                        && values.iter().any(|v| !v.is_finite())
+                    {
+                        return Err(bad(name, "a non-finite exact value".to_owned()));
+                    }
+                    (n.count, rows)
+                }
+                FeatureSummary::Categorical(c) => {
+                    let rows = total("feature rows", [c.count, c.missing, c.wrong_type])?;
+                    let counted = total("category counts", c.counts.values().copied())?;
+                    if counted != c.count || c.unseen > c.count {
+                        return Err(bad(
+                            name,
+                            format!(
+                                "{} present values but {counted} in the categories ({} unseen)",
+                                c.count, c.unseen
+                            ),
+                        ));
+                    }
+                    (c.count, rows)
+                }
+            };
+            if rows != self.rows {
+                return Err(bad(
+                    name,
+                    format!(
+                        "{present} present values and {rows} rows in all, not {}",
+                        self.rows
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
-fn add_numeric_counts(x: &mut NumericSummary, y: &NumericSummary) {
-    x.count += y.count;
-    x.missing += y.missing;
-    x.infinite += y.infinite;
-    x.wrong_type += y.wrong_type;
-    x.below_range += y.below_range;
-    x.above_range += y.above_range;
+/// `a + b`, refused above [`MAX_COUNT`](crate::MAX_COUNT).
+fn add_counts(name: &'static str, a: u64, b: u64) -> Result<u64, MergeMismatch> {
+    crate::limits::total(name, [a, b]).map_err(overflow)
+}
+
+fn overflow(e: crate::DriftError) -> MergeMismatch {
+    MergeMismatch {
+        reason: e.to_string(),
+    }
+}
+
+fn add_numeric_counts(x: &mut NumericSummary, y: &NumericSummary) -> Result<(), MergeMismatch> {
+    x.count = add_counts("count", x.count, y.count)?;
+    x.missing = add_counts("missing", x.missing, y.missing)?;
+    x.infinite = add_counts("infinite", x.infinite, y.infinite)?;
+    x.wrong_type = add_counts("wrong_type", x.wrong_type, y.wrong_type)?;
+    x.below_range = add_counts("below_range", x.below_range, y.below_range)?;
+    x.above_range = add_counts("above_range", x.above_range, y.above_range)?;
     for (a, b) in x.bin_counts.iter_mut().zip(&y.bin_counts) {
-        *a += b;
+        *a = add_counts("bin counts", *a, *b)?;
     }
+    Ok(())
 }
 
-fn merge_categorical(x: &mut CategoricalSummary, y: &CategoricalSummary) {
-    x.count += y.count;
-    x.missing += y.missing;
-    x.wrong_type += y.wrong_type;
-    x.unseen += y.unseen;
+fn merge_categorical(
+    x: &mut CategoricalSummary,
+    y: &CategoricalSummary,
+) -> Result<(), MergeMismatch> {
+    x.count = add_counts("count", x.count, y.count)?;
+    x.missing = add_counts("missing", x.missing, y.missing)?;
+    x.wrong_type = add_counts("wrong_type", x.wrong_type, y.wrong_type)?;
+    x.unseen = add_counts("unseen", x.unseen, y.unseen)?;
     for (name, c) in &y.counts {
         match x.counts.get_mut(name) {
-            Some(n) => *n += c,
+            Some(n) => *n = add_counts("category counts", *n, *c)?,
             None => {
                 x.counts.insert(name.clone(), *c);
             }
         }
     }
+    Ok(())
 }

@@ -12,8 +12,12 @@ pub type Result<T, E = RoutingError> = std::result::Result<T, E>;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RoutingError {
-    /// A weight (or lane, or mirror share) is negative, NaN or infinite.
-    #[error("weight of `{arm}` is `{weight}`: weights must be finite and not negative")]
+    /// A weight (or lane, or mirror share) is negative, NaN or infinite, or a lane or mirror
+    /// share is wider than all traffic.
+    #[error(
+        "weight of `{arm}` is `{weight}`: weights must be finite and not negative, lanes and \
+         mirror shares at most all traffic"
+    )]
     InvalidWeight {
         /// The arm it was given for.
         arm: ModelRef,

@@ -436,6 +436,13 @@ impl RouteTableBuilder {
                 }
                 ShareSpec::Ramped { ramp, step } => (ramp.share(*step)? * pct, ramp.last() * pct),
             };
+            // A lane wider than all traffic is meaningless, and its buckets would saturate.
+            if lane > self.total * (1.0 + 1e-9) {
+                return Err(RoutingError::InvalidWeight {
+                    arm: c.arm.clone(),
+                    weight: lane,
+                });
+            }
             if w > lane {
                 return Err(RoutingError::LaneTooSmall {
                     arm: c.arm.clone(),
@@ -467,10 +474,14 @@ impl RouteTableBuilder {
                 }
             }
         }
-        let lanes_needed: u32 = resolved.iter().map(|&(_, l)| self.to_buckets(l)).sum();
-        if lanes_needed > u32::from(BUCKETS) {
+        // Summed wide: each lane is at most the whole table, 10 000 buckets.
+        let lanes_needed: u64 = resolved
+            .iter()
+            .map(|&(_, l)| u64::from(self.to_buckets(l)))
+            .sum();
+        if lanes_needed > u64::from(BUCKETS) {
             return Err(RoutingError::LanesExceedBuckets {
-                needed: lanes_needed,
+                needed: u32::try_from(lanes_needed).unwrap_or(u32::MAX),
             });
         }
 
