@@ -21,6 +21,15 @@ use crate::stream::FeatureValue;
 pub struct RuleId(u16);
 
 impl RuleId {
+    /// The id of the rule at `index` in its policy (`None` at or above [`MAX_RULES`]).
+    #[must_use]
+    pub fn from_index(index: usize) -> Option<Self> {
+        u16::try_from(index)
+            .ok()
+            .filter(|_| index < MAX_RULES)
+            .map(Self)
+    }
+
     /// The rule's index in [`HumilityPolicy::rules`].
     #[must_use]
     pub fn index(self) -> usize {
@@ -77,8 +86,7 @@ impl FiredRules {
                 }
                 let bit = rest.trailing_zeros();
                 rest &= rest - 1;
-                // At most MAX_RULES (256) bits: the index fits in u16.
-                u16::try_from(i * 64 + bit as usize).ok().map(RuleId)
+                RuleId::from_index(i * 64 + bit as usize)
             })
         })
     }
@@ -310,8 +318,7 @@ impl CompiledPolicy {
             .map_or(Verdict::Accept, |r| r.verdict);
         Decision {
             verdict,
-            // At most MAX_RULES (256) rules: the index fits in u16.
-            rule: chosen.and_then(|i| u16::try_from(i).ok()).map(RuleId),
+            rule: chosen.and_then(RuleId::from_index),
             fired,
         }
     }
@@ -328,8 +335,7 @@ impl CompiledPolicy {
         self.names
             .iter()
             .position(|n| &**n == name)
-            .and_then(|i| u16::try_from(i).ok())
-            .map(RuleId)
+            .and_then(RuleId::from_index)
     }
 
     /// The number of rules.
