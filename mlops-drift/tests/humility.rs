@@ -505,8 +505,10 @@ fn malformed_rules_are_typed_errors() {
         invalid(many),
         HumilityError::Limit { limit: MAX_RULES, found, .. } if found == MAX_RULES + 1
     ));
-    let mut newer = HumilityPolicy::default();
-    newer.format_version = 99;
+    let newer = HumilityPolicy {
+        format_version: 99,
+        ..HumilityPolicy::default()
+    };
     assert!(matches!(
         invalid(newer),
         HumilityError::FormatVersion { found: 99, .. }
