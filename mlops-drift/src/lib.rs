@@ -27,6 +27,9 @@
 //! - [`detect`]: online change detectors (ADWIN, Page–Hinkley, DDM, …) on a metric stream.
 //! - [`monitor`]: alerts with hysteresis and cooldown, and performance monitoring once late
 //!   ground truth arrives.
+//! - [`humility`]: per-prediction humility rules in the request path (uncertain scores,
+//!   outlying inputs, unseen or rare categories, sparse bins, missing features) that count,
+//!   override or reject a prediction before the service answers, in nanoseconds.
 //! - [`conformance`]: the runner that checks these statistics against SciPy, Evidently and River.
 //! - [`limits`]: every limit on caller-supplied counts and sizes ([`MAX_COUNT`] and the
 //!   `MAX_*` constants of each module), and the decisions for huge finite values.
@@ -81,6 +84,7 @@ pub mod conformance;
 pub mod correction;
 pub mod detect;
 pub mod error;
+pub mod humility;
 pub mod limits;
 pub mod monitor;
 mod parallel;
