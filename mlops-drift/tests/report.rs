@@ -678,7 +678,9 @@ fn parallel_reports_equal_the_serial_one() {
         assert_eq!(serde_json::to_string(&parallel).unwrap(), serial_json);
     }
     let profile = DatasetProfile::fit_with_threads(&rt, 10, Some(one)).unwrap();
-    let in_pool = pool.install(|| DatasetProfile::fit_with_threads(&rt, 10, None)).unwrap();
+    let in_pool = pool
+        .install(|| DatasetProfile::fit_with_threads(&rt, 10, None))
+        .unwrap();
     assert_eq!(profile.to_json().unwrap(), in_pool.to_json().unwrap());
     let from_profile = pool
         .install(|| DriftReport::from_profile(&in_pool, &ct, &base))
