@@ -438,7 +438,7 @@ impl ModelStore for SqliteStore {
     fn capabilities(&self) -> Capabilities {
         let caps = Capabilities::required();
         if self.path.is_some() {
-            caps.with(Capability::Durable)
+            caps.with(Capability::Durable).with(Capability::ChangeFeed)
         } else {
             caps
         }
@@ -794,6 +794,16 @@ impl ModelStore for SqliteStore {
             .map_err(db_err)?;
         rows.map(|r| from_json("audit", &r.map_err(db_err)?))
             .collect()
+    }
+
+    fn subscribe(&self) -> Result<Box<dyn crate::store::ChangeFeed>> {
+        match &self.path {
+            Some(p) => Ok(Box::new(crate::store::sqlite_feed::SqliteFeed::open(p)?)),
+            None => Err(RegistryError::MissingCapability {
+                store: self.name(),
+                capability: Capability::ChangeFeed,
+            }),
+        }
     }
 }
 
