@@ -60,3 +60,131 @@ pub fn raw(url: &str) -> mlops_registry::store::postgres::postgres::Client {
         .connect(mlops_registry::store::postgres::postgres::NoTls)
         .unwrap()
 }
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdout, Command, Stdio};
+
+use mlops_core::chrono::{DateTime, TimeZone, Utc};
+use mlops_core::{Actor, AliasName, Digest, ModelName, Subject, VersionNumber};
+use mlops_registry::audit::{AuditAction, AuditDraft, AuditRecord};
+use mlops_registry::model::{ModelAggregate, RegisteredModel, VersionCore};
+use mlops_registry::store::{ModelStore, NewVersion};
+
+/// Re-runs this test binary as a child process executing the ignored test `entry`, with
+/// `role` and the given extra environment.
+pub fn spawn_child(entry: &str, env: &[(&str, String)]) -> Child {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--ignored",
+        "--exact",
+        entry,
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().unwrap()
+}
+
+/// The lines a child printed that start with `tag `, without the tag.
+pub fn tagged_lines(out: ChildStdout, tag: &str) -> impl Iterator<Item = String> {
+    let prefix = format!("{tag} ");
+    BufReader::new(out)
+        .lines()
+        .map_while(std::result::Result::ok)
+        .filter_map(move |l| l.strip_prefix(&prefix).map(str::to_owned))
+}
+
+pub fn actor() -> Actor {
+    Actor::human("replica@example.com").unwrap()
+}
+
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+}
+
+pub fn core(seed: u64) -> VersionCore {
+    VersionCore::builder(actor(), t0())
+        .artifact(
+            "model",
+            format!("mem://{seed}"),
+            Digest::of(&seed.to_be_bytes()),
+            seed,
+        )
+        .build()
+        .unwrap()
+}
+
+pub fn register(store: &dyn ModelStore, name: &ModelName) {
+    let agg = ModelAggregate::new(RegisteredModel::new(name.clone(), actor().id, t0()));
+    store.create_model(agg, vec![]).unwrap();
+}
+
+pub fn add_versions(store: &dyn ModelStore, name: &ModelName, n: u64) {
+    for seed in 1..=n {
+        store
+            .create_version(NewVersion::new(name.clone(), core(seed)))
+            .unwrap();
+    }
+}
+
+pub fn marker(name: &ModelName, n: u64) -> AuditDraft {
+    AuditDraft::new(
+        t0(),
+        actor(),
+        AuditAction::new("test.marker").unwrap(),
+        Subject::Model {
+            model: name.clone(),
+        },
+    )
+    .with_details(mlops_registry::serde_json::json!({ "n": n }))
+}
+
+/// Moves `champion` to `version` at the revision read (read, new revision, whether the alias
+/// moved); `Ok(None)` on a conflict.
+pub fn move_champion(
+    store: &dyn ModelStore,
+    name: &ModelName,
+    version: VersionNumber,
+    audit: Vec<AuditDraft>,
+) -> mlops_registry::Result<Option<(u64, u64, bool)>> {
+    let mut agg = store.get_model(name)?;
+    let read = agg.revision();
+    let moved = agg.set_alias(AliasName::champion(), version, &actor().id, t0())? != Some(version);
+    match store.commit(name, read, agg, audit) {
+        Ok(rev) => Ok(Some((read.as_u64(), rev.as_u64(), moved))),
+        Err(mlops_registry::RegistryError::Conflict { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Every audit record of the store, and a check that the chain verifies.
+pub fn verified_audit(store: &dyn ModelStore) -> Vec<AuditRecord> {
+    let mut all = Vec::new();
+    loop {
+        let from = all.last().map_or(1, |r: &AuditRecord| r.seq + 1);
+        let batch = store.read_audit(from, 10_000).unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        all.extend(batch);
+    }
+    mlops_registry::audit::verify_chain(&all).unwrap();
+    all
+}
+
+/// The markers (`details.n`) in `records`.
+pub fn markers(records: &[AuditRecord]) -> std::collections::BTreeSet<u64> {
+    records
+        .iter()
+        .filter(|r| r.draft.action.as_str() == "test.marker")
+        .filter_map(|r| r.draft.details.get("n").and_then(serde_json_u64))
+        .collect()
+}
+
+fn serde_json_u64(v: &mlops_registry::serde_json::Value) -> Option<u64> {
+    v.as_u64()
+}
