@@ -3,6 +3,7 @@
 #
 #   eval "$(bash .ci/postgres.sh start)"   # installs PostgreSQL if needed, starts a cluster,
 #                                          # prints `export MLOPS_TEST_POSTGRES_URL=...`
+#   bash .ci/postgres.sh restart           # restarts the server (the restart test uses it)
 #   bash .ci/postgres.sh stop              # stops it and deletes its folder
 #
 # The cluster lives in a temporary folder (its path is kept in $MLOPS_PG_STATE, default
@@ -62,6 +63,13 @@ start() {
     printf 'export MLOPS_PG_BIN=%q\n' "$bin"
 }
 
+restart() {
+    local dir bin
+    dir="$(cat "$state_file")"
+    bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+    as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -m immediate -w -t 60 restart >&2
+}
+
 stop() {
     [ -f "$state_file" ] || exit 0
     local dir bin
@@ -73,6 +81,7 @@ stop() {
 
 case "${1:-}" in
     start) start ;;
+    restart) restart ;;
     stop) stop ;;
-    *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+    *) echo "usage: $0 start|restart|stop" >&2; exit 2 ;;
 esac
