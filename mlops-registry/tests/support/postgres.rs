@@ -4,14 +4,21 @@
 //! it a test prints why it is skipped and passes, unless `MLOPS_REQUIRE_POSTGRES=1` (set by CI),
 //! where a missing server fails the test.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    reason = "test helpers"
+)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use mlops_registry::store::PostgresStore;
 
 /// The connection string, or `None` (after printing why) when the test should be skipped.
-pub fn url() -> Option<String> {
+pub(crate) fn url() -> Option<String> {
     match std::env::var("MLOPS_TEST_POSTGRES_URL") {
         Ok(u) if !u.is_empty() => Some(u),
         _ => {
@@ -32,7 +39,7 @@ pub fn url() -> Option<String> {
 static N: AtomicU64 = AtomicU64::new(0);
 
 /// A schema name no other test (in any process of this run) uses.
-pub fn fresh_schema(tag: &str) -> String {
+pub(crate) fn fresh_schema(tag: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -45,7 +52,7 @@ pub fn fresh_schema(tag: &str) -> String {
 }
 
 /// A store in `schema`.
-pub fn store(url: &str, schema: &str) -> PostgresStore {
+pub(crate) fn store(url: &str, schema: &str) -> PostgresStore {
     PostgresStore::builder(url.parse().unwrap())
         .schema(schema)
         .pool_size(16)
@@ -54,7 +61,7 @@ pub fn store(url: &str, schema: &str) -> PostgresStore {
 }
 
 /// A raw client, for tests that inspect or damage the schema behind the store's back.
-pub fn raw(url: &str) -> mlops_registry::store::postgres::postgres::Client {
+pub(crate) fn raw(url: &str) -> mlops_registry::store::postgres::postgres::Client {
     url.parse::<mlops_registry::store::postgres::postgres::Config>()
         .unwrap()
         .connect(mlops_registry::store::postgres::postgres::NoTls)
@@ -72,7 +79,7 @@ use mlops_registry::store::{ModelStore, NewVersion};
 
 /// Re-runs this test binary as a child process executing the ignored test `entry`, with
 /// `role` and the given extra environment.
-pub fn spawn_child(entry: &str, env: &[(&str, String)]) -> Child {
+pub(crate) fn spawn_child(entry: &str, env: &[(&str, String)]) -> Child {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([
         "--ignored",
@@ -90,7 +97,7 @@ pub fn spawn_child(entry: &str, env: &[(&str, String)]) -> Child {
 }
 
 /// The lines a child printed that start with `tag `, without the tag.
-pub fn tagged_lines(out: ChildStdout, tag: &str) -> impl Iterator<Item = String> {
+pub(crate) fn tagged_lines(out: ChildStdout, tag: &str) -> impl Iterator<Item = String> {
     let prefix = format!("{tag} ");
     BufReader::new(out)
         .lines()
@@ -98,15 +105,15 @@ pub fn tagged_lines(out: ChildStdout, tag: &str) -> impl Iterator<Item = String>
         .filter_map(move |l| l.strip_prefix(&prefix).map(str::to_owned))
 }
 
-pub fn actor() -> Actor {
+pub(crate) fn actor() -> Actor {
     Actor::human("replica@example.com").unwrap()
 }
 
-pub fn t0() -> DateTime<Utc> {
+pub(crate) fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
 }
 
-pub fn core(seed: u64) -> VersionCore {
+pub(crate) fn core(seed: u64) -> VersionCore {
     VersionCore::builder(actor(), t0())
         .artifact(
             "model",
@@ -118,12 +125,12 @@ pub fn core(seed: u64) -> VersionCore {
         .unwrap()
 }
 
-pub fn register(store: &dyn ModelStore, name: &ModelName) {
+pub(crate) fn register(store: &dyn ModelStore, name: &ModelName) {
     let agg = ModelAggregate::new(RegisteredModel::new(name.clone(), actor().id, t0()));
     store.create_model(agg, vec![]).unwrap();
 }
 
-pub fn add_versions(store: &dyn ModelStore, name: &ModelName, n: u64) {
+pub(crate) fn add_versions(store: &dyn ModelStore, name: &ModelName, n: u64) {
     for seed in 1..=n {
         store
             .create_version(NewVersion::new(name.clone(), core(seed)))
@@ -131,7 +138,7 @@ pub fn add_versions(store: &dyn ModelStore, name: &ModelName, n: u64) {
     }
 }
 
-pub fn marker(name: &ModelName, n: u64) -> AuditDraft {
+pub(crate) fn marker(name: &ModelName, n: u64) -> AuditDraft {
     AuditDraft::new(
         t0(),
         actor(),
@@ -145,7 +152,7 @@ pub fn marker(name: &ModelName, n: u64) -> AuditDraft {
 
 /// Moves `champion` to `version` at the revision read (read, new revision, whether the alias
 /// moved); `Ok(None)` on a conflict.
-pub fn move_champion(
+pub(crate) fn move_champion(
     store: &dyn ModelStore,
     name: &ModelName,
     version: VersionNumber,
@@ -162,7 +169,7 @@ pub fn move_champion(
 }
 
 /// Every audit record of the store, and a check that the chain verifies.
-pub fn verified_audit(store: &dyn ModelStore) -> Vec<AuditRecord> {
+pub(crate) fn verified_audit(store: &dyn ModelStore) -> Vec<AuditRecord> {
     let mut all = Vec::new();
     loop {
         let from = all.last().map_or(1, |r: &AuditRecord| r.seq + 1);
@@ -177,7 +184,7 @@ pub fn verified_audit(store: &dyn ModelStore) -> Vec<AuditRecord> {
 }
 
 /// The markers (`details.n`) in `records`.
-pub fn markers(records: &[AuditRecord]) -> std::collections::BTreeSet<u64> {
+pub(crate) fn markers(records: &[AuditRecord]) -> std::collections::BTreeSet<u64> {
     records
         .iter()
         .filter(|r| r.draft.action.as_str() == "test.marker")
