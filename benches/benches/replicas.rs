@@ -76,9 +76,19 @@ fn move_alias(store: &dyn ModelStore, name: &ModelName, to: u64) -> u64 {
     }
 }
 
-fn commits_per_second(store: &dyn ModelStore, tag: &str, writers: u64, same: bool, secs: f64) -> f64 {
+fn commits_per_second(
+    store: &dyn ModelStore,
+    tag: &str,
+    writers: u64,
+    same: bool,
+    secs: f64,
+) -> f64 {
     let names: Vec<ModelName> = (0..writers)
-        .map(|w| format!("{tag}-{}-{w}", if same { "same" } else { "diff" }).parse().unwrap())
+        .map(|w| {
+            format!("{tag}-{}-{w}", if same { "same" } else { "diff" })
+                .parse()
+                .unwrap()
+        })
         .collect();
     let shared: ModelName = format!("{tag}-shared-{writers}").parse().unwrap();
     if same {
@@ -117,7 +127,12 @@ fn router_child(url: &str, schema: &str, name: &str, last: u64) {
     );
     let name: ModelName = name.parse().unwrap();
     let router = Arc::new(Router::new(
-        AliasRoutes::load(&*store, &name).unwrap().builder().unwrap().build().unwrap(),
+        AliasRoutes::load(&*store, &name)
+            .unwrap()
+            .builder()
+            .unwrap()
+            .build()
+            .unwrap(),
     ));
     let _w = RouteWatcher::builder(Arc::clone(&store), name, Arc::clone(&router))
         .spawn()
@@ -205,17 +220,28 @@ fn feed_latency(url: &str, moves: u64) {
 }
 
 fn main() {
-    let url = std::env::var("MLOPS_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty());
+    let url = std::env::var("MLOPS_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     if std::env::var("MLOPS_BENCH_ROLE").as_deref() == Ok("router") {
         let last = std::env::var("MLOPS_BENCH_LAST").unwrap().parse().unwrap();
-        router_child(&url.unwrap(), &std::env::var("MLOPS_BENCH_SCHEMA").unwrap(), "routed", last);
+        router_child(
+            &url.unwrap(),
+            &std::env::var("MLOPS_BENCH_SCHEMA").unwrap(),
+            "routed",
+            last,
+        );
         return;
     }
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run a token pass.
     let secs: f64 = std::env::var("MLOPS_BENCH_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(if std::env::args().any(|a| a == "--bench") { 2.0 } else { 0.05 });
+        .unwrap_or(if std::env::args().any(|a| a == "--bench") {
+            2.0
+        } else {
+            0.05
+        });
     let dir = tempfile::tempdir().unwrap();
     let pid = std::process::id();
     let pg = url.as_ref().map(|u| {
@@ -228,10 +254,15 @@ fn main() {
     if pg.is_none() {
         println!("postgres: skipped (MLOPS_TEST_POSTGRES_URL is not set)");
     }
-    let sqlite_normal = SqliteStore::open_with(dir.path().join("normal.db"), Synchronous::Normal).unwrap();
-    let sqlite_full = SqliteStore::open_with(dir.path().join("full.db"), Synchronous::Full).unwrap();
+    let sqlite_normal =
+        SqliteStore::open_with(dir.path().join("normal.db"), Synchronous::Normal).unwrap();
+    let sqlite_full =
+        SqliteStore::open_with(dir.path().join("full.db"), Synchronous::Full).unwrap();
     println!("commits per second (alias moves, retried on conflict), {secs} s per cell:");
-    println!("{:<22} {:>8} {:>12} {:>12}", "store", "writers", "same model", "diff models");
+    println!(
+        "{:<22} {:>8} {:>12} {:>12}",
+        "store", "writers", "same model", "diff models"
+    );
     for writers in [1, 4, 16] {
         let mut stores: Vec<(&str, &dyn ModelStore)> = Vec::new();
         if let Some(p) = &pg {
