@@ -50,7 +50,7 @@ mod ramp;
 mod router;
 mod shadow;
 pub mod table;
-mod watch;
+pub mod watch;
 
 pub use aliases::AliasRoutes;
 pub use decision::{ArmRole, ConfigRevision, Decision, Reason, ShadowSet};
