@@ -9,6 +9,8 @@
     clippy::indexing_slicing
 )]
 
+#[path = "support/split.rs"]
+mod split;
 #[path = "support/postgres.rs"]
 mod support;
 
@@ -35,8 +37,8 @@ fn postgres_through_arc_dyn_and_two_replicas_on_one_schema() {
     testkit::change_feed_reports_commits(&a);
     // A commit through `a` is seen through `b` (the cache never hides another replica's
     // commit), and `b` cannot commit from a revision `a` moved past.
-    testkit::concurrent_alias_race(&Replicas([&*a, &b]));
-    testkit::concurrent_version_creation_sized(&Replicas([&*a, &b]), 4, 50);
+    testkit::concurrent_alias_race(&split::Split([&*a, &b]));
+    testkit::concurrent_version_creation_sized(&split::Split([&*a, &b]), 4, 50);
 }
 
 #[test]
@@ -177,88 +179,6 @@ fn async_callers_never_panic() {
                 .await
                 .unwrap();
         });
-    }
-}
-
-/// Sends every call to one of two stores, alternating by thread.
-struct Replicas<'a>([&'a dyn ModelStore; 2]);
-
-impl Replicas<'_> {
-    fn pick(&self) -> &dyn ModelStore {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        std::thread::current().id().hash(&mut h);
-        self.0[(h.finish() % 2) as usize]
-    }
-}
-
-impl ModelStore for Replicas<'_> {
-    fn name(&self) -> String {
-        "replicas".into()
-    }
-    fn capabilities(&self) -> mlops_registry::store::Capabilities {
-        self.0[0].capabilities()
-    }
-    fn create_model(
-        &self,
-        a: mlops_registry::model::ModelAggregate,
-        d: Vec<mlops_registry::audit::AuditDraft>,
-    ) -> mlops_registry::Result<mlops_registry::model::Revision> {
-        self.pick().create_model(a, d)
-    }
-    fn commit(
-        &self,
-        m: &mlops_core::ModelName,
-        e: mlops_registry::model::Revision,
-        n: mlops_registry::model::ModelAggregate,
-        d: Vec<mlops_registry::audit::AuditDraft>,
-    ) -> mlops_registry::Result<mlops_registry::model::Revision> {
-        self.pick().commit(m, e, n, d)
-    }
-    fn create_version(
-        &self,
-        r: mlops_registry::store::NewVersion,
-    ) -> mlops_registry::Result<mlops_registry::store::VersionCreated> {
-        self.pick().create_version(r)
-    }
-    fn append_audit(
-        &self,
-        d: Vec<mlops_registry::audit::AuditDraft>,
-    ) -> mlops_registry::Result<Vec<u64>> {
-        self.pick().append_audit(d)
-    }
-    fn get_model(
-        &self,
-        m: &mlops_core::ModelName,
-    ) -> mlops_registry::Result<mlops_registry::model::ModelAggregate> {
-        self.pick().get_model(m)
-    }
-    fn get_version(
-        &self,
-        v: &mlops_core::ModelRef,
-    ) -> mlops_registry::Result<mlops_registry::model::ModelVersion> {
-        self.pick().get_version(v)
-    }
-    fn list_models(
-        &self,
-        q: &mlops_registry::store::ModelQuery,
-    ) -> mlops_registry::Result<mlops_registry::store::Page<mlops_registry::model::RegisteredModel>>
-    {
-        self.pick().list_models(q)
-    }
-    fn search_versions(
-        &self,
-        q: &mlops_registry::store::VersionQuery,
-    ) -> mlops_registry::Result<mlops_registry::store::Page<mlops_registry::model::ModelVersion>>
-    {
-        self.pick().search_versions(q)
-    }
-    fn read_audit(
-        &self,
-        from: u64,
-        limit: usize,
-    ) -> mlops_registry::Result<Vec<mlops_registry::audit::AuditRecord>> {
-        self.pick().read_audit(from, limit)
     }
 }
 
