@@ -175,6 +175,16 @@ pub enum RegistryError {
         /// The backend's message.
         message: String,
     },
+    /// The database server cannot be reached (connection refused or lost, server shutting
+    /// down or restarting, no pooled connection within the timeout). Retry later. If the
+    /// connection was lost while a commit was being acknowledged, the commit may or may not
+    /// have been applied: re-read (a retried commit then gets `Conflict`; a retried create
+    /// with the same idempotency key returns the version it made).
+    #[error("storage unavailable: {message}")]
+    Unavailable {
+        /// What failed.
+        message: String,
+    },
 }
 
 impl RegistryError {

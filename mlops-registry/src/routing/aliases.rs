@@ -82,6 +82,13 @@ impl AliasRoutes {
             })
     }
 
+    /// Whether `other` is the same model with every alias on the same version (the revisions
+    /// may differ): a table built from either is the same table.
+    #[must_use]
+    pub fn same_targets(&self, other: &Self) -> bool {
+        self.model == other.model && self.aliases == other.aliases
+    }
+
     /// The aliases whose name starts with `challenger` (`challenger`, `challenger-2`, …), in
     /// name order.
     #[must_use]

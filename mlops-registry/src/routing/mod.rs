@@ -11,7 +11,9 @@
 //! - Assignment: `bucket = (XXH3_64_withSeed(unit, XXH3_64(salt)) × 10 000) >> 64`; see [`hash`] for the
 //!   specification and published test vectors. The bucket layout (see [`table`]) makes ramps
 //!   monotone: raising a challenger's share never moves a unit back to the champion.
-//! - [`AliasRoutes`] builds tables from the registry's aliases (`champion`, `challenger…`).
+//! - [`AliasRoutes`] builds tables from the registry's aliases (`champion`, `challenger…`);
+//!   [`RouteWatcher`] follows the store's change feed and hot-swaps the router when the
+//!   aliases move in any replica.
 //! - [`Router::kill`] sends all traffic to the champion in one atomic step.
 //! - Exposures are counted per (revision, arm) inside the table, so they reset by construction on
 //!   every new revision; [`ExposureSnapshot::sample_ratio_check`] is the chi-squared SRM test,
@@ -48,6 +50,7 @@ mod ramp;
 mod router;
 mod shadow;
 pub mod table;
+pub mod watch;
 
 pub use aliases::AliasRoutes;
 pub use decision::{ArmRole, ConfigRevision, Decision, Reason, ShadowSet};
@@ -64,3 +67,4 @@ pub use table::{
     ArmInfo, Condition, MAX_CHALLENGERS, MAX_SHADOWS, Request, RouteTable, RouteTableBuilder,
     SegmentRule, ShadowInfo,
 };
+pub use watch::{Following, RouteWatcher, RouteWatcherBuilder, TableFn, WatchStatus};

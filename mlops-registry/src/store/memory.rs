@@ -12,9 +12,10 @@ use crate::model::{
     IdempotencyKey, ModelAggregate, ModelVersion, RegisteredModel, Revision, VersionCore,
     VersionStatus,
 };
+use crate::store::feed::{Change, ChangeEvent, ChangeFeed, ChangeHub};
 use crate::store::search::{self, Source, core_of};
 use crate::store::{
-    Capabilities, CreateOutcome, ModelQuery, ModelStore, NewVersion, Page, PageToken,
+    Capabilities, Capability, CreateOutcome, ModelQuery, ModelStore, NewVersion, Page, PageToken,
     VersionCreated, VersionQuery, version_created_draft,
 };
 
@@ -70,6 +71,20 @@ fn append_sealed(
 #[derive(Debug, Default)]
 pub struct InMemoryStore {
     state: RwLock<State>,
+    changes: Arc<ChangeHub>,
+}
+
+/// A subscription to an [`InMemoryStore`]'s changes.
+#[derive(Debug)]
+struct MemoryFeed {
+    hub: Arc<ChangeHub>,
+    cursor: u64,
+}
+
+impl ChangeFeed for MemoryFeed {
+    fn next(&mut self, timeout: std::time::Duration) -> Result<Option<ChangeEvent>> {
+        Ok(self.hub.next(&mut self.cursor, timeout))
+    }
 }
 
 impl InMemoryStore {
@@ -86,7 +101,14 @@ impl ModelStore for InMemoryStore {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::required()
+        Capabilities::required().with(Capability::ChangeFeed)
+    }
+
+    fn subscribe(&self) -> Result<Box<dyn ChangeFeed>> {
+        Ok(Box::new(MemoryFeed {
+            cursor: self.changes.cursor(),
+            hub: Arc::clone(&self.changes),
+        }))
     }
 
     fn create_model(&self, aggregate: ModelAggregate, audit: Vec<AuditDraft>) -> Result<Revision> {
@@ -101,6 +123,7 @@ impl ModelStore for InMemoryStore {
         let sealed = state.seal(audit)?;
         let mut aggregate = aggregate;
         aggregate.set_revision(Revision::initial());
+        let aggregate_name = aggregate.name().clone();
         state.models.insert(
             aggregate.name().clone(),
             Entry {
@@ -111,6 +134,10 @@ impl ModelStore for InMemoryStore {
         );
         let State { audit, head, .. } = &mut *state;
         append_sealed(audit, head, sealed);
+        self.changes.publish(Change {
+            model: aggregate_name,
+            revision: Revision::initial(),
+        });
         Ok(Revision::initial())
     }
 
@@ -144,6 +171,10 @@ impl ModelStore for InMemoryStore {
         }
         let State { audit, head, .. } = &mut *state;
         append_sealed(audit, head, sealed);
+        self.changes.publish(Change {
+            model: model.clone(),
+            revision,
+        });
         Ok(revision)
     }
 
@@ -221,6 +252,10 @@ impl ModelStore for InMemoryStore {
             entry.idempotency.insert(key, number);
         }
         append_sealed(audit, head, sealed);
+        self.changes.publish(Change {
+            model: request.model.clone(),
+            revision,
+        });
         Ok(VersionCreated {
             version,
             revision,

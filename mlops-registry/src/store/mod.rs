@@ -32,12 +32,22 @@ use crate::model::{
     StateName, VersionCore,
 };
 
+pub mod feed;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod governed_part;
 pub mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub(crate) mod search;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+#[cfg(feature = "sqlite")]
+mod sqlite_feed;
 
+pub use feed::{Change, ChangeEvent, ChangeFeed};
 pub use memory::InMemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresStore, PostgresStoreBuilder};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteStore, Synchronous};
 
@@ -57,6 +67,8 @@ pub enum Capability {
     IdempotentCreate,
     /// Acknowledged writes survive a process crash.
     Durable,
+    /// [`ModelStore::subscribe`] delivers a change feed (see [`feed`]).
+    ChangeFeed,
 }
 
 /// The set of capabilities a store declares.
@@ -71,6 +83,7 @@ impl Capabilities {
             Capability::AtomicVersionNumbers => 4,
             Capability::IdempotentCreate => 8,
             Capability::Durable => 16,
+            Capability::ChangeFeed => 32,
         }
     }
 
@@ -112,6 +125,7 @@ impl Capabilities {
             Capability::AtomicVersionNumbers,
             Capability::IdempotentCreate,
             Capability::Durable,
+            Capability::ChangeFeed,
         ]
         .into_iter()
         .find(|&c| needed.contains(c) && !self.contains(c))
@@ -518,6 +532,19 @@ pub trait ModelStore: Send + Sync {
     /// # Errors
     /// [`RegistryError::Corrupt`] for an unreadable head; [`RegistryError::Storage`].
     fn audit_head(&self) -> Result<Option<ChainHead>>;
+
+    /// Subscribes to the store's change feed (capability [`Capability::ChangeFeed`]; see
+    /// [`feed`]). The default, for stores without a feed, refuses.
+    ///
+    /// # Errors
+    /// [`RegistryError::MissingCapability`] when the store has no feed;
+    /// [`RegistryError::Unavailable`] or [`RegistryError::Storage`] when it cannot start one.
+    fn subscribe(&self) -> Result<Box<dyn ChangeFeed>> {
+        Err(RegistryError::MissingCapability {
+            store: self.name(),
+            capability: Capability::ChangeFeed,
+        })
+    }
 }
 
 macro_rules! forward_store {
@@ -564,6 +591,9 @@ macro_rules! forward_store {
             }
             fn audit_head(&self) -> Result<Option<ChainHead>> {
                 (**self).audit_head()
+            }
+            fn subscribe(&self) -> Result<Box<dyn ChangeFeed>> {
+                (**self).subscribe()
             }
         }
     )*};

@@ -95,26 +95,6 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the audit head is never deleted'); END;",
 ];
 
-/// The `governed` column: the aggregate's protected states and governance records.
-#[derive(Serialize, serde::Deserialize)]
-struct GovernedPart {
-    #[serde(default = "baseline_states")]
-    protected_states: std::collections::BTreeSet<crate::model::StateName>,
-    #[serde(default)]
-    records: crate::governed::GovernanceRecords,
-}
-
-fn baseline_states() -> std::collections::BTreeSet<crate::model::StateName> {
-    crate::governed::baseline_states().collect()
-}
-
-fn governed_json(a: &ModelAggregate) -> Result<String> {
-    to_json(&GovernedPart {
-        protected_states: a.protected_states().clone(),
-        records: a.governance_records().clone(),
-    })
-}
-
 /// How hard SQLite syncs each commit to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -328,7 +308,7 @@ fn load_aggregate(
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .map_err(db_err)?;
-    let governed: GovernedPart = from_json("governed part", &governed)?;
+    let governed = crate::store::governed_part::from_column(&governed)?;
     let mut versions = BTreeMap::new();
     let mut stmt = conn
         .prepare_cached("SELECT number, status FROM versions WHERE model = ?1 ORDER BY number")
@@ -522,7 +502,7 @@ impl ModelStore for SqliteStore {
     fn capabilities(&self) -> Capabilities {
         let caps = Capabilities::required();
         if self.path.is_some() {
-            caps.with(Capability::Durable)
+            caps.with(Capability::Durable).with(Capability::ChangeFeed)
         } else {
             caps
         }
@@ -553,7 +533,7 @@ impl ModelStore for SqliteStore {
                 to_json(&parts.model)?,
                 to_json(&parts.aliases)?,
                 to_json(&parts.protected_aliases)?,
-                governed_json(&aggregate)?
+                crate::store::governed_part::to_column(&aggregate)?
             ],
         )
         .map_err(db_err)?;
@@ -668,7 +648,7 @@ impl ModelStore for SqliteStore {
                 |r| r.get(0),
             )
             .map_err(db_err)?;
-        let governed: GovernedPart = from_json("governed part", &governed)?;
+        let governed = crate::store::governed_part::from_column(&governed)?;
         if governed.protected_states.contains(&request.initial_state) {
             return Err(RegistryError::Protected {
                 model,
@@ -904,6 +884,16 @@ impl ModelStore for SqliteStore {
     fn audit_head(&self) -> Result<Option<ChainHead>> {
         read_head(&self.inner.lock().conn)
     }
+
+    fn subscribe(&self) -> Result<Box<dyn crate::store::ChangeFeed>> {
+        match &self.path {
+            Some(p) => Ok(Box::new(crate::store::sqlite_feed::SqliteFeed::open(p)?)),
+            None => Err(RegistryError::MissingCapability {
+                store: self.name(),
+                capability: Capability::ChangeFeed,
+            }),
+        }
+    }
 }
 
 fn append_history<T: Serialize>(
@@ -941,7 +931,7 @@ fn write_diff(conn: &Connection, old: &ModelAggregate, new: &ModelAggregate) -> 
             to_json(new.model())?,
             to_json(new.aliases())?,
             to_json(new.protected_aliases())?,
-            governed_json(new)?
+            crate::store::governed_part::to_column(new)?
         ],
     )
     .map_err(db_err)?;

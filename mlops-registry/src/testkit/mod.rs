@@ -1035,6 +1035,75 @@ pub fn protected_changes_need_the_seal(store: &dyn ModelStore) {
     );
 }
 
+/// A store declaring [`Capability::ChangeFeed`] reports every commit to a subscriber (model and
+/// revision, in order per model, possibly coalesced); a store without it refuses `subscribe`
+/// with `MissingCapability`.
+pub fn change_feed_reports_commits(store: &dyn ModelStore) {
+    use std::time::{Duration, Instant};
+
+    use crate::store::{ChangeEvent, ChangeFeed as _};
+
+    if !store.capabilities().contains(Capability::ChangeFeed) {
+        assert!(
+            matches!(
+                store.subscribe(),
+                Err(RegistryError::MissingCapability {
+                    capability: Capability::ChangeFeed,
+                    ..
+                })
+            ),
+            "store `{}` declares no change feed but does not refuse `subscribe`",
+            store.name()
+        );
+        return;
+    }
+    let mut feed = store.subscribe().unwrap();
+    let name = fresh("feed");
+    register(store, &name);
+    let v1 = add_version(store, &name, 1);
+    let mut agg = store.get_model(&name).unwrap();
+    agg.set_alias(AliasName::champion(), v1, &actor().id, at(1))
+        .unwrap();
+    let last = store
+        .commit(
+            &name,
+            agg.revision(),
+            agg,
+            vec![draft(&name, "registry.alias.moved")],
+        )
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = Revision::initial();
+    let mut first = true;
+    while seen < last {
+        assert!(
+            Instant::now() < deadline,
+            "store `{}`: the feed did not report revision {last} of `{name}` within 10 s (saw {seen})",
+            store.name()
+        );
+        match feed.next(Duration::from_millis(200)).unwrap() {
+            Some(ChangeEvent::Changed(c)) if c.model == name => {
+                assert!(
+                    first || c.revision >= seen,
+                    "the feed went back from revision {seen} to {}",
+                    c.revision
+                );
+                assert!(
+                    c.revision <= last,
+                    "the feed reported a revision never committed"
+                );
+                seen = c.revision;
+                first = false;
+            }
+            Some(ChangeEvent::Lagged) => {
+                seen = seen.max(store.get_model(&name).unwrap().revision());
+            }
+            Some(_) | None => {}
+        }
+    }
+    assert_eq!(seen, last);
+}
+
 /// Runs every behaviour above against `store`, with the full-size concurrency tests (8 threads
 /// × 500 version creations).
 pub fn run_all(store: &dyn ModelStore) {
@@ -1063,4 +1132,5 @@ pub fn run_all_sized(store: &dyn ModelStore, threads: u64, per_thread: u64) {
     concurrent_version_creation_sized(store, threads, per_thread);
     concurrent_alias_race(store);
     protected_changes_need_the_seal(store);
+    change_feed_reports_commits(store);
 }
