@@ -75,6 +75,8 @@
 pub use mlops_core;
 pub use ndarray;
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod conformance;
 pub mod correction;
 pub mod detect;
