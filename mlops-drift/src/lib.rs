@@ -81,6 +81,8 @@ pub mod conformance;
 pub mod correction;
 pub mod detect;
 pub mod error;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod monitor;
 pub mod policy;
 pub mod profile;
