@@ -78,6 +78,8 @@
 
 pub mod audit;
 pub mod error;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod model;
 pub mod registry;
 pub mod store;
