@@ -1,5 +1,12 @@
 //! Arrow input: tables, profiles, reports and monitors from record batches agree bit for bit
 //! with the same data given as slices.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stderr
+)]
 #![cfg(feature = "arrow")]
 
 use std::sync::Arc;
@@ -45,7 +52,7 @@ struct Data {
 
 fn data(seed: u64, n: usize, shift: f64, null_every: usize) -> Data {
     let r = lcg(seed, n);
-    let null = |i: usize| null_every > 0 && i % null_every == 0;
+    let null = |i: usize| null_every > 0 && i.is_multiple_of(null_every);
     Data {
         f64s: r
             .iter()
@@ -102,7 +109,7 @@ fn batch(d: &Data) -> RecordBatch {
             Arc::new(Float16Array::from(
                 d.f64s
                     .iter()
-                    .map(|v| v.map(|v| half::f16::from_f64(v)))
+                    .map(|v| v.map(half::f16::from_f64))
                     .collect::<Vec<_>>(),
             )),
         ),

@@ -1,4 +1,11 @@
 //! The HTML report: structure pinned by a snapshot, hostile strings escaped, size bounded.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stderr
+)]
 #![cfg(feature = "html")]
 
 use mlops_drift::report::{Contribution, DriftReport, ReportConfig};

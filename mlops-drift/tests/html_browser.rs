@@ -6,6 +6,13 @@
 //! `.ci/run`, which installs Debian's `chromium`): then a missing browser fails the test.
 //! `MLOPS_SCREENSHOT_OUT=path` copies the screenshot there (the README's image comes from
 //! `MLOPS_SCREENSHOT_OUT=$PWD/docs/drift_report.png cargo test -p mlops-drift --features html --test html_browser`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stderr
+)]
 #![cfg(feature = "html")]
 
 use std::io::ErrorKind;

@@ -176,13 +176,13 @@ impl DriftReport {
             };
             let method = c.method.map_or("—", super::Method::name);
             let p = c.adjusted_p_value.or(c.p_value);
-            write!(
+            writeln!(
                 o,
                 "<tr data-column=\"{i}\"><td class=\"name\" data-v=\"{rank:05}\"><a href=\"#col-{i}\">{name}</a></td>\
                  <td class=\"{drift_class}\" data-v=\"{drift_v}\">{drift_text}</td>\
                  <td data-v=\"{kind}\">{kind}</td><td data-v=\"{method}\">{method}</td>\
                  <td class=\"n\" data-v=\"{sv}\">{s}</td><td class=\"n\" data-v=\"{tv}\">{t}</td>\
-                 <td class=\"n\" data-v=\"{pv}\">{ps}</td><td class=\"n\" data-v=\"{ev}\">{e}</td></tr>\n",
+                 <td class=\"n\" data-v=\"{pv}\">{ps}</td><td class=\"n\" data-v=\"{ev}\">{e}</td></tr>",
                 name = esc(&c.column, NAME_BYTES),
                 kind = kind_name(c.kind),
                 sv = attr_num(c.statistic),
@@ -242,12 +242,12 @@ fn write_column(o: &mut String, i: usize, c: &ColumnReport) -> std::fmt::Result 
     }
     o.push_str(".</p>\n");
     if let Some(reason) = &c.reason {
-        write!(o, "<p>{}</p>\n", esc(reason, REASON_BYTES))?;
+        writeln!(o, "<p>{}</p>", esc(reason, REASON_BYTES))?;
     }
     if let Some(m) = &c.missing {
-        write!(
+        writeln!(
             o,
-            "<p class=\"missing\">Missing values: {} of reference, {} of current (p = {}{}).</p>\n",
+            "<p class=\"missing\">Missing values: {} of reference, {} of current (p = {}{}).</p>",
             pct(m.reference_share),
             pct(m.current_share),
             num(m.p_value),
@@ -368,9 +368,9 @@ fn write_bars(o: &mut String, c: &ColumnReport) -> std::fmt::Result {
         )?;
     }
     let axis_y = 4.0 + ROW_H * bars.len() as f64;
-    write!(
+    writeln!(
         o,
-        "<line class=\"axis\" x1=\"{LABEL_W}\" y1=\"0\" x2=\"{LABEL_W}\" y2=\"{axis_y}\"></line></svg></figure>\n"
+        "<line class=\"axis\" x1=\"{LABEL_W}\" y1=\"0\" x2=\"{LABEL_W}\" y2=\"{axis_y}\"></line></svg></figure>"
     )
 }
 
