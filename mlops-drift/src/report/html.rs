@@ -100,7 +100,7 @@ impl DriftReport {
     /// )?;
     /// let html = report.to_html();
     /// assert!(html.starts_with("<!DOCTYPE html>") && html.contains("&lt;age&gt;"));
-    /// assert!(!html.contains("<age>") && !html.contains("http"));
+    /// assert!(!html.contains("<age>") && !html.contains("http:") && !html.contains("https:"));
     /// # Ok::<(), mlops_drift::DriftError>(())
     /// ```
     #[must_use]
