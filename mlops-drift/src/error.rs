@@ -76,6 +76,14 @@ pub enum DriftError {
         /// What was asked for.
         what: String,
     },
+    /// An Arrow column's type cannot be read as numbers or categories (feature `arrow`).
+    #[error("column `{column}` has the unsupported Arrow type {data_type}")]
+    UnsupportedArrowType {
+        /// The column.
+        column: String,
+        /// Its Arrow type, as Arrow displays it.
+        data_type: String,
+    },
     /// A stored profile or report was written by a newer version of this crate.
     #[error("format version {found} is newer than the supported version {supported}")]
     FormatVersion {

@@ -80,12 +80,16 @@
 pub use mlops_core;
 pub use ndarray;
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod conformance;
 pub mod correction;
 pub mod detect;
 pub mod error;
 pub mod humility;
 pub mod limits;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod monitor;
 mod parallel;
 pub mod policy;

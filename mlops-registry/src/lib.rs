@@ -84,6 +84,8 @@ pub mod audit;
 pub mod consistency;
 pub mod error;
 pub mod governed;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod model;
 pub mod registry;
 pub mod store;

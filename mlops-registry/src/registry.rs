@@ -189,9 +189,16 @@ impl<S: ModelStore> Registry<S> {
             let mut agg = self.store.get_model(model)?;
             let expected = agg.revision();
             let (out, drafts) = change(&mut agg)?;
-            match self.store.commit(model, expected, agg, drafts) {
+            #[cfg(feature = "metrics")]
+            let started = std::time::Instant::now();
+            let committed = self.store.commit(model, expected, agg, drafts);
+            #[cfg(feature = "metrics")]
+            crate::metrics::record_commit(started.elapsed());
+            match committed {
                 Ok(rev) => return Ok((out, rev)),
                 Err(RegistryError::Conflict { actual, .. }) => {
+                    #[cfg(feature = "metrics")]
+                    crate::metrics::record_conflict();
                     tracing::debug!(model = %model, attempt, %expected, %actual, "conflict; retrying");
                 }
                 Err(e) => return Err(e),

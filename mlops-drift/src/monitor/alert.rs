@@ -207,6 +207,8 @@ impl Alert {
                 } else {
                     self.firing = true;
                     self.last_fired = Some(at);
+                    #[cfg(feature = "metrics")]
+                    crate::metrics::record_alert(r.check.as_str());
                     tracing::warn!(
                         target: "mlops_drift::alert",
                         check = r.check.as_str(),

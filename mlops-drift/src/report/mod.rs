@@ -46,6 +46,8 @@
 mod calls;
 mod column;
 mod config;
+#[cfg(feature = "html")]
+pub mod html;
 
 use serde::{Deserialize, Serialize};
 

@@ -816,6 +816,12 @@ impl DriftMonitor {
         pending
             .into_iter()
             .map(|s| WindowReport::from_summary(&self.profile, s, &self.config.report))
+            .inspect(|_r| {
+                #[cfg(feature = "metrics")]
+                if let Ok(r) = _r {
+                    crate::metrics::record_report(&r.report);
+                }
+            })
             .collect()
     }
 
@@ -831,7 +837,10 @@ impl DriftMonitor {
             w.pending.pop_back()
         };
         let summary = summary.unwrap_or_else(|| self.empty_summary(self.clock.now()));
-        WindowReport::from_summary(&self.profile, summary, &self.config.report)
+        let report = WindowReport::from_summary(&self.profile, summary, &self.config.report)?;
+        #[cfg(feature = "metrics")]
+        crate::metrics::record_report(&report.report);
+        Ok(report)
     }
 
     /// A merged summary of the open window so far, without closing it (for shipping to a

@@ -220,6 +220,12 @@ impl Governance {
             );
             Ok((req, vec![draft]))
         })?;
+        #[cfg(feature = "metrics")]
+        if vote == Vote::Approve {
+            mlops_registry::metrics::record_governance(
+                mlops_registry::metrics::GovernanceOutcome::Approved,
+            );
+        }
         tracing::info!(request = %id, actor = %actor, vote = ?vote, "approval decision recorded");
         Ok(req)
     }

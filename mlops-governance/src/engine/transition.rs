@@ -208,6 +208,10 @@ impl Governance {
             tracing::error!(error = %e, "cannot audit a denied transition");
             return e;
         }
+        #[cfg(feature = "metrics")]
+        mlops_registry::metrics::record_governance(
+            mlops_registry::metrics::GovernanceOutcome::Denied,
+        );
         tracing::info!(version = %plan.version, event = %plan.event, verdict = %plan.verdict, "transition denied");
         GovernanceError::Denied {
             verdict: Box::new(plan.verdict.clone()),
@@ -365,6 +369,13 @@ impl Governance {
             None
         };
         let revision = self.commit_governed(plan.revision, agg, drafts)?;
+        #[cfg(feature = "metrics")]
+        mlops_registry::metrics::record_governance(match applied {
+            Applied::Overridden => mlops_registry::metrics::GovernanceOutcome::Overridden,
+            Applied::Allowed | Applied::Unenforced => {
+                mlops_registry::metrics::GovernanceOutcome::Applied
+            }
+        });
         tracing::info!(version = %plan.version, from = %plan.from, to = %plan.to, applied = ?applied, "transition committed");
         Ok(Transitioned {
             version: plan.version.clone(),
