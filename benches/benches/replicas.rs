@@ -56,6 +56,14 @@ fn setup(store: &dyn ModelStore, name: &ModelName) {
     }
 }
 
+/// This test binary plays governance: it holds the process's seal to move `champion`.
+fn seal() -> &'static mlops_registry::governed::GovernanceSeal {
+    static SEAL: std::sync::OnceLock<Option<&'static mlops_registry::governed::GovernanceSeal>> =
+        std::sync::OnceLock::new();
+    SEAL.get_or_init(mlops_registry::governed::GovernanceSeal::claim)
+        .expect("this test binary claims the seal once")
+}
+
 /// One alias move, retried on conflict. Returns the revision committed.
 fn move_alias(store: &dyn ModelStore, name: &ModelName, to: u64) -> u64 {
     loop {
@@ -68,6 +76,8 @@ fn move_alias(store: &dyn ModelStore, name: &ModelName, to: u64) -> u64 {
             DateTime::UNIX_EPOCH,
         )
         .unwrap();
+        // `champion` is protected: the bench plays governance and holds the process's seal.
+        agg.authorize(seal());
         match store.commit(name, rev, agg, vec![]) {
             Ok(r) => return r.as_u64(),
             Err(RegistryError::Conflict { .. }) => {}

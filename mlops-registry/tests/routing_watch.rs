@@ -49,7 +49,17 @@ fn set_champion(store: &dyn ModelStore, name: &ModelName, v: u64) -> u64 {
         DateTime::UNIX_EPOCH,
     )
     .unwrap();
+    // `champion` is protected: this test plays governance and holds the process's seal.
+    agg.authorize(seal());
     store.commit(name, rev, agg, vec![]).unwrap().as_u64()
+}
+
+/// This test binary plays governance: it holds the process's seal to move `champion`.
+fn seal() -> &'static mlops_registry::governed::GovernanceSeal {
+    static SEAL: std::sync::OnceLock<Option<&'static mlops_registry::governed::GovernanceSeal>> =
+        std::sync::OnceLock::new();
+    SEAL.get_or_init(mlops_registry::governed::GovernanceSeal::claim)
+        .expect("this test binary claims the seal once")
 }
 
 fn wait_for(router: &Router, v: u64) {

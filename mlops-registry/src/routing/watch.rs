@@ -173,13 +173,24 @@ impl RouteWatcherBuilder {
 /// #     .artifact("m", "s3://m", mlops_core::Digest::of(b"w"), 1).build();
 /// let v1 = registry.add_version(&fraud, core()?, None)?.version.number();
 /// let v2 = registry.add_version(&fraud, core()?, None)?.version.number();
-/// registry.set_alias(&fraud, &AliasName::champion(), v1, &alice)?;
+/// // `champion` moves only through governance, which holds the process's seal; this example
+/// // stands in for it.
+/// let seal = mlops_registry::governed::GovernanceSeal::claim().ok_or("seal taken")?;
+/// let promote = |v| -> Result<(), Box<dyn std::error::Error>> {
+///     let mut agg = store.get_model(&fraud)?;
+///     let read = agg.revision();
+///     agg.set_alias(AliasName::champion(), v, &alice.id, DateTime::UNIX_EPOCH)?;
+///     agg.authorize(seal);
+///     store.commit(&fraud, read, agg, vec![])?;
+///     Ok(())
+/// };
+/// promote(v1)?;
 ///
 /// let router = Arc::new(Router::new(AliasRoutes::load(&*store, &fraud)?.builder()?.build()?));
 /// let watcher = RouteWatcher::builder(Arc::clone(&store), fraud.clone(), Arc::clone(&router)).spawn()?;
 ///
 /// // Another replica promotes v2: this router follows.
-/// registry.set_alias(&fraud, &AliasName::champion(), v2, &alice)?;
+/// promote(v2)?;
 /// let deadline = Instant::now() + Duration::from_secs(5);
 /// while router.route(b"user-1").version != v2 && Instant::now() < deadline {
 ///     std::thread::sleep(Duration::from_millis(1));

@@ -1062,7 +1062,7 @@ pub fn change_feed_reports_commits(store: &dyn ModelStore) {
     register(store, &name);
     let v1 = add_version(store, &name, 1);
     let mut agg = store.get_model(&name).unwrap();
-    agg.set_alias(AliasName::champion(), v1, &actor().id, at(1))
+    agg.set_alias(AliasName::challenger(), v1, &actor().id, at(1))
         .unwrap();
     let last = store
         .commit(

@@ -161,11 +161,21 @@ pub(crate) fn move_champion(
     let mut agg = store.get_model(name)?;
     let read = agg.revision();
     let moved = agg.set_alias(AliasName::champion(), version, &actor().id, t0())? != Some(version);
+    // `champion` is protected: these tests play governance and hold the process's seal.
+    agg.authorize(seal());
     match store.commit(name, read, agg, audit) {
         Ok(rev) => Ok(Some((read.as_u64(), rev.as_u64(), moved))),
         Err(mlops_registry::RegistryError::Conflict { .. }) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// This test binary plays governance: it holds the process's seal to move `champion`.
+fn seal() -> &'static mlops_registry::governed::GovernanceSeal {
+    static SEAL: std::sync::OnceLock<Option<&'static mlops_registry::governed::GovernanceSeal>> =
+        std::sync::OnceLock::new();
+    SEAL.get_or_init(mlops_registry::governed::GovernanceSeal::claim)
+        .expect("this test binary claims the seal once")
 }
 
 /// Every audit record of the store, and a check that the chain verifies.
