@@ -45,6 +45,12 @@ bindir() {
 
 start() {
     local bin dir
+    # One cluster per state file: a second start would lose track of the first (and a later
+    # stop would remove the wrong one). Set MLOPS_PG_STATE to run another beside it.
+    if [ -f "$state_file" ] && [ -d "$(cat "$state_file")" ]; then
+        echo "postgres.sh: a cluster is already running ($(cat "$state_file")); stop it first or set MLOPS_PG_STATE" >&2
+        exit 1
+    fi
     bin="$(bindir)"
     if ! id postgres >/dev/null 2>&1; then
         echo "postgres.sh: no \`postgres\` system user (the Debian package creates it)" >&2

@@ -1,6 +1,8 @@
 //! Shared fixtures: a bank-like policy, a cast of actors, a manual clock and an in-memory store.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod race;
+
 use std::sync::Arc;
 
 use mlops_core::chrono::{DateTime, TimeZone, Utc};
