@@ -33,12 +33,12 @@ use crate::model::{
 };
 
 pub mod feed;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-mod governed_part;
 pub mod memory;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub(crate) mod search;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql_codec;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 #[cfg(feature = "sqlite")]

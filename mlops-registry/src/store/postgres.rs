@@ -73,7 +73,6 @@ use postgres::types::Type;
 use postgres::{Client, GenericClient, NoTls, Socket};
 use r2d2_postgres::PostgresConnectionManager;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use sha2::{Digest as _, Sha256};
 
 use crate::audit::{self, AuditDraft, AuditRecord, ChainHead};
@@ -84,6 +83,7 @@ use crate::model::{
 };
 use crate::store::feed::{Change, ChangeEvent, ChangeFeed};
 use crate::store::search::{self, Source};
+use crate::store::sql_codec::{from_json, to_i64, to_json, to_u64, version_number};
 use crate::store::{
     Capabilities, Capability, CreateOutcome, ModelQuery, ModelStore, NewVersion, Page, PageToken,
     VersionCreated, VersionQuery, version_created_draft,
@@ -176,36 +176,6 @@ fn pool_err(e: &r2d2::Error) -> RegistryError {
     RegistryError::Unavailable {
         message: format!("no database connection: {e}"),
     }
-}
-
-fn to_json<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| RegistryError::Storage {
-        message: format!("cannot encode record: {e}"),
-    })
-}
-
-fn from_json<T: DeserializeOwned>(what: &str, s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| RegistryError::Corrupt {
-        detail: format!("bad {what} record: {e}"),
-    })
-}
-
-fn to_i64(n: u64) -> Result<i64> {
-    i64::try_from(n).map_err(|_| RegistryError::Exhausted {
-        what: "PostgreSQL bigint range",
-    })
-}
-
-fn to_u64(what: &str, n: i64) -> Result<u64> {
-    u64::try_from(n).map_err(|_| RegistryError::Corrupt {
-        detail: format!("negative {what} {n}"),
-    })
-}
-
-fn version_number(n: i64) -> Result<VersionNumber> {
-    VersionNumber::new(to_u64("version number", n)?).map_err(|_| RegistryError::Corrupt {
-        detail: "version number 0".to_owned(),
-    })
 }
 
 /// Checks a schema name: 1 to [`MAX_SCHEMA_LEN`] characters of `[a-z0-9_]`, starting with a
@@ -637,7 +607,7 @@ fn load_aggregate(
         row.try_get(2).map_err(db_err)?,
         row.try_get(3).map_err(db_err)?,
     );
-    let governed = crate::store::governed_part::from_column(&governed)?;
+    let governed = crate::store::sql_codec::from_column(&governed)?;
     let mut versions = BTreeMap::new();
     for row in tx
         .query_typed(
@@ -881,7 +851,7 @@ impl ModelStore for PostgresStore {
                 to_json(&parts.model)?,
                 to_json(&parts.aliases)?,
                 to_json(&parts.protected_aliases)?,
-                crate::store::governed_part::to_column(&aggregate)?,
+                crate::store::sql_codec::to_column(&aggregate)?,
             );
             let inserted = tx
                 .query_typed(
@@ -997,7 +967,7 @@ impl ModelStore for PostgresStore {
                 .map_err(db_err)?
                 .try_get(0)
                 .map_err(db_err)?;
-            let governed = crate::store::governed_part::from_column(&governed)?;
+            let governed = crate::store::sql_codec::from_column(&governed)?;
             if governed.protected_states.contains(&request.initial_state) {
                 return Err(RegistryError::Protected {
                     model: model.clone(),
@@ -1410,7 +1380,7 @@ fn write_diff(
         to_json(new.model())?,
         to_json(new.aliases())?,
         to_json(new.protected_aliases())?,
-        crate::store::governed_part::to_column(new)?,
+        crate::store::sql_codec::to_column(new)?,
     );
     let updated = tx
         .query_typed(

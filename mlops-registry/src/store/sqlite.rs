@@ -25,7 +25,6 @@ use mlops_core::{ModelName, ModelRef, VersionNumber};
 use parking_lot::Mutex;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::audit::{self, AuditDraft, AuditRecord, ChainHead};
 use crate::error::{EntityKind, RegistryError, Result};
@@ -34,6 +33,7 @@ use crate::model::{
     VersionStatus,
 };
 use crate::store::search::{self, Source};
+use crate::store::sql_codec::{from_json, to_i64, to_json, to_u64, version_number};
 use crate::store::{
     Capabilities, Capability, CreateOutcome, ModelQuery, ModelStore, NewVersion, Page, PageToken,
     VersionCreated, VersionQuery, version_created_draft,
@@ -116,36 +116,6 @@ fn db_err(e: rusqlite::Error) -> RegistryError {
             message: e.to_string(),
         },
     }
-}
-
-fn to_json<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| RegistryError::Storage {
-        message: format!("cannot encode record: {e}"),
-    })
-}
-
-fn from_json<T: DeserializeOwned>(what: &str, s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| RegistryError::Corrupt {
-        detail: format!("bad {what} record: {e}"),
-    })
-}
-
-fn to_i64(n: u64) -> Result<i64> {
-    i64::try_from(n).map_err(|_| RegistryError::Exhausted {
-        what: "SQLite integer range",
-    })
-}
-
-fn to_u64(what: &str, n: i64) -> Result<u64> {
-    u64::try_from(n).map_err(|_| RegistryError::Corrupt {
-        detail: format!("negative {what} {n}"),
-    })
-}
-
-fn version_number(n: i64) -> Result<VersionNumber> {
-    VersionNumber::new(to_u64("version number", n)?).map_err(|_| RegistryError::Corrupt {
-        detail: "version number 0".to_owned(),
-    })
 }
 
 #[derive(Debug)]
@@ -308,7 +278,7 @@ fn load_aggregate(
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .map_err(db_err)?;
-    let governed = crate::store::governed_part::from_column(&governed)?;
+    let governed = crate::store::sql_codec::from_column(&governed)?;
     let mut versions = BTreeMap::new();
     let mut stmt = conn
         .prepare_cached("SELECT number, status FROM versions WHERE model = ?1 ORDER BY number")
@@ -533,7 +503,7 @@ impl ModelStore for SqliteStore {
                 to_json(&parts.model)?,
                 to_json(&parts.aliases)?,
                 to_json(&parts.protected_aliases)?,
-                crate::store::governed_part::to_column(&aggregate)?
+                crate::store::sql_codec::to_column(&aggregate)?
             ],
         )
         .map_err(db_err)?;
@@ -648,7 +618,7 @@ impl ModelStore for SqliteStore {
                 |r| r.get(0),
             )
             .map_err(db_err)?;
-        let governed = crate::store::governed_part::from_column(&governed)?;
+        let governed = crate::store::sql_codec::from_column(&governed)?;
         if governed.protected_states.contains(&request.initial_state) {
             return Err(RegistryError::Protected {
                 model,
@@ -931,7 +901,7 @@ fn write_diff(conn: &Connection, old: &ModelAggregate, new: &ModelAggregate) -> 
             to_json(new.model())?,
             to_json(new.aliases())?,
             to_json(new.protected_aliases())?,
-            crate::store::governed_part::to_column(new)?
+            crate::store::sql_codec::to_column(new)?
         ],
     )
     .map_err(db_err)?;
