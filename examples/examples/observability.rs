@@ -1,21 +1,30 @@
 //! Meet users where their data and dashboards are: fit a drift profile from an Arrow record
-//! batch, monitor Arrow batches, route traffic, then write `drift_report.html` (one
-//! self-contained page) and print the Prometheus exposition text of everything recorded.
+//! batch, govern the champion's promotion (a denial, a sign-off), check each prediction against
+//! humility rules recommended from the profile, monitor Arrow batches, route traffic, then write
+//! `drift_report.html` (one self-contained page) and print the Prometheus exposition text of
+//! everything recorded.
 //!
 //! `cargo run --example observability` (writes `drift_report.html` in the current directory).
 
 use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusBuilder;
-use mlops_core::ManualClock;
 use mlops_core::chrono::DateTime;
+use mlops_core::{Actor, ManualClock, RiskTier, Role};
 use mlops_drift::arrow::ArrowTable;
 use mlops_drift::arrow::arrow_array::{
     ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray,
 };
+use mlops_drift::humility::{
+    Action, FeatureSchema, FeatureValue, HumilityPolicy, RecommendOptions,
+};
 use mlops_drift::profile::DatasetProfile;
 use mlops_drift::stream::{DriftMonitor, MonitorConfig, WindowSpec};
+use mlops_governance::engine::PlanContext;
+use mlops_governance::policy::{Guard, PolicySpec, TierRules};
+use mlops_governance::{Governance, GovernanceError};
 use mlops_registry::routing::{RouteTable, Router};
+use mlops_registry::store::InMemoryStore;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -61,6 +70,49 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let profile = DatasetProfile::fit(&table.table()?);
 
+    // Governed: the champion is promoted only after an independent validator signs off (the
+    // denial and the approval are counted).
+    let store = Arc::new(InMemoryStore::new());
+    let gov_clock = Arc::new(ManualClock::new(DateTime::UNIX_EPOCH));
+    let eve = Actor::human("eve")?.with_role(Role::ml_engineer());
+    let val = Actor::human("val")?.with_role(Role::model_validator());
+    let policy = PolicySpec::new("observed")
+        .tier(
+            RiskTier::Medium,
+            TierRules::default().entering(
+                "production".parse()?,
+                Guard::approvals(1, [Role::model_validator()]),
+            ),
+        )
+        .validate()?;
+    let gov = Governance::builder(store, gov_clock)
+        .policy(policy)?
+        .actors([eve.clone(), val.clone()])
+        .environment("prod")
+        .build();
+    let v1 = gov.register_version_for_test("credit", &eve, RiskTier::Medium)?;
+    let ctx = PlanContext::default();
+    gov.transition(&v1, "submit", &eve.id, &ctx)?;
+    gov.transition(&v1, "validate", &eve.id, &ctx)?;
+    if let Err(GovernanceError::Denied {
+        approval: Some(request),
+        ..
+    }) = gov.transition(&v1, "promote", &eve.id, &ctx)
+    {
+        gov.approve(&request, &val.id, "validated")?;
+    }
+    gov.transition(&v1, "promote", &eve.id, &ctx)?;
+    println!("governed: {v1} promoted after a sign-off");
+
+    // Per prediction: humility rules recommended from the profile, outliers rejected.
+    let mut rules = HumilityPolicy::recommended(&profile, &RecommendOptions::default())?;
+    for rule in &mut rules.rules {
+        if rule.name.starts_with("outlier:") {
+            rule.action = Action::Reject;
+        }
+    }
+    let humility = rules.compile(&FeatureSchema::from_profile(&profile)?)?;
+
     let clock = Arc::new(ManualClock::new(DateTime::UNIX_EPOCH));
     let config = MonitorConfig {
         window: WindowSpec::Count { rows: 5_000 },
@@ -80,6 +132,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             router.route(&(day as u32 * 5_000 + unit).to_le_bytes());
         }
         monitor.observe_record_batch(&traffic)?;
+        let column = |i: usize| traffic.column(i).as_any();
+        let income = column(0).downcast_ref::<Float64Array>().ok_or("income")?;
+        let age = column(1).downcast_ref::<Int32Array>().ok_or("age")?;
+        let plan = column(2).downcast_ref::<StringArray>().ok_or("plan")?;
+        for i in 0..traffic.num_rows() {
+            let row = [
+                FeatureValue::Number(income.value(i)),
+                FeatureValue::Number(f64::from(age.value(i))),
+                FeatureValue::Category(plan.value(i)),
+            ];
+            let _ = humility.evaluate(0.5, &row);
+        }
         for window in monitor.poll()? {
             println!(
                 "day {day}: dataset drifted = {}, drifted columns = {}",
@@ -89,6 +153,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     mlops_registry::metrics::record_exposures(&router.exposures());
+    mlops_drift::metrics::record_humility(&humility.counters());
 
     if let Some(report) = last {
         let html = report.to_html();

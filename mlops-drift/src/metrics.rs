@@ -18,6 +18,8 @@
 //! | `mlops_drift_column_labels_dropped_total` | counter | — | columns beyond [`MAX_COLUMN_LABELS`] not recorded |
 //! | `mlops_drift_alerts_fired_total` | counter | `check` | alerts fired ([`AlertState`](crate::monitor::alert)) |
 //! | `mlops_drift_detector_drifts_total` | counter | `detector` | drifts flagged by an online detector ([`record_detector_drift`]) |
+//! | `mlops_drift_humility_evaluations_total` | counter | `verdict` | humility-rule evaluations by verdict ([`record_humility`]) |
+//! | `mlops_drift_humility_rule_fired_total` | counter | `rule` | times each humility rule fired (at most [`MAX_COLUMN_LABELS`] rules) |
 //!
 //! Label cardinality is bounded: at most [`MAX_COLUMN_LABELS`] columns of a report are
 //! recorded (in report order; the rest are counted as dropped), a column label is cut to
@@ -51,6 +53,10 @@ pub mod names {
     pub const ALERTS_FIRED: &str = "mlops_drift_alerts_fired_total";
     /// Counter: detector drifts.
     pub const DETECTOR_DRIFTS: &str = "mlops_drift_detector_drifts_total";
+    /// Humility-rule evaluations, by verdict.
+    pub const HUMILITY_EVALUATIONS: &str = "mlops_drift_humility_evaluations_total";
+    /// Times a humility rule fired, by rule.
+    pub const HUMILITY_RULE_FIRED: &str = "mlops_drift_humility_rule_fired_total";
 }
 
 pub(crate) fn label(s: &str) -> String {
@@ -85,6 +91,25 @@ pub fn record_report(report: &DriftReport) {
     }
     if dropped > 0 {
         metrics::counter!(names::COLUMN_LABELS_DROPPED).increment(dropped);
+    }
+}
+
+/// Publishes a humility policy's counters (a [`CounterSnapshot`](crate::humility::CounterSnapshot)
+/// taken by the host, say once per scrape): evaluations by verdict (`accepted`, `overridden`,
+/// `rejected`) and fired counts per rule (at most [`MAX_COLUMN_LABELS`] rules, names cut to
+/// [`MAX_LABEL_CHARS`]). Counters are set to the snapshot's absolute values, so publishing
+/// twice never double-counts; nothing is recorded on the evaluation path.
+pub fn record_humility(snapshot: &crate::humility::CounterSnapshot) {
+    for (verdict, n) in [
+        ("accepted", snapshot.accepted),
+        ("overridden", snapshot.overridden),
+        ("rejected", snapshot.rejected),
+    ] {
+        metrics::counter!(names::HUMILITY_EVALUATIONS, "verdict" => verdict).absolute(n);
+    }
+    for rule in snapshot.rules.iter().take(MAX_COLUMN_LABELS) {
+        metrics::counter!(names::HUMILITY_RULE_FIRED, "rule" => label(&rule.name))
+            .absolute(rule.fired);
     }
 }
 

@@ -555,6 +555,10 @@ impl Governance {
             self.approval_draft(&plan.actor, AuditAction::APPROVAL_OPENED, &req, None, now),
         ];
         self.commit_governed(plan.revision, agg, drafts)?;
+        #[cfg(feature = "metrics")]
+        mlops_registry::metrics::record_governance(
+            mlops_registry::metrics::GovernanceOutcome::Denied,
+        );
         tracing::info!(version = %plan.version, request = %req.id, "approval request opened");
         Err(GovernanceError::Denied {
             verdict: Box::new(plan.verdict.clone()),
