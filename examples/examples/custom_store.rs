@@ -112,6 +112,10 @@ impl ModelStore for JournaledStore {
     fn audit_head(&self) -> mlops_registry::Result<Option<ChainHead>> {
         self.inner.audit_head()
     }
+    fn subscribe(&self) -> mlops_registry::Result<Box<dyn mlops_registry::store::ChangeFeed>> {
+        // The inner store's feed reports every commit made through this wrapper.
+        self.inner.subscribe()
+    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -170,7 +174,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         previous = Some(v.model_ref());
     }
 
-    // An unprotected alias: `champion` is guarded from creation and moves only through governance.
+    // An unprotected alias: `champion` is guarded from creation and moves only through
+    // governance.
     let champion = AliasName::new("stable")?;
     for n in [1, 2, 3] {
         clock.advance(TimeDelta::hours(1));
