@@ -36,15 +36,16 @@
 //! ```
 
 mod alarm;
-pub use alarm::{AlarmAction, AlarmPolicy, AlarmResponse};
-pub use evidence::MAX_RECORDED_CHECKS;
-pub(crate) use evidence::recorded_for as recorded_evidence_of;
 mod approvals;
 mod break_glass;
 mod evidence;
 mod policy_change;
 mod registration;
 mod transition;
+
+pub use alarm::{AlarmAction, AlarmPolicy, AlarmResponse};
+pub use evidence::MAX_RECORDED_CHECKS;
+pub(crate) use evidence::recorded_for as recorded_evidence_of;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
