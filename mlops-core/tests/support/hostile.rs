@@ -419,5 +419,19 @@ pub fn mutated_json() -> impl Strategy<Value = (Vec<Mutation>, Vec<TextMutation>
 pub fn render(seed: &Value, m: &(Vec<Mutation>, Vec<TextMutation>)) -> String {
     let doc = mutate(seed, &m.0);
     let text = serde_json::to_string(&doc).unwrap_or_default();
-    mutate_text(&text, &m.1)
+    let mut text = mutate_text(&text, &m.1);
+    // Like a fuzzer's maximum input length: repeated duplications can grow a document
+    // exponentially, and parsing costs a multiple of the input. Larger inputs have their own
+    // size tests in each crate.
+    if text.len() > MAX_FUZZ_INPUT {
+        let mut end = MAX_FUZZ_INPUT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
 }
+
+/// The longest fuzz input [`render`] produces, in bytes.
+pub const MAX_FUZZ_INPUT: usize = 1 << 20;
