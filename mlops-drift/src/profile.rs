@@ -698,6 +698,14 @@ impl DatasetProfile {
         }
         let mut seen = std::collections::HashSet::with_capacity(self.columns.len());
         for c in &self.columns {
+            // A profile is fitted from a `Table`, which refuses an empty name: a stored profile
+            // with one was not written by us, and no table could be scored against it.
+            if c.name.is_empty() {
+                return Err(DriftError::InvalidProfile {
+                    column: String::new(),
+                    reason: "a column name must not be empty".to_owned(),
+                });
+            }
             if !seen.insert(c.name.as_str()) {
                 return Err(DriftError::InvalidProfile {
                     column: c.name.clone(),

@@ -390,6 +390,15 @@ fn a_profile_with_tampered_summary_fields_is_refused() {
 }
 
 #[test]
+fn a_profile_with_an_empty_column_name_is_refused() {
+    // Found by `fuzz_profile_json`: the profile loaded, then no table could be built to score it.
+    let mut p = golden_profile();
+    p["columns"][0]["name"] = "".into();
+    let err = DatasetProfile::from_json(&p.to_string()).unwrap_err();
+    assert!(matches!(err, DriftError::InvalidProfile { .. }), "{err}");
+}
+
+#[test]
 fn duplicate_column_check_is_linear() {
     // 50 000 columns: the pairwise duplicate check was quadratic.
     let mut p = golden_profile();
