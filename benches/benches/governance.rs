@@ -2,6 +2,7 @@
 //! of 20 guards (≤ 5 µs), append audit records in memory (≥ 100 000 records/s), verify a
 //! 1M-record chain (about a second or less).
 
+use mlops_governance::lifecycle::names;
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -101,8 +102,8 @@ fn plan_bench(c: &mut Criterion) {
     let v: ModelRef = gov
         .register_version_for_test("bench", &alice, RiskTier::High)
         .unwrap();
-    for e in ["submit", "validate"] {
-        gov.transition(&v, e, &eve.id, &PlanContext::default())
+    for e in [names::SUBMIT, names::VALIDATE] {
+        gov.transition(&v, &e, &eve.id, &PlanContext::default())
             .unwrap();
     }
     clock.advance(TimeDelta::days(8));
@@ -132,7 +133,7 @@ fn plan_bench(c: &mut Criterion) {
     let Err(GovernanceError::Denied {
         approval: Some(req),
         ..
-    }) = gov.transition(&v, "promote", &eve.id, &ctx)
+    }) = gov.transition(&v, &names::PROMOTE, &eve.id, &ctx)
     else {
         panic!("expected a denial awaiting sign-offs");
     };
@@ -141,7 +142,7 @@ fn plan_bench(c: &mut Criterion) {
     let aggregate = store.get_model(v.name()).unwrap();
     let version = store.get_version(&v).unwrap();
     let plan = gov
-        .plan_on(&aggregate, &version, "promote", &eve, &ctx)
+        .plan_on(&aggregate, &version, &names::PROMOTE, &eve, &ctx)
         .unwrap();
     assert!(plan.verdict().is_allowed(), "{}", plan.verdict());
     assert_eq!(plan.verdict().outcomes.len(), 21, "20 guards + permission");
@@ -152,7 +153,7 @@ fn plan_bench(c: &mut Criterion) {
             gov.plan_on(
                 black_box(&aggregate),
                 &version,
-                "promote",
+                &names::PROMOTE,
                 &eve,
                 black_box(&ctx),
             )
@@ -164,14 +165,22 @@ fn plan_bench(c: &mut Criterion) {
             gov.plan_on(
                 black_box(&aggregate),
                 &version,
-                "promote",
+                &names::PROMOTE,
                 &eve,
                 black_box(&bare),
             )
         })
     });
     g.bench_function("20_guards_with_store_reads", |b| {
-        b.iter(|| gov.plan(v.name(), v.version(), "promote", &eve.id, black_box(&ctx)))
+        b.iter(|| {
+            gov.plan(
+                v.name(),
+                v.version(),
+                &names::PROMOTE,
+                &eve.id,
+                black_box(&ctx),
+            )
+        })
     });
     g.finish();
 }

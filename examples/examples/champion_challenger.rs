@@ -2,6 +2,7 @@
 //! assignment, a ramp that never moves a user back, a sample-ratio check as evidence, shadow
 //! comparison off the request path, and the kill switch.
 
+use mlops_governance::lifecycle::names;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -70,8 +71,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         store.create_version(NewVersion::new(name.clone(), core))?;
     }
     let v1 = ModelRef::new(name.clone(), VersionNumber::FIRST);
-    for event in ["submit", "validate", "promote"] {
-        gov.transition(&v1, event, &actor.id, &PlanContext::default())?;
+    for event in [names::SUBMIT, names::VALIDATE, names::PROMOTE] {
+        gov.transition(&v1, &event, &actor.id, &PlanContext::default())?;
     }
     let mut agg = store.get_model(&name)?;
     let rev = agg.revision();

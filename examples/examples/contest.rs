@@ -6,6 +6,7 @@
 //! among three arms.
 #![allow(clippy::print_stdout)]
 
+use mlops_governance::lifecycle::names;
 use std::sync::Arc;
 
 use mlops_core::chrono::{DateTime, TimeDelta, Utc};
@@ -41,12 +42,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let v1 = gov.register_version_for_test("ranker", &alice, RiskTier::Medium)?;
     let v2 = gov.register_version_for_test("ranker", &alice, RiskTier::Medium)?;
     let v3 = gov.register_version_for_test("ranker", &alice, RiskTier::Medium)?;
-    for e in ["submit", "validate", "promote"] {
-        gov.transition(&v1, e, &bot.id, &PlanContext::default())?;
+    for e in [names::SUBMIT, names::VALIDATE, names::PROMOTE] {
+        gov.transition(&v1, &e, &bot.id, &PlanContext::default())?;
     }
     for v in [&v2, &v3] {
-        for e in ["submit", "validate"] {
-            gov.transition(v, e, &bot.id, &PlanContext::default())?;
+        for e in [names::SUBMIT, names::VALIDATE] {
+            gov.transition(v, &e, &bot.id, &PlanContext::default())?;
         }
     }
     // From now on, entering production needs a contest's promotion evidence.
@@ -139,7 +140,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         p.n_challenger,
                         p.n_champion
                     );
-                    match request_promotion(&gov, ch, "promote", &bot.id, PlanContext::default())? {
+                    match request_promotion(
+                        &gov,
+                        ch,
+                        &names::PROMOTE,
+                        &bot.id,
+                        PlanContext::default(),
+                    )? {
                         Promotion::Applied(t) => println!(
                             "  governance moved {} {} -> {} (v{} evicted to {})",
                             t.version,

@@ -2,6 +2,8 @@
 //! the governance matrix into guards, take a model to production under them, document it, and
 //! report to the auditor with KPIs.
 
+use mlops_governance::lifecycle::EventName;
+use mlops_governance::lifecycle::names;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -139,7 +141,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .limitations("not validated for business customers")
         .field("explainability", "reason codes per decision")
         .field("lineage.columns", "income <- payroll.net_monthly");
-    let step = |event: &str, ctx: &PlanContext| -> Result<(), Box<dyn std::error::Error>> {
+    let step = |event: &EventName, ctx: &PlanContext| -> Result<(), Box<dyn std::error::Error>> {
         match gov.transition(&v, event, &eve.id, ctx) {
             Ok(t) => println!("   {event}: now in `{}`", t.to),
             Err(GovernanceError::Denied {
@@ -162,9 +164,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(())
     };
     println!("\n4. to production:");
-    step("submit", &PlanContext::default())?;
+    step(&names::SUBMIT, &PlanContext::default())?;
     step(
-        "validate",
+        &names::VALIDATE,
         &evidence(&[
             "validation.auc",
             "fairness.parity_gap",
@@ -174,7 +176,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     clock.advance(TimeDelta::days(7));
     let card = ModelCard::build(store.as_ref(), &gov.audit_log(), &v, &card_inputs)?;
     step(
-        "promote",
+        &names::PROMOTE,
         &card.into_context(evidence(&["drift.monitoring"])?),
     )?;
 

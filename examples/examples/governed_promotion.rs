@@ -3,6 +3,7 @@
 //! a week in pre-production), an incident forces a break-glass rollback, and an auditor verifies
 //! the hash-chained log and lists who approved every production model.
 
+use mlops_governance::lifecycle::names;
 use std::sync::Arc;
 
 use mlops_core::chrono::{TimeDelta, TimeZone, Utc};
@@ -70,10 +71,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("1. {v1} registered by alice, risk tier high, state development");
 
     let ctx = PlanContext::default();
-    gov.transition(&v1, "submit", &eve.id, &ctx)?;
+    gov.transition(&v1, &names::SUBMIT, &eve.id, &ctx)?;
     println!("2. eve submits it for validation");
 
-    let req = match gov.transition(&v1, "validate", &eve.id, &ctx) {
+    let req = match gov.transition(&v1, &names::VALIDATE, &eve.id, &ctx) {
         Err(GovernanceError::Denied {
             verdict,
             approval: Some(req),
@@ -88,10 +89,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(_) => return Err("the author must not approve".into()),
     }
     gov.approve(&req, &val.id, "independent validation passed")?;
-    gov.transition(&v1, "validate", &eve.id, &ctx)?;
+    gov.transition(&v1, &names::VALIDATE, &eve.id, &ctx)?;
     println!("   val signs off; {v1} enters pre_production");
 
-    match gov.transition(&v1, "promote", &eve.id, &ctx) {
+    match gov.transition(&v1, &names::PROMOTE, &eve.id, &ctx) {
         Err(GovernanceError::Denied { verdict, .. }) => {
             println!("4. promote denied; every unmet guard at once:");
             for reason in verdict.reasons() {
@@ -118,11 +119,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Err(GovernanceError::Denied {
         approval: Some(req),
         ..
-    }) = gov.transition(&v1, "promote", &eve.id, &ready)
+    }) = gov.transition(&v1, &names::PROMOTE, &eve.id, &ready)
     {
         gov.approve(&req, &rita.id, "risk accepted")?;
     }
-    let done = gov.transition(&v1, "promote", &eve.id, &ready)?;
+    let done = gov.transition(&v1, &names::PROMOTE, &eve.id, &ready)?;
     println!(
         "5. a week later, with evidence, documentation and rita's sign-off: {} -> {}",
         done.from, done.to
@@ -130,7 +131,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let rolled = gov.break_glass(
         &v1,
-        "rollback",
+        &names::ROLLBACK,
         &ivan.id,
         "INC-311: approval rate collapsed",
         &ctx,

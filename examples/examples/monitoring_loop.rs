@@ -3,6 +3,8 @@
 //! previous champion's reinstatement go through gated transitions, the router follows the
 //! `champion` alias, and the audit trail tells the story.
 
+use mlops_governance::lifecycle::EventName;
+use mlops_governance::lifecycle::names;
 use std::sync::Arc;
 
 use mlops_core::chrono::{TimeDelta, TimeZone, Utc};
@@ -54,7 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let name = ModelName::new("churn")?;
     gov.register_model(&name, &eve, "monthly churn propensity")?;
     let ctx = PlanContext::default();
-    let promote = |v: &ModelRef, event: &str| -> Result<(), Box<dyn std::error::Error>> {
+    let promote = |v: &ModelRef, event: &EventName| -> Result<(), Box<dyn std::error::Error>> {
         match gov.transition(v, event, &eve.id, &ctx) {
             Ok(_) => Ok(()),
             Err(GovernanceError::Denied {
@@ -88,8 +90,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .create_version(NewVersion::new(name.clone(), core))?
             .version
             .model_ref();
-        for event in ["submit", "validate", "promote"] {
-            promote(&v, event)?;
+        for event in [names::SUBMIT, names::VALIDATE, names::PROMOTE] {
+            promote(&v, &event)?;
         }
         versions.push(v);
     }
@@ -169,8 +171,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|r| r.id.clone())
         .ok_or("no review")?;
     gov.approve(&review, &val.id, "drift confirmed on the age feature")?;
-    gov.transition(&v2, "rollback", &monitor_id.id, &ctx)?;
-    promote(&v1, "reinstate")?;
+    gov.transition(&v2, &names::ROLLBACK, &monitor_id.id, &ctx)?;
+    promote(&v1, &names::REINSTATE)?;
     println!(
         "3. {v2} rolled back (review {review} signed by {}), {v1} reinstated",
         val.id

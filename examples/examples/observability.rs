@@ -6,6 +6,7 @@
 //!
 //! `cargo run --example observability` (writes `drift_report.html` in the current directory).
 
+use mlops_governance::lifecycle::names;
 use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusBuilder;
@@ -92,16 +93,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build();
     let v1 = gov.register_version_for_test("credit", &eve, RiskTier::Medium)?;
     let ctx = PlanContext::default();
-    gov.transition(&v1, "submit", &eve.id, &ctx)?;
-    gov.transition(&v1, "validate", &eve.id, &ctx)?;
+    gov.transition(&v1, &names::SUBMIT, &eve.id, &ctx)?;
+    gov.transition(&v1, &names::VALIDATE, &eve.id, &ctx)?;
     if let Err(GovernanceError::Denied {
         approval: Some(request),
         ..
-    }) = gov.transition(&v1, "promote", &eve.id, &ctx)
+    }) = gov.transition(&v1, &names::PROMOTE, &eve.id, &ctx)
     {
         gov.approve(&request, &val.id, "validated")?;
     }
-    gov.transition(&v1, "promote", &eve.id, &ctx)?;
+    gov.transition(&v1, &names::PROMOTE, &eve.id, &ctx)?;
     println!("governed: {v1} promoted after a sign-off");
 
     // Per prediction: humility rules recommended from the profile, outliers rejected.

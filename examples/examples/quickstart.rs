@@ -12,6 +12,7 @@
 //!
 //! Run it with `cargo run --example quickstart`.
 
+use mlops_governance::lifecycle::names;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -256,11 +257,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // ------------------------------------------------------------------------------------------
     println!("\n== 2. Govern version 1 into production");
     let nothing = PlanContext::default();
-    for event in ["submit", "validate"] {
-        let t = gov.transition(&v1, event, &eve.id, &nothing)?;
+    for event in [names::SUBMIT, names::VALIDATE] {
+        let t = gov.transition(&v1, &event, &eve.id, &nothing)?;
         println!("   {event}: {v1} {} -> {}", t.from, t.to);
     }
-    match gov.transition(&v1, "promote", &eve.id, &nothing) {
+    match gov.transition(&v1, &names::PROMOTE, &eve.id, &nothing) {
         Err(GovernanceError::Denied { verdict, .. }) => {
             println!("   promote without anything: DENIED, unmet:");
             for reason in verdict.reasons() {
@@ -270,7 +271,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         other => return Err(format!("expected a denial, got {other:?}").into()),
     }
     let ctx = release_context(&v1, 0.81, clock.now())?;
-    let request = match gov.transition(&v1, "promote", &eve.id, &ctx) {
+    let request = match gov.transition(&v1, &names::PROMOTE, &eve.id, &ctx) {
         Err(GovernanceError::Denied {
             verdict,
             approval: Some(request),
@@ -296,7 +297,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     clock.advance(TimeDelta::hours(2));
     gov.approve(&request, &rita.id, "risk accepted for consumer loans")?;
     println!("   {} approves (risk officer)", rita.id);
-    let t = gov.transition(&v1, "promote", &eve.id, &ctx)?;
+    let t = gov.transition(&v1, &names::PROMOTE, &eve.id, &ctx)?;
     println!(
         "   promote: {v1} {} -> {}; champion alias now v{}",
         t.from,
@@ -309,8 +310,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // ------------------------------------------------------------------------------------------
     println!("\n== 3. Route traffic: champion v1, challenger v2 at 50 %");
-    for event in ["submit", "validate"] {
-        gov.transition(&v2, event, &eve.id, &nothing)?;
+    for event in [names::SUBMIT, names::VALIDATE] {
+        gov.transition(&v2, &event, &eve.id, &nothing)?;
     }
     registry.set_alias(&name, &AliasName::challenger(), v2.version(), &eve)?;
     let routes = AliasRoutes::load(store.as_ref(), &name)?;
@@ -459,7 +460,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match report.outcome {
         ChallengerOutcome::Promote => {
             let ctx = release_context(&v2, 0.83, clock.now())?;
-            match request_promotion(&gov, &report, "promote", &eve.id, ctx.clone())? {
+            match request_promotion(&gov, &report, &names::PROMOTE, &eve.id, ctx.clone())? {
                 Promotion::Applied(t) => println!("   promoted at once: {} -> {}", t.from, t.to),
                 Promotion::AwaitingSignoffs { approval, verdict } => {
                     println!(
@@ -471,7 +472,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     gov.approve(&request, &val.id, "contest result reviewed")?;
                     gov.approve(&request, &rita.id, "go")?;
                     println!("   {} and {} sign off", val.id, rita.id);
-                    match request_promotion(&gov, &report, "promote", &eve.id, ctx)? {
+                    match request_promotion(&gov, &report, &names::PROMOTE, &eve.id, ctx)? {
                         Promotion::Applied(t) => {
                             println!("   promoted: {v2} {} -> {}", t.from, t.to);
                         }

@@ -1,5 +1,6 @@
 //! Who acts: people and services, and the roles they hold.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
@@ -13,7 +14,7 @@ use std::str::FromStr;
 /// characters, no control characters and no surrounding whitespace.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct ActorId(String);
+pub struct ActorId(Cow<'static, str>);
 
 impl ActorId {
     /// The longest allowed id, in characters.
@@ -40,7 +41,45 @@ impl ActorId {
                 expected: "no leading or trailing whitespace",
             });
         }
-        Ok(Self(id))
+        Ok(Self(Cow::Owned(id)))
+    }
+
+    /// An id from a literal of printable ASCII (no surrounding spaces), for `const` items,
+    /// where an invalid literal is a compile error.
+    ///
+    /// ```
+    /// const PIPELINE: mlops_core::ActorId = mlops_core::ActorId::from_static("svc:pipeline");
+    /// assert_eq!(PIPELINE.as_str(), "svc:pipeline");
+    /// ```
+    ///
+    /// # Panics
+    /// If `id` is empty, longer than [`ActorId::MAX_LEN`], not printable ASCII, or starts or
+    /// ends with a space: at compile time in a `const` item.
+    #[must_use]
+    pub const fn from_static(id: &'static str) -> Self {
+        assert!(
+            Self::is_printable_ascii_literal(id),
+            "not a valid ActorId literal"
+        );
+        Self(Cow::Borrowed(id))
+    }
+
+    const fn is_printable_ascii_literal(id: &str) -> bool {
+        let bytes = id.as_bytes();
+        if bytes.len() > Self::MAX_LEN {
+            return false;
+        }
+        let ([b' ', ..] | [.., b' '] | []) = bytes else {
+            let mut rest = bytes;
+            while let [b, tail @ ..] = rest {
+                if !(*b >= b' ' && *b <= b'~') {
+                    return false;
+                }
+                rest = tail;
+            }
+            return true;
+        };
+        false
     }
 
     /// The id as a string slice.
@@ -214,6 +253,30 @@ impl Actor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn actor_literal_check_is_within_validation() {
+        // The literal check is stricter (printable ASCII only); whatever it accepts is valid.
+        for s in [
+            "",
+            "a",
+            "svc:pipeline",
+            "alice@example.com",
+            " a",
+            "a ",
+            "a\tb",
+            "é",
+            "x".repeat(256).as_str(),
+            "x".repeat(257).as_str(),
+        ] {
+            if ActorId::is_printable_ascii_literal(s) {
+                assert!(ActorId::new(s).is_ok(), "{s:?}");
+            }
+        }
+        assert!(ActorId::is_printable_ascii_literal("svc:pipeline"));
+        assert!(!ActorId::is_printable_ascii_literal(" a"));
+        assert!(!ActorId::is_printable_ascii_literal(""));
+    }
 
     #[test]
     fn actor_id_rules() {

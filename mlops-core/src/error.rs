@@ -24,6 +24,12 @@ pub enum IdKind {
     Digest,
     /// A [`RiskTier`](crate::RiskTier).
     RiskTier,
+    /// A [`StateName`](crate::StateName).
+    StateName,
+    /// An [`EventName`](crate::EventName).
+    EventName,
+    /// An [`AuditAction`](crate::AuditAction).
+    AuditAction,
 }
 
 impl fmt::Display for IdKind {
@@ -38,6 +44,9 @@ impl fmt::Display for IdKind {
             Self::CheckName => "check name",
             Self::Digest => "digest",
             Self::RiskTier => "risk tier",
+            Self::StateName => "state name",
+            Self::EventName => "event name",
+            Self::AuditAction => "audit action",
         })
     }
 }

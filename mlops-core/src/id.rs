@@ -4,6 +4,7 @@
 //! constructor, [`FromStr`] and serde, and all three run the same validation. Once you hold a
 //! [`ModelName`], it is valid.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -16,7 +17,7 @@ pub(crate) fn check_chars(
     kind: IdKind,
     value: &str,
     max: usize,
-    allowed: fn(char) -> bool,
+    allowed: impl Fn(char) -> bool,
     allowed_words: &'static str,
 ) -> Result<(), IdError> {
     if value.is_empty() {
@@ -185,7 +186,7 @@ impl ModelRef {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct AliasName(String);
+pub struct AliasName(Cow<'static, str>);
 
 impl AliasName {
     /// The longest allowed alias, in characters.
@@ -201,7 +202,7 @@ impl AliasName {
     pub fn new(alias: impl Into<String>) -> Result<Self, IdError> {
         let alias = alias.into();
         Self::validate(&alias)?;
-        Ok(Self(alias))
+        Ok(Self(Cow::Owned(alias)))
     }
 
     fn validate(alias: &str) -> Result<(), IdError> {
@@ -241,16 +242,72 @@ impl AliasName {
         Ok(())
     }
 
-    /// The conventional alias of the serving model.
+    /// `champion`: the conventional alias of the serving model.
+    pub const CHAMPION: Self = Self::from_static("champion");
+    /// `challenger`: the conventional alias of the model competing with the champion.
+    pub const CHALLENGER: Self = Self::from_static("challenger");
+
+    /// The conventional alias of the serving model ([`AliasName::CHAMPION`]).
     #[must_use]
     pub fn champion() -> Self {
-        Self("champion".to_owned())
+        Self::CHAMPION
     }
 
-    /// The conventional alias of the model competing with the champion.
+    /// The conventional alias of the model competing with the champion
+    /// ([`AliasName::CHALLENGER`]).
     #[must_use]
     pub fn challenger() -> Self {
-        Self("challenger".to_owned())
+        Self::CHALLENGER
+    }
+
+    /// An alias from a literal, for `const` items, where an invalid literal is a compile error
+    /// (as [`StateName::from_static`](crate::StateName::from_static)).
+    ///
+    /// # Panics
+    /// If `alias` breaks the rules of [`AliasName::new`]: at compile time in a `const` item.
+    #[must_use]
+    pub const fn from_static(alias: &'static str) -> Self {
+        assert!(Self::accepts(alias), "not a valid AliasName literal");
+        Self(Cow::Borrowed(alias))
+    }
+
+    /// [`AliasName::validate`] as a yes/no, in a `const fn`.
+    const fn accepts(alias: &str) -> bool {
+        let bytes = alias.as_bytes();
+        let [first, ..] = bytes else {
+            return false;
+        };
+        if bytes.len() > Self::MAX_LEN || !first.is_ascii_alphabetic() {
+            return false;
+        }
+        let mut rest = bytes;
+        while let [b, tail @ ..] = rest {
+            if !(b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-') {
+                return false;
+            }
+            rest = tail;
+        }
+        let mut reserved = Self::RESERVED;
+        while let [word, tail @ ..] = reserved {
+            if bytes.eq_ignore_ascii_case(word.as_bytes()) {
+                return false;
+            }
+            reserved = tail;
+        }
+        // `v` followed by digits only looks like a version number.
+        if let [b'v' | b'V', digits @ ..] = bytes
+            && !digits.is_empty()
+        {
+            let mut d = digits;
+            while let [b, tail @ ..] = d {
+                if !b.is_ascii_digit() {
+                    return true;
+                }
+                d = tail;
+            }
+            return false;
+        }
+        true
     }
 
     /// The alias as a string slice.
@@ -278,7 +335,7 @@ macro_rules! string_id_conversions {
         }
         impl From<$ty> for String {
             fn from(id: $ty) -> String {
-                id.0
+                id.0.into()
             }
         }
         impl AsRef<str> for $ty {
@@ -376,6 +433,35 @@ impl From<ModelRef> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alias_literal_check_agrees_with_validation() {
+        for s in [
+            "",
+            "champion",
+            "challenger",
+            "a",
+            "A-b_9",
+            "9a",
+            "_a",
+            "a b",
+            "latest",
+            "LaTeSt",
+            "all",
+            "v1",
+            "V22",
+            "v",
+            "v1a",
+            "vx",
+            "é",
+            "aé",
+            "x".repeat(64).as_str(),
+            "x".repeat(65).as_str(),
+        ] {
+            assert_eq!(AliasName::accepts(s), AliasName::new(s).is_ok(), "{s:?}");
+        }
+        assert_eq!(AliasName::CHAMPION, AliasName::new("champion").unwrap());
+    }
 
     #[test]
     fn model_name_accepts_the_allowed_alphabet() {

@@ -6,6 +6,8 @@
 //!
 //! - **Identifiers** ([`ModelName`], [`VersionNumber`], [`ModelRef`], [`AliasName`]) are validated
 //!   once, when constructed or deserialized, and are then always valid.
+//! - **Lifecycle and audit names** ([`StateName`], [`EventName`], [`AuditAction`]) follow the
+//!   same rules, and each can be spelled as a compile-time-checked literal (`from_static`).
 //! - **Who acts** ([`Actor`], [`ActorId`], [`ActorKind`], [`Role`]) and **how risky a model is**
 //!   ([`RiskTier`]).
 //! - **Time** is injected through the [`Clock`] trait: [`SystemClock`] in production,
@@ -75,6 +77,7 @@ pub mod error;
 pub mod evidence;
 pub mod float_serde;
 pub mod id;
+pub mod name;
 pub mod risk;
 
 pub use actor::{Actor, ActorId, ActorKind, Role};
@@ -83,6 +86,7 @@ pub use digest::Digest;
 pub use error::IdError;
 pub use evidence::{CheckName, Direction, Evidence, Outcome, Subject};
 pub use id::{AliasName, ModelName, ModelRef, VersionNumber};
+pub use name::{AuditAction, AuditNamespace, EventName, StateName};
 pub use risk::RiskTier;
 
 /// Re-exported because [`Clock`] and [`Evidence`] use its types in their signatures.

@@ -1,23 +1,12 @@
 //! Errors, one enum per operation family.
 
-use mlops_registry::model::StateName;
+use mlops_core::{EventName, StateName};
 
-use crate::names::EventName;
-
-/// An event name or period that does not follow its rules.
+/// A period that does not follow its rules. (Event and state names are `mlops-core`
+/// identifiers and fail with [`IdError`](mlops_core::IdError).)
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum NameError {
-    /// An event name breaks a rule.
-    #[error("{kind} name `{value}` is invalid: {reason}")]
-    Invalid {
-        /// `event`.
-        kind: &'static str,
-        /// The offending value (shortened).
-        value: String,
-        /// The rule it breaks.
-        reason: &'static str,
-    },
     /// A period such as `7d` is malformed or out of range.
     #[error("period `{value}` is invalid: {reason}")]
     InvalidPeriod {

@@ -49,12 +49,12 @@
 //! [`Plan`] is only a preview; [`Governance::commit`] evaluates the policy again and decides.
 //!
 //! ```
-//! use mlops_governance::lifecycle::Lifecycle;
+//! use mlops_governance::lifecycle::{Lifecycle, names};
 //!
 //! let lifecycle = Lifecycle::default_lifecycle();
-//! assert_eq!(lifecycle.initial().as_str(), "development");
-//! let promote = lifecycle.transition(&"pre_production".parse()?, "promote")?;
-//! assert_eq!(promote.to.as_str(), "production");
+//! assert_eq!(lifecycle.initial(), &names::DEVELOPMENT);
+//! let promote = lifecycle.transition(&names::PRE_PRODUCTION, &names::PROMOTE)?;
+//! assert_eq!(promote.to, names::PRODUCTION);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{MatrixError, PolicyError};
 use crate::lifecycle::StateName;
+use crate::lifecycle::names::{PRE_PRODUCTION, PRODUCTION};
 use crate::names::Period;
 use crate::policy::{Guard, Policy, PolicySpec, Threshold};
 use crate::raci::{Raci, Task};
@@ -102,33 +103,23 @@ impl fmt::Display for Consideration {
     }
 }
 
-#[allow(clippy::expect_used)] // reason: only called with the literal, valid names below (a test pins each)
-fn check(name: &str) -> CheckName {
-    CheckName::new(name).expect("a valid literal check name")
-}
-
-#[allow(clippy::expect_used)] // reason: only called with 7, 14 and 30 (a test pins them)
-fn days(n: i64) -> Period {
-    Period::days(n).expect("a valid literal number of days")
-}
-
 fn default_validation_check() -> CheckName {
-    check("validation.auc")
+    const { CheckName::from_static("validation.auc") }
 }
 fn default_bias_check() -> CheckName {
-    check("fairness.parity_gap")
+    const { CheckName::from_static("fairness.parity_gap") }
 }
 fn default_drift_check() -> CheckName {
-    check("drift.monitoring")
+    const { CheckName::from_static("drift.monitoring") }
 }
 fn default_quality_check() -> CheckName {
-    check("data_quality.checks")
+    const { CheckName::from_static("data_quality.checks") }
 }
 fn default_max_age() -> Period {
-    days(30)
+    const { Period::from_static_days(30) }
 }
 fn default_drift_age() -> Period {
-    days(7)
+    const { Period::from_static_days(7) }
 }
 
 /// A measure from the catalogue. Each compiles into one lifecycle guard.
@@ -256,15 +247,14 @@ impl Measure {
     /// at `production`.
     #[must_use]
     pub fn default_states(&self) -> Vec<StateName> {
-        let s = |n: &str| StateName::new(n).unwrap_or_default();
         match self {
             Self::Signoffs { .. } | Self::AccountableSignoff { .. } | Self::TwoPersonRule => {
-                vec![s("pre_production"), s("production")]
+                vec![PRE_PRODUCTION, PRODUCTION]
             }
             Self::ValidationEvidence { .. } | Self::BiasTest { .. } | Self::DataQuality { .. } => {
-                vec![s("pre_production")]
+                vec![PRE_PRODUCTION]
             }
-            _ => vec![s("production")],
+            _ => vec![PRODUCTION],
         }
     }
 
@@ -443,8 +433,8 @@ impl GovernanceMatrix {
     pub fn default_matrix() -> Self {
         use Consideration as C;
         use RiskTier::{Critical, High, Low, Medium};
-        let production = || StateName::new("production").unwrap_or_default();
-        let pre = || StateName::new("pre_production").unwrap_or_default();
+        let production = || PRODUCTION;
+        let pre = || PRE_PRODUCTION;
         let card = |fields: &[&str]| {
             MeasureEntry::new(Measure::ModelCard {
                 fields: fields.iter().map(|f| (*f).to_owned()).collect(),
@@ -542,7 +532,11 @@ impl GovernanceMatrix {
                     tier,
                     C::ProductionDeploymentMode,
                     MeasureEntry::new(Measure::TrialPeriod {
-                        period: days(if tier == Critical { 14 } else { 7 }),
+                        period: if tier == Critical {
+                            const { Period::from_static_days(14) }
+                        } else {
+                            const { Period::from_static_days(7) }
+                        },
                     }),
                 )
                 .require(tier, C::ProductionMonitoring, drift())

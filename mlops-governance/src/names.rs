@@ -1,5 +1,6 @@
-//! Names used by lifecycle definitions and policies: events and spans of time. (State names
-//! are the registry's [`StateName`](mlops_registry::model::StateName), stored per version.)
+//! Spans of time used by lifecycle definitions and policies ([`Period`]), and the check for
+//! blank justifications. State and event names are `mlops-core`'s
+//! ([`StateName`](mlops_core::StateName), [`EventName`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,34 +9,6 @@ use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
 use crate::error::NameError;
-
-fn check_name(kind: &'static str, value: &str) -> Result<(), NameError> {
-    let bad = |reason: &'static str| NameError::Invalid {
-        kind,
-        value: shorten(value),
-        reason,
-    };
-    if value.is_empty() {
-        return Err(bad("it is empty"));
-    }
-    if value.chars().count() > 64 {
-        return Err(bad("it is longer than 64 characters"));
-    }
-    if !value
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic())
-    {
-        return Err(bad("it must start with an ASCII letter"));
-    }
-    if !value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
-    {
-        return Err(bad("only ASCII letters, digits, `_` and `-` are allowed"));
-    }
-    Ok(())
-}
 
 /// Whether `text` says nothing: empty once whitespace and invisible characters (zero-width
 /// spaces and joiners, word joiners, byte-order marks, soft hyphens, bidirectional marks and
@@ -64,71 +37,6 @@ pub(crate) fn shorten(value: &str) -> String {
         s
     }
 }
-
-macro_rules! name_type {
-    ($(#[$doc:meta])* $ty:ident, $kind:literal) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
-        pub struct $ty(pub(crate) String);
-
-        impl $ty {
-            /// Validates `name`: 1–64 ASCII letters, digits, `_` or `-`, starting with a letter.
-            ///
-            /// # Errors
-            /// [`NameError::Invalid`] naming the value and the rule it breaks.
-            pub fn new(name: impl Into<String>) -> Result<Self, NameError> {
-                let name = name.into();
-                check_name($kind, &name)?;
-                Ok(Self(name))
-            }
-
-            /// The name as a string slice.
-            #[must_use]
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl FromStr for $ty {
-            type Err = NameError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::new(s)
-            }
-        }
-
-        impl TryFrom<String> for $ty {
-            type Error = NameError;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                Self::new(s)
-            }
-        }
-
-        impl From<$ty> for String {
-            fn from(n: $ty) -> String {
-                n.0
-            }
-        }
-
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl PartialEq<str> for $ty {
-            fn eq(&self, other: &str) -> bool {
-                self.0 == other
-            }
-        }
-    };
-}
-
-name_type!(
-    /// The name of a lifecycle event, such as `promote`.
-    EventName,
-    "event"
-);
 
 /// A non-negative span of time written as a number and a unit: `30s`, `15m`, `12h`, `7d`, `2w`
 /// (or `0`). Serializes in the same form; used for evidence ages, approval expiry and minimum
@@ -171,6 +79,23 @@ impl Period {
     /// As [`Period::from_seconds`].
     pub fn days(days: i64) -> Result<Self, NameError> {
         Self::from_seconds(days.saturating_mul(86_400))
+    }
+
+    /// A period of `days` days from a literal, for `const` items and blocks, where a value out
+    /// of range is a compile error.
+    ///
+    /// ```
+    /// const WEEK: mlops_governance::Period = mlops_governance::Period::from_static_days(7);
+    /// assert_eq!(WEEK.to_string(), "7d");
+    /// ```
+    ///
+    /// # Panics
+    /// If `days` is negative or more than 100 years: at compile time in a `const`.
+    #[must_use]
+    pub const fn from_static_days(days: u32) -> Self {
+        let seconds = days as i64 * 86_400;
+        assert!(seconds <= Self::MAX_SECONDS, "more than 100 years");
+        Self { seconds }
     }
 
     /// A period of `hours` hours.
@@ -261,24 +186,6 @@ impl From<Period> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_validate() {
-        assert!(EventName::new("promote_to-prod2").is_ok());
-        for bad in ["", "1x", "a b", "a.b", &"x".repeat(65)] {
-            assert!(
-                matches!(
-                    EventName::new(bad),
-                    Err(NameError::Invalid { kind: "event", .. })
-                ),
-                "{bad}"
-            );
-        }
-        let e = EventName::new("no way").unwrap_err().to_string();
-        assert!(e.contains("`no way`"), "{e}");
-        let bad: Result<EventName, _> = serde_json::from_str("\"9\"");
-        assert!(bad.is_err());
-    }
 
     #[test]
     fn periods_parse_and_print() {

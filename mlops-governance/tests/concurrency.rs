@@ -8,6 +8,7 @@
 
 mod support;
 
+use mlops_governance::lifecycle::names;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
@@ -24,8 +25,8 @@ fn to_pre_production(w: &World) -> (ModelRef, ModelRef) {
     let a = w.version("churn", RiskTier::Low);
     let b = w.version("churn", RiskTier::Low);
     for v in [&a, &b] {
-        for e in ["submit", "validate"] {
-            w.gov.transition(v, e, &w.cast.eve.id, &ctx).unwrap();
+        for e in [names::SUBMIT, names::VALIDATE] {
+            w.gov.transition(v, &e, &w.cast.eve.id, &ctx).unwrap();
         }
     }
     (a, b)
@@ -59,7 +60,7 @@ fn two_planned_promotions_race_exactly_one_wins_the_other_replans() {
                 let plan = engine.plan(
                     v.name(),
                     v.version(),
-                    "promote",
+                    &names::PROMOTE,
                     &actor,
                     &PlanContext::default(),
                 );
@@ -97,7 +98,7 @@ fn two_planned_promotions_race_exactly_one_wins_the_other_replans() {
             .plan(
                 loser.name(),
                 loser.version(),
-                "promote",
+                &names::PROMOTE,
                 &w.cast.eve.id,
                 &PlanContext::default(),
             )
@@ -126,8 +127,8 @@ fn concurrent_transitions_retry_and_never_leave_two_in_production() {
             let v = gov
                 .register_version_for_test("ranker", &w.cast.alice, RiskTier::Low)
                 .unwrap();
-            for e in ["submit", "validate"] {
-                gov.transition(&v, e, &w.cast.eve.id, &ctx).unwrap();
+            for e in [names::SUBMIT, names::VALIDATE] {
+                gov.transition(&v, &e, &w.cast.eve.id, &ctx).unwrap();
             }
             v
         })
@@ -144,10 +145,10 @@ fn concurrent_transitions_retry_and_never_leave_two_in_production() {
                 barrier.wait();
                 // Promote, then roll back and promote again: lots of contention.
                 for _ in 0..5 {
-                    gov.transition(&v, "promote", &eve, &PlanContext::default())?;
+                    gov.transition(&v, &names::PROMOTE, &eve, &PlanContext::default())?;
                     let state = gov.store().get_version(&v)?.state().clone();
                     if state.as_str() == "production" {
-                        match gov.transition(&v, "rollback", &eve, &PlanContext::default()) {
+                        match gov.transition(&v, &names::ROLLBACK, &eve, &PlanContext::default()) {
                             Ok(_) | Err(GovernanceError::Lifecycle(_)) => {}
                             Err(e) => return Err(e),
                         }

@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )]
 
+use mlops_governance::lifecycle::names;
 use std::sync::Arc;
 
 use mlops_core::chrono::{DateTime, TimeDelta, Utc};
@@ -487,7 +488,7 @@ fn a_sample_ratio_mismatch_invalidates_and_never_promotes() {
         request_promotion(
             &gov,
             &r.challengers[0],
-            "promote",
+            &names::PROMOTE,
             &"bot".parse().unwrap(),
             PlanContext::default()
         ),
@@ -574,12 +575,12 @@ fn governed(tier: RiskTier, rules: TierRules) -> (Governance, Actor) {
     let v2 = gov
         .register_version_for_test("ranker", &alice, tier)
         .unwrap();
-    for e in ["submit", "validate", "promote"] {
-        gov.transition(&v1, e, &bot.id, &PlanContext::default())
+    for e in [names::SUBMIT, names::VALIDATE, names::PROMOTE] {
+        gov.transition(&v1, &e, &bot.id, &PlanContext::default())
             .unwrap();
     }
-    for e in ["submit", "validate"] {
-        gov.transition(&v2, e, &bot.id, &PlanContext::default())
+    for e in [names::SUBMIT, names::VALIDATE] {
+        gov.transition(&v2, &e, &bot.id, &PlanContext::default())
             .unwrap();
     }
     (gov, bot)
@@ -623,13 +624,21 @@ fn a_promotion_becomes_a_governance_transition_carrying_the_evidence() {
     let denied = gov
         .transition(
             &"ranker@v2".parse().unwrap(),
-            "promote",
+            &names::PROMOTE,
             &bot.id,
             &PlanContext::default(),
         )
         .unwrap_err();
     assert!(denied.to_string().contains("denied"), "{denied}");
-    match request_promotion(&gov, &report, "promote", &bot.id, PlanContext::default()).unwrap() {
+    match request_promotion(
+        &gov,
+        &report,
+        &names::PROMOTE,
+        &bot.id,
+        PlanContext::default(),
+    )
+    .unwrap()
+    {
         Promotion::Applied(t) => {
             assert_eq!(t.to.as_str(), "production");
             assert_eq!(t.evicted.map(|(n, _)| n), Some(v(1)));
@@ -650,7 +659,15 @@ fn a_promotion_that_needs_signoffs_opens_an_approval_request() {
     );
     let (gov, bot) = governed_then(rules);
     let report = promoted_report();
-    match request_promotion(&gov, &report, "promote", &bot.id, PlanContext::default()).unwrap() {
+    match request_promotion(
+        &gov,
+        &report,
+        &names::PROMOTE,
+        &bot.id,
+        PlanContext::default(),
+    )
+    .unwrap()
+    {
         Promotion::AwaitingSignoffs { approval, verdict } => {
             assert!(approval.is_some());
             assert!(verdict.awaits_only_signoffs());
@@ -660,7 +677,13 @@ fn a_promotion_that_needs_signoffs_opens_an_approval_request() {
     // A report that does not recommend promotion is refused before governance is asked.
     let (_, keep) = run_and_report(0.10, 0.10);
     assert!(matches!(
-        request_promotion(&gov, &keep, "promote", &bot.id, PlanContext::default()),
+        request_promotion(
+            &gov,
+            &keep,
+            &names::PROMOTE,
+            &bot.id,
+            PlanContext::default()
+        ),
         Err(ContestError::NotActionable { .. })
     ));
 }

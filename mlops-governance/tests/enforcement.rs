@@ -10,6 +10,7 @@
 
 mod support;
 
+use mlops_governance::lifecycle::names;
 use std::sync::Arc;
 
 use mlops_core::chrono::TimeDelta;
@@ -35,10 +36,10 @@ fn in_pre_production(w: &World, model: &str) -> ModelRef {
     let v = w.version(model, RiskTier::Medium);
     let ctx = PlanContext::default();
     w.gov
-        .transition(&v, "submit", &w.cast.eve.id, &ctx)
+        .transition(&v, &names::SUBMIT, &w.cast.eve.id, &ctx)
         .unwrap();
     w.gov
-        .transition(&v, "validate", &w.cast.eve.id, &ctx)
+        .transition(&v, &names::VALIDATE, &w.cast.eve.id, &ctx)
         .unwrap();
     v
 }
@@ -47,7 +48,7 @@ fn in_pre_production(w: &World, model: &str) -> ModelRef {
 fn awaiting(w: &World, v: &ModelRef) -> mlops_governance::approval::ApprovalId {
     match w
         .gov
-        .transition(v, "promote", &w.cast.eve.id, &PlanContext::default())
+        .transition(v, &names::PROMOTE, &w.cast.eve.id, &PlanContext::default())
     {
         Err(GovernanceError::Denied {
             approval: Some(id), ..
@@ -62,7 +63,7 @@ fn in_production(w: &World, model: &str) -> ModelRef {
     let req = awaiting(w, &v);
     w.gov.approve(&req, &w.cast.val.id, "validated").unwrap();
     w.gov
-        .transition(&v, "promote", &w.cast.eve.id, &PlanContext::default())
+        .transition(&v, &names::PROMOTE, &w.cast.eve.id, &PlanContext::default())
         .unwrap();
     v
 }
@@ -263,7 +264,7 @@ fn a_plan_is_a_preview_the_commit_reevaluates_the_policy() {
         .plan(
             v.name(),
             v.version(),
-            "promote",
+            &names::PROMOTE,
             &w.cast.eve.id,
             &PlanContext::default(),
         )
@@ -283,7 +284,7 @@ fn a_plan_is_a_preview_the_commit_reevaluates_the_policy() {
         .plan(
             v.name(),
             v.version(),
-            "promote",
+            &names::PROMOTE,
             &w.cast.eve.id,
             &PlanContext::default(),
         )
@@ -321,7 +322,7 @@ fn a_plan_whose_approver_left_does_not_commit() {
         .plan(
             v.name(),
             v.version(),
-            "promote",
+            &names::PROMOTE,
             &w.cast.eve.id,
             &PlanContext::default(),
         )
@@ -349,8 +350,12 @@ fn the_environment_is_the_engines_configuration_not_the_requests() {
     let prod = World::new(policy.clone());
     let v = in_pre_production(&prod, "fraud");
     assert!(matches!(
-        prod.gov
-            .transition(&v, "promote", &prod.cast.eve.id, &PlanContext::default()),
+        prod.gov.transition(
+            &v,
+            &names::PROMOTE,
+            &prod.cast.eve.id,
+            &PlanContext::default()
+        ),
         Err(GovernanceError::Denied { .. })
     ));
     assert_eq!(prod.state_of(&v), "pre_production");
@@ -359,7 +364,12 @@ fn the_environment_is_the_engines_configuration_not_the_requests() {
     let v = in_pre_production(&staging, "fraud");
     let done = staging
         .gov
-        .transition(&v, "promote", &staging.cast.eve.id, &PlanContext::default())
+        .transition(
+            &v,
+            &names::PROMOTE,
+            &staging.cast.eve.id,
+            &PlanContext::default(),
+        )
         .unwrap();
     assert_eq!(done.applied, Applied::Unenforced);
     assert_eq!(staging.gov.environment(), "staging");
@@ -383,12 +393,12 @@ fn two_engines_on_one_store_share_approvals_and_ids() {
         .unwrap();
     assert!(matches!(
         w.gov
-            .transition(&v, "promote", &w.cast.eve.id, &PlanContext::default()),
+            .transition(&v, &names::PROMOTE, &w.cast.eve.id, &PlanContext::default()),
         Err(GovernanceError::Rejected { ref request }) if *request == req
     ));
     // Ids are unique per store, whichever engine opens the request.
     let u = in_pre_production(&w, "churn");
-    let r1 = match other.transition(&u, "promote", &w.cast.eve.id, &PlanContext::default()) {
+    let r1 = match other.transition(&u, &names::PROMOTE, &w.cast.eve.id, &PlanContext::default()) {
         Err(GovernanceError::Denied {
             approval: Some(id), ..
         }) => id,
@@ -448,21 +458,21 @@ fn signoffs_lapse_when_the_version_leaves_the_state_they_were_given_for() {
     w.gov.approve(&old, &w.cast.val.id, "validated").unwrap();
     // Rejected, reworked and revalidated: the old sign-off no longer counts.
     w.gov
-        .transition(&v, "reject", &w.cast.eve.id, &ctx)
+        .transition(&v, &names::REJECT, &w.cast.eve.id, &ctx)
         .unwrap();
     assert_eq!(
         w.gov.approval(&old).unwrap().status,
         RequestStatus::Superseded
     );
-    for event in ["rework", "submit", "validate"] {
-        w.gov.transition(&v, event, &w.cast.eve.id, &ctx).unwrap();
+    for event in [names::REWORK, names::SUBMIT, names::VALIDATE] {
+        w.gov.transition(&v, &event, &w.cast.eve.id, &ctx).unwrap();
     }
     let new = awaiting(&w, &v);
     assert_ne!(new, old);
     assert_eq!(w.state_of(&v), "pre_production");
     w.gov.approve(&new, &w.cast.val.id, "revalidated").unwrap();
     w.gov
-        .transition(&v, "promote", &w.cast.eve.id, &ctx)
+        .transition(&v, &names::PROMOTE, &w.cast.eve.id, &ctx)
         .unwrap();
     assert_eq!(w.state_of(&v), "production");
     assert_audit_and_state_consistent(&w);
@@ -479,19 +489,19 @@ fn signoffs_lapse_when_the_approver_loses_the_role_or_is_deactivated() {
     w.gov
         .add_actor(Actor::human("val").unwrap().with_role(Role::auditor()));
     assert!(matches!(
-        w.gov.transition(&v, "promote", &w.cast.eve.id, &ctx),
+        w.gov.transition(&v, &names::PROMOTE, &w.cast.eve.id, &ctx),
         Err(GovernanceError::Denied { .. })
     ));
     // Back in the role, the sign-off counts again; deactivated, it does not.
     w.gov.add_actor(w.cast.val.clone());
     let plan = w
         .gov
-        .plan(v.name(), v.version(), "promote", &w.cast.eve.id, &ctx)
+        .plan(v.name(), v.version(), &names::PROMOTE, &w.cast.eve.id, &ctx)
         .unwrap();
     assert!(plan.verdict().is_allowed());
     w.gov.deactivate_actor(&w.cast.val.id);
     assert!(matches!(
-        w.gov.transition(&v, "promote", &w.cast.eve.id, &ctx),
+        w.gov.transition(&v, &names::PROMOTE, &w.cast.eve.id, &ctx),
         Err(GovernanceError::Denied { .. })
     ));
     assert_eq!(w.state_of(&v), "pre_production");
@@ -508,7 +518,7 @@ fn a_rejection_is_sticky_and_reopening_records_it() {
         .unwrap();
     for _ in 0..2 {
         assert!(matches!(
-            w.gov.transition(&v, "promote", &w.cast.eve.id, &ctx),
+            w.gov.transition(&v, &names::PROMOTE, &w.cast.eve.id, &ctx),
             Err(GovernanceError::Rejected { ref request }) if *request == req
         ));
     }
@@ -536,7 +546,7 @@ fn a_rejection_is_sticky_and_reopening_records_it() {
         .approve(&again.id, &w.cast.val.id, "recalibration verified")
         .unwrap();
     w.gov
-        .transition(&v, "promote", &w.cast.eve.id, &ctx)
+        .transition(&v, &names::PROMOTE, &w.cast.eve.id, &ctx)
         .unwrap();
     assert_eq!(w.state_of(&v), "production");
     assert_audit_and_state_consistent(&w);
@@ -556,7 +566,7 @@ fn a_post_hoc_review_excludes_the_author_and_the_overrider() {
         .gov
         .break_glass(
             &v,
-            "promote",
+            &names::PROMOTE,
             &olga.id,
             "incident 7: regulator deadline",
             &PlanContext::default(),
@@ -597,7 +607,7 @@ fn invisible_justifications_and_comments_are_refused() {
             matches!(
                 w.gov.break_glass(
                     &v,
-                    "promote",
+                    &names::PROMOTE,
                     &w.cast.ivan.id,
                     blank,
                     &PlanContext::default()

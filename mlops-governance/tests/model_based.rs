@@ -11,6 +11,7 @@
 
 mod support;
 
+use mlops_governance::lifecycle::EventName;
 use std::sync::Arc;
 
 use mlops_core::chrono::{DateTime, TimeDelta, Utc};
@@ -177,7 +178,7 @@ impl Model {
 
     fn target(&self, v: usize, event: &str) -> Option<String> {
         self.lifecycle
-            .transition(&state(&self.states[v]), event)
+            .transition(&state(&self.states[v]), &ev(event))
             .ok()
             .map(|t| t.to.to_string())
     }
@@ -427,10 +428,12 @@ fn step(model: &mut Model, real: &Real, op: &Op) -> (Res, Res) {
     match *op {
         Op::Request { v, event, who } => (
             model.request(v, EVENTS[event], who),
-            classify(
-                real.gov
-                    .transition(&real.versions[v], EVENTS[event], real.id(who), &ctx),
-            ),
+            classify(real.gov.transition(
+                &real.versions[v],
+                &ev(EVENTS[event]),
+                real.id(who),
+                &ctx,
+            )),
         ),
         Op::Approve { v, who } | Op::Reject { v, who } => {
             let approve = matches!(op, Op::Approve { .. });
@@ -460,7 +463,7 @@ fn step(model: &mut Model, real: &Real, op: &Op) -> (Res, Res) {
             model.override_(v, EVENTS[event]),
             classify(real.gov.break_glass(
                 &real.versions[v],
-                EVENTS[event],
+                &ev(EVENTS[event]),
                 &real.cast.ivan.id,
                 "incident 42: instant rollback",
                 &ctx,
@@ -534,4 +537,9 @@ proptest! {
         }
         let _ = real.store.read_audit(1, 1).unwrap();
     }
+}
+
+/// The model speaks in strings; the engine takes typed event names.
+fn ev(name: &str) -> EventName {
+    EventName::new(name).unwrap()
 }

@@ -10,6 +10,7 @@
 
 mod support;
 
+use mlops_governance::lifecycle::names;
 use std::sync::Arc;
 
 use mlops_core::chrono::TimeDelta;
@@ -78,14 +79,14 @@ fn two_champions(w: &World, tier: RiskTier) -> (ModelRef, ModelRef) {
     let mut out = Vec::new();
     for _ in 0..2 {
         let v = w.version("fraud", tier);
-        for event in ["submit", "validate", "promote"] {
-            match w.gov.transition(&v, event, &w.cast.eve.id, &ctx) {
+        for event in [names::SUBMIT, names::VALIDATE, names::PROMOTE] {
+            match w.gov.transition(&v, &event, &w.cast.eve.id, &ctx) {
                 Ok(_) => {}
                 Err(GovernanceError::Denied {
                     approval: Some(r), ..
                 }) => {
                     w.gov.approve(&r, &w.cast.val.id, "validated").unwrap();
-                    w.gov.transition(&v, event, &w.cast.eve.id, &ctx).unwrap();
+                    w.gov.transition(&v, &event, &w.cast.eve.id, &ctx).unwrap();
                 }
                 Err(e) => panic!("{e}"),
             }
@@ -101,11 +102,11 @@ fn recorded_evidence_counts_for_the_guards_without_being_passed_again() {
     let ctx = PlanContext::default();
     let v = w.version("fraud", RiskTier::High);
     w.gov
-        .transition(&v, "submit", &w.cast.eve.id, &ctx)
+        .transition(&v, &names::SUBMIT, &w.cast.eve.id, &ctx)
         .unwrap();
     // Without evidence, validation awaits more than sign-offs.
     let Err(GovernanceError::Denied { approval: None, .. }) =
-        w.gov.transition(&v, "validate", &w.cast.eve.id, &ctx)
+        w.gov.transition(&v, &names::VALIDATE, &w.cast.eve.id, &ctx)
     else {
         panic!("the evidence guard is unmet");
     };
@@ -114,7 +115,13 @@ fn recorded_evidence_counts_for_the_guards_without_being_passed_again() {
         .unwrap();
     let plan = w
         .gov
-        .plan(v.name(), v.version(), "validate", &w.cast.eve.id, &ctx)
+        .plan(
+            v.name(),
+            v.version(),
+            &names::VALIDATE,
+            &w.cast.eve.id,
+            &ctx,
+        )
         .unwrap();
     assert_eq!(plan.evidence().len(), 1);
     assert!(plan.verdict().awaits_only_signoffs(), "{}", plan.verdict());
@@ -122,7 +129,13 @@ fn recorded_evidence_counts_for_the_guards_without_being_passed_again() {
     w.clock.advance(TimeDelta::days(31));
     let plan = w
         .gov
-        .plan(v.name(), v.version(), "validate", &w.cast.eve.id, &ctx)
+        .plan(
+            v.name(),
+            v.version(),
+            &names::VALIDATE,
+            &w.cast.eve.id,
+            &ctx,
+        )
         .unwrap();
     assert!(!plan.verdict().awaits_only_signoffs());
     // A newer recording replaces the older one for the same check.
@@ -135,13 +148,13 @@ fn recorded_evidence_counts_for_the_guards_without_being_passed_again() {
     let Err(GovernanceError::Denied {
         approval: Some(req),
         ..
-    }) = w.gov.transition(&v, "validate", &w.cast.eve.id, &ctx)
+    }) = w.gov.transition(&v, &names::VALIDATE, &w.cast.eve.id, &ctx)
     else {
         panic!("only the sign-off is missing now");
     };
     w.gov.approve(&req, &w.cast.val.id, "validated").unwrap();
     w.gov
-        .transition(&v, "validate", &w.cast.eve.id, &ctx)
+        .transition(&v, &names::VALIDATE, &w.cast.eve.id, &ctx)
         .unwrap();
     // The transition record lists the evidence the decision relied on; the card shows it.
     let card = ModelCard::build(
@@ -261,7 +274,7 @@ fn a_flapping_alarm_opens_one_review_and_a_validator_rolls_back() {
         .approve(&review, &w.cast.val.id, "drift confirmed")
         .unwrap();
     w.gov
-        .transition(&v2, "rollback", &mon.id, &PlanContext::default())
+        .transition(&v2, &names::ROLLBACK, &mon.id, &PlanContext::default())
         .unwrap();
     assert_eq!(w.state_of(&v2), "pre_production");
     let _ = v1;

@@ -10,6 +10,7 @@
 
 mod support;
 
+use mlops_governance::lifecycle::names;
 use std::sync::Arc;
 
 use mlops_core::{ManualClock, RiskTier};
@@ -42,12 +43,13 @@ fn governance_on_sqlite_survives_a_restart() {
         let v = gov
             .register_version_for_test("aml", &c.alice, RiskTier::Medium)
             .unwrap();
-        gov.transition(&v, "submit", &c.eve.id, &ctx).unwrap();
-        gov.transition(&v, "validate", &c.eve.id, &ctx).unwrap();
+        gov.transition(&v, &names::SUBMIT, &c.eve.id, &ctx).unwrap();
+        gov.transition(&v, &names::VALIDATE, &c.eve.id, &ctx)
+            .unwrap();
         let Err(GovernanceError::Denied {
             approval: Some(request),
             ..
-        }) = gov.transition(&v, "promote", &c.eve.id, &ctx)
+        }) = gov.transition(&v, &names::PROMOTE, &c.eve.id, &ctx)
         else {
             panic!("expected a denial awaiting sign-off");
         };
@@ -62,7 +64,8 @@ fn governance_on_sqlite_survives_a_restart() {
     assert_eq!(req.status, RequestStatus::Open);
     assert_eq!(req.signoffs().len(), 1, "the sign-off survived the restart");
     gov.audit_log().verify_against(&checkpoint).unwrap();
-    gov.transition(&v, "promote", &c.eve.id, &ctx).unwrap();
+    gov.transition(&v, &names::PROMOTE, &c.eve.id, &ctx)
+        .unwrap();
     assert_eq!(
         store.get_version(&v).unwrap().state().as_str(),
         "production"

@@ -13,6 +13,7 @@
 
 mod support;
 
+use mlops_governance::lifecycle::names;
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 
@@ -140,7 +141,7 @@ fn finding_after(sql: &str) -> Finding {
         let v = versions_in_pre_production(&gov, "fraud", 2).remove(0);
         let req = ask(&gov, &v).unwrap();
         gov.approve(&req, &c.val.id, "validated").unwrap();
-        gov.transition(&v, "promote", &c.eve.id, &PlanContext::default())
+        gov.transition(&v, &names::PROMOTE, &c.eve.id, &PlanContext::default())
             .unwrap();
         gov.verify_consistency().unwrap().unwrap();
     }

@@ -12,6 +12,7 @@ use mlops_core::RiskTier;
 use mlops_governance::AuditError;
 use mlops_governance::audit::{AuditLogExt, MemoryAuditLog};
 use mlops_governance::engine::PlanContext;
+use mlops_governance::lifecycle::names;
 use mlops_registry::audit::{self, AuditRecord, ChainBreakReason};
 use support::{World, bank_policy};
 
@@ -35,15 +36,21 @@ fn recorded_log() -> Vec<AuditRecord> {
     for tier in [RiskTier::Low, RiskTier::Medium] {
         let v = w.version("fraud", tier);
         let ctx = PlanContext::default();
-        w.gov.transition(&v, "submit", &c.eve.id, &ctx).unwrap();
-        w.gov.transition(&v, "validate", &c.eve.id, &ctx).unwrap();
-        match w.gov.transition(&v, "promote", &c.eve.id, &ctx) {
+        w.gov
+            .transition(&v, &names::SUBMIT, &c.eve.id, &ctx)
+            .unwrap();
+        w.gov
+            .transition(&v, &names::VALIDATE, &c.eve.id, &ctx)
+            .unwrap();
+        match w.gov.transition(&v, &names::PROMOTE, &c.eve.id, &ctx) {
             Ok(_) => {}
             Err(mlops_governance::GovernanceError::Denied {
                 approval: Some(r), ..
             }) => {
                 w.gov.approve(&r, &c.val.id, "ok").unwrap();
-                w.gov.transition(&v, "promote", &c.eve.id, &ctx).unwrap();
+                w.gov
+                    .transition(&v, &names::PROMOTE, &c.eve.id, &ctx)
+                    .unwrap();
             }
             Err(e) => panic!("{e}"),
         }

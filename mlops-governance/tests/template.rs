@@ -10,6 +10,7 @@
 mod support;
 mod template_support;
 
+use mlops_governance::lifecycle::names;
 use std::collections::BTreeSet;
 
 use mlops_core::chrono::TimeDelta;
@@ -225,19 +226,21 @@ fn the_matrix_governs_real_transitions() {
         .unwrap()
     };
     let ctx = card(&analysis).into_context(PlanContext::default());
-    for e in ["submit", "validate", "promote"] {
-        w.gov.transition(&analysis, e, &c.eve.id, &ctx).unwrap();
+    for e in [names::SUBMIT, names::VALIDATE, names::PROMOTE] {
+        w.gov.transition(&analysis, &e, &c.eve.id, &ctx).unwrap();
     }
     assert_eq!(w.state_of(&analysis), "production");
 
     // The credit decision: entering pre-production is denied for every missing measure at once.
     w.gov
-        .transition(&credit, "submit", &c.eve.id, &PlanContext::default())
+        .transition(&credit, &names::SUBMIT, &c.eve.id, &PlanContext::default())
         .unwrap();
-    let Err(GovernanceError::Denied { verdict, .. }) =
-        w.gov
-            .transition(&credit, "validate", &c.eve.id, &PlanContext::default())
-    else {
+    let Err(GovernanceError::Denied { verdict, .. }) = w.gov.transition(
+        &credit,
+        &names::VALIDATE,
+        &c.eve.id,
+        &PlanContext::default(),
+    ) else {
         panic!("expected a denial");
     };
     let reasons = verdict.reasons().join(" | ");
@@ -265,7 +268,7 @@ fn the_matrix_governs_real_transitions() {
     let Err(GovernanceError::Denied {
         approval: Some(req),
         verdict,
-    }) = w.gov.transition(&credit, "validate", &c.eve.id, &ctx)
+    }) = w.gov.transition(&credit, &names::VALIDATE, &c.eve.id, &ctx)
     else {
         panic!("expected a denial awaiting sign-offs");
     };
@@ -275,7 +278,7 @@ fn the_matrix_governs_real_transitions() {
     w.gov.add_actor(carl.clone());
     w.gov.approve(&req, &carl.id, "second look").unwrap();
     let Err(GovernanceError::Denied { verdict, .. }) =
-        w.gov.transition(&credit, "validate", &c.eve.id, &ctx)
+        w.gov.transition(&credit, &names::VALIDATE, &c.eve.id, &ctx)
     else {
         panic!("the accountable role has not signed");
     };
@@ -285,7 +288,7 @@ fn the_matrix_governs_real_transitions() {
         .approve(&req, &c.rita.id, "accountable for acceptance")
         .unwrap();
     w.gov
-        .transition(&credit, "validate", &c.eve.id, &ctx)
+        .transition(&credit, &names::VALIDATE, &c.eve.id, &ctx)
         .unwrap();
     assert_eq!(w.state_of(&credit), "pre_production");
     assert_eq!(
@@ -316,10 +319,12 @@ fn model_cards_document_what_the_system_knows() {
         },
     );
     w.gov
-        .transition(&v, "submit", &c.eve.id, &PlanContext::default())
+        .transition(&v, &names::SUBMIT, &c.eve.id, &PlanContext::default())
         .unwrap();
     let ctx = template_support::evidence_context(&w, &v, &["validation.auc"]);
-    w.gov.transition(&v, "validate", &c.eve.id, &ctx).unwrap();
+    w.gov
+        .transition(&v, &names::VALIDATE, &c.eve.id, &ctx)
+        .unwrap();
 
     let inputs = CardInputs::default().intended_use("predict churn for retention offers");
     let card = ModelCard::build(
@@ -405,7 +410,7 @@ fn model_cards_document_what_the_system_knows() {
     let Err(GovernanceError::Denied {
         verdict,
         approval: None,
-    }) = w.gov.transition(&v, "promote", &c.eve.id, &ctx)
+    }) = w.gov.transition(&v, &names::PROMOTE, &c.eve.id, &ctx)
     else {
         panic!("expected a documentation denial");
     };
@@ -431,12 +436,14 @@ fn model_cards_document_what_the_system_knows() {
     let Err(GovernanceError::Denied {
         approval: Some(req),
         ..
-    }) = w.gov.transition(&v, "promote", &c.eve.id, &ctx)
+    }) = w.gov.transition(&v, &names::PROMOTE, &c.eve.id, &ctx)
     else {
         panic!("expected only the sign-off to be missing");
     };
     w.gov.approve(&req, &c.val.id, "fine").unwrap();
-    w.gov.transition(&v, "promote", &c.eve.id, &ctx).unwrap();
+    w.gov
+        .transition(&v, &names::PROMOTE, &c.eve.id, &ctx)
+        .unwrap();
     let card = ModelCard::build(
         w.store.as_ref(),
         &w.gov.audit_log(),
@@ -526,31 +533,35 @@ fn a_retrain_within_plan_inherits_approvals_and_a_material_change_does_not() {
         &lineage(b"jan", "abc123", "0.1", None),
     );
     w.gov
-        .transition(&v1, "submit", &c.eve.id, &PlanContext::default())
+        .transition(&v1, &names::SUBMIT, &c.eve.id, &PlanContext::default())
         .unwrap();
     let ctx = template_support::evidence_context(&w, &v1, &pre);
     let Err(GovernanceError::Denied {
         approval: Some(req),
         ..
-    }) = w.gov.transition(&v1, "validate", &c.eve.id, &ctx)
+    }) = w.gov.transition(&v1, &names::VALIDATE, &c.eve.id, &ctx)
     else {
         panic!("expected sign-offs to be missing");
     };
     w.gov.approve(&req, &c.val.id, "validated").unwrap();
     w.gov.approve(&req, &c.rita.id, "risk accepted").unwrap();
-    w.gov.transition(&v1, "validate", &c.eve.id, &ctx).unwrap();
+    w.gov
+        .transition(&v1, &names::VALIDATE, &c.eve.id, &ctx)
+        .unwrap();
     w.clock.advance(TimeDelta::days(7));
     let ctx = template_support::full_card_context(&w, &v1, &["drift.monitoring"]);
     let Err(GovernanceError::Denied {
         approval: Some(req),
         ..
-    }) = w.gov.transition(&v1, "promote", &c.eve.id, &ctx)
+    }) = w.gov.transition(&v1, &names::PROMOTE, &c.eve.id, &ctx)
     else {
         panic!("expected sign-offs to be missing");
     };
     w.gov.approve(&req, &c.val.id, "go").unwrap();
     w.gov.approve(&req, &c.rita.id, "go").unwrap();
-    w.gov.transition(&v1, "promote", &c.eve.id, &ctx).unwrap();
+    w.gov
+        .transition(&v1, &names::PROMOTE, &c.eve.id, &ctx)
+        .unwrap();
     assert_eq!(w.state_of(&v1), "production");
 
     let plan = ChangePlan::new("monthly-retrain", v1.clone())
@@ -575,19 +586,23 @@ fn a_retrain_within_plan_inherits_approvals_and_a_material_change_does_not() {
     assert_eq!(inherited.signoffs[&state("pre_production")].len(), 2);
     assert_eq!(inherited.signoffs[&state("production")].len(), 2);
     w.gov
-        .transition(&v2, "submit", &c.eve.id, &PlanContext::default())
+        .transition(&v2, &names::SUBMIT, &c.eve.id, &PlanContext::default())
         .unwrap();
     // Evidence is still required: inheriting approvals is not inheriting evidence.
     assert!(matches!(
         w.gov
-            .transition(&v2, "validate", &c.eve.id, &PlanContext::default()),
+            .transition(&v2, &names::VALIDATE, &c.eve.id, &PlanContext::default()),
         Err(GovernanceError::Denied { approval: None, .. })
     ));
     let ctx = template_support::evidence_context(&w, &v2, &pre);
-    w.gov.transition(&v2, "validate", &c.eve.id, &ctx).unwrap();
+    w.gov
+        .transition(&v2, &names::VALIDATE, &c.eve.id, &ctx)
+        .unwrap();
     w.clock.advance(TimeDelta::days(7));
     let ctx = template_support::full_card_context(&w, &v2, &["drift.monitoring"]);
-    w.gov.transition(&v2, "promote", &c.eve.id, &ctx).unwrap();
+    w.gov
+        .transition(&v2, &names::PROMOTE, &c.eve.id, &ctx)
+        .unwrap();
     assert_eq!(w.state_of(&v2), "production");
     assert_eq!(w.state_of(&v1), "retired");
     assert_eq!(
@@ -618,11 +633,11 @@ fn a_retrain_within_plan_inherits_approvals_and_a_material_change_does_not() {
         ["code changed from `git://models@abc123` to `git://models@def456`"]
     );
     w.gov
-        .transition(&v3, "submit", &c.eve.id, &PlanContext::default())
+        .transition(&v3, &names::SUBMIT, &c.eve.id, &PlanContext::default())
         .unwrap();
     let ctx = template_support::evidence_context(&w, &v3, &pre);
     assert!(matches!(
-        w.gov.transition(&v3, "validate", &c.eve.id, &ctx),
+        w.gov.transition(&v3, &names::VALIDATE, &c.eve.id, &ctx),
         Err(GovernanceError::Denied {
             approval: Some(_),
             ..
@@ -787,47 +802,59 @@ fn report_inventory_and_kpis_from_a_seeded_history() {
     )
     .unwrap();
     w.gov
-        .transition(&credit, "submit", &c.eve.id, &none)
+        .transition(&credit, &names::SUBMIT, &c.eve.id, &none)
         .unwrap();
     // churn@v1 (medium) reaches production after a validator's sign-off two hours later.
     let churn = register(&w, "churn", RiskTier::Medium, &Lineage::default());
     w.gov
-        .transition(&churn, "submit", &c.eve.id, &none)
+        .transition(&churn, &names::SUBMIT, &c.eve.id, &none)
         .unwrap();
     w.gov
-        .transition(&churn, "validate", &c.eve.id, &none)
+        .transition(&churn, &names::VALIDATE, &c.eve.id, &none)
         .unwrap();
-    let req1 = approval_of(w.gov.transition(&churn, "promote", &c.eve.id, &none));
+    let req1 = approval_of(w.gov.transition(&churn, &names::PROMOTE, &c.eve.id, &none));
     w.clock.set(at(2, 11));
     w.gov.approve(&req1, &c.val.id, "ok").unwrap();
     w.gov
-        .transition(&churn, "promote", &c.eve.id, &none)
+        .transition(&churn, &names::PROMOTE, &c.eve.id, &none)
         .unwrap();
     // fraud@v1 (high): validated after four hours, then a substantive denial (no documentation,
     // no week in pre-production).
     let fraud = register(&w, "fraud", RiskTier::High, &Lineage::default());
     w.gov
-        .transition(&fraud, "submit", &c.eve.id, &none)
+        .transition(&fraud, &names::SUBMIT, &c.eve.id, &none)
         .unwrap();
-    let req2 =
-        approval_of(
-            w.gov
-                .transition(&fraud, "validate", &c.eve.id, &w.ready_context(&fraud)),
-        );
+    let req2 = approval_of(w.gov.transition(
+        &fraud,
+        &names::VALIDATE,
+        &c.eve.id,
+        &w.ready_context(&fraud),
+    ));
     w.clock.set(at(2, 15));
     w.gov.approve(&req2, &c.val.id, "validated").unwrap();
     w.gov
-        .transition(&fraud, "validate", &c.eve.id, &w.ready_context(&fraud))
+        .transition(
+            &fraud,
+            &names::VALIDATE,
+            &c.eve.id,
+            &w.ready_context(&fraud),
+        )
         .unwrap();
     assert!(matches!(
         w.gov
-            .transition(&fraud, "promote", &c.eve.id, &PlanContext::default()),
+            .transition(&fraud, &names::PROMOTE, &c.eve.id, &PlanContext::default()),
         Err(GovernanceError::Denied { approval: None, .. })
     ));
     // The credit model is pushed to pre-production by break-glass; a risk officer reviews it.
     let done = w
         .gov
-        .break_glass(&credit, "validate", &c.ivan.id, "regulator deadline", &none)
+        .break_glass(
+            &credit,
+            &names::VALIDATE,
+            &c.ivan.id,
+            "regulator deadline",
+            &none,
+        )
         .unwrap();
     w.clock.set(at(2, 16));
     w.gov
@@ -836,31 +863,32 @@ fn report_inventory_and_kpis_from_a_seeded_history() {
     // churn@v2 waits for a sign-off that never comes: its request expires.
     let churn2 = register(&w, "churn", RiskTier::Medium, &Lineage::default());
     w.gov
-        .transition(&churn2, "submit", &c.eve.id, &none)
+        .transition(&churn2, &names::SUBMIT, &c.eve.id, &none)
         .unwrap();
     w.gov
-        .transition(&churn2, "validate", &c.eve.id, &none)
+        .transition(&churn2, &names::VALIDATE, &c.eve.id, &none)
         .unwrap();
-    let _req4 = approval_of(w.gov.transition(&churn2, "promote", &c.eve.id, &none));
+    let _req4 = approval_of(w.gov.transition(&churn2, &names::PROMOTE, &c.eve.id, &none));
     // 03-09 16:00: fraud asks again with everything but the sign-off, which comes a day later.
     w.clock.set(at(9, 16));
     assert_eq!(w.gov.expire_due().unwrap().len(), 1);
     let req5 =
         approval_of(
             w.gov
-                .transition(&fraud, "promote", &c.eve.id, &w.ready_context(&fraud)),
+                .transition(&fraud, &names::PROMOTE, &c.eve.id, &w.ready_context(&fraud)),
         );
     w.clock.set(at(10, 16));
     w.gov.approve(&req5, &c.rita.id, "risk accepted").unwrap();
     w.gov
-        .transition(&fraud, "promote", &c.eve.id, &w.ready_context(&fraud))
+        .transition(&fraud, &names::PROMOTE, &c.eve.id, &w.ready_context(&fraud))
         .unwrap();
     // The credit model asks for production: it needs two people, so a request stays open.
-    let req6 =
-        approval_of(
-            w.gov
-                .transition(&credit, "promote", &c.eve.id, &w.ready_context(&credit)),
-        );
+    let req6 = approval_of(w.gov.transition(
+        &credit,
+        &names::PROMOTE,
+        &c.eve.id,
+        &w.ready_context(&credit),
+    ));
 
     let drift = |v: &mlops_core::ModelRef, value: f64, when| {
         Evidence::new(
@@ -1134,7 +1162,7 @@ fn tier_assignments_race_with_transitions_without_lost_updates() {
                 let v = register(&w, "pricing", RiskTier::Medium, &Lineage::default());
                 match w
                     .gov
-                    .transition(&v, "submit", &w.cast.eve.id, &PlanContext::default())
+                    .transition(&v, &names::SUBMIT, &w.cast.eve.id, &PlanContext::default())
                 {
                     Ok(_) | Err(GovernanceError::Conflict { .. }) => {}
                     Err(e) => panic!("{e}"),
@@ -1186,7 +1214,7 @@ fn unreviewed_overrides_raise_alarms_and_rejections_fail_the_first_pass() {
     let v = register(&w, "pricing", RiskTier::Medium, &Lineage::default());
     let done = w
         .gov
-        .break_glass(&v, "submit", &c.ivan.id, "hotfix", &none)
+        .break_glass(&v, &names::SUBMIT, &c.ivan.id, "hotfix", &none)
         .unwrap();
     let review = done.review.unwrap();
     let log = w.gov.audit_log();
@@ -1223,11 +1251,13 @@ fn unreviewed_overrides_raise_alarms_and_rejections_fail_the_first_pass() {
     assert!(inv.to_markdown().contains("override not reviewed"));
 
     // validate (no guards at medium), then promote: rejected once, then approved.
-    w.gov.transition(&v, "validate", &c.eve.id, &none).unwrap();
+    w.gov
+        .transition(&v, &names::VALIDATE, &c.eve.id, &none)
+        .unwrap();
     let Err(GovernanceError::Denied {
         approval: Some(req),
         ..
-    }) = w.gov.transition(&v, "promote", &c.eve.id, &none)
+    }) = w.gov.transition(&v, &names::PROMOTE, &c.eve.id, &none)
     else {
         panic!("expected a request");
     };
@@ -1235,7 +1265,7 @@ fn unreviewed_overrides_raise_alarms_and_rejections_fail_the_first_pass() {
     let v2 = register(&w, "pricing", RiskTier::Medium, &Lineage::default());
     // The rejection is sticky: asking again names it; a new request re-opens it on the record.
     assert!(matches!(
-        w.gov.transition(&v, "promote", &c.eve.id, &none),
+        w.gov.transition(&v, &names::PROMOTE, &c.eve.id, &none),
         Err(GovernanceError::Rejected { ref request }) if *request == req
     ));
     let req = w
@@ -1248,8 +1278,12 @@ fn unreviewed_overrides_raise_alarms_and_rejections_fail_the_first_pass() {
         .with_role(Role::model_validator());
     w.gov.add_actor(val2.clone());
     w.gov.approve(&req, &val2.id, "recalibrated").unwrap();
-    w.gov.transition(&v, "promote", &c.eve.id, &none).unwrap();
-    w.gov.transition(&v2, "submit", &c.eve.id, &none).unwrap();
+    w.gov
+        .transition(&v, &names::PROMOTE, &c.eve.id, &none)
+        .unwrap();
+    w.gov
+        .transition(&v2, &names::SUBMIT, &c.eve.id, &none)
+        .unwrap();
     let period = ReportingPeriod::new(
         Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap(),
         Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap(),

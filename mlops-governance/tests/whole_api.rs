@@ -20,6 +20,7 @@
 
 mod support;
 
+use mlops_governance::lifecycle::EventName;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -176,9 +177,12 @@ impl Harness {
         let by = &self.actors[0].id;
         match *op {
             Op::Transition { v, event, who } => {
-                let _ =
-                    w.gov
-                        .transition(&self.versions[v], EVENTS[event], &self.actors[who].id, &ctx);
+                let _ = w.gov.transition(
+                    &self.versions[v],
+                    &ev(EVENTS[event]),
+                    &self.actors[who].id,
+                    &ctx,
+                );
             }
             Op::Approve { v, who }
             | Op::Reject { v, who }
@@ -197,7 +201,7 @@ impl Harness {
             Op::BreakGlass { v, event, who } => {
                 let _ = w.gov.break_glass(
                     &self.versions[v],
-                    EVENTS[event],
+                    &ev(EVENTS[event]),
                     &self.actors[who].id,
                     "incident",
                     &ctx,
@@ -359,7 +363,7 @@ impl Harness {
         let gov = &self.w.gov;
         let from = entry.draft.state_before.clone().unwrap();
         let event = entry.draft.details["event"].as_str().unwrap();
-        let transition = gov.lifecycle().transition(&from, event).unwrap();
+        let transition = gov.lifecycle().transition(&from, &ev(event)).unwrap();
         let signoffs = match entry.draft.details["approval"].as_str() {
             Some(id) => gov.approval(&id.parse().unwrap()).unwrap().signoffs(),
             None => Vec::new(),
@@ -452,4 +456,9 @@ fn the_harness_reaches_production_by_the_rules() {
     }
     assert_eq!(h.w.state_of(&h.versions[0]), "production");
     let _: StateName = state("production");
+}
+
+/// The model speaks in strings; the engine takes typed event names.
+fn ev(name: &str) -> EventName {
+    EventName::new(name).unwrap()
 }

@@ -14,6 +14,8 @@ use mlops_governance::GovernanceError;
 use mlops_governance::approval::RequestStatus;
 use mlops_governance::audit::{self, AuditLogExt};
 use mlops_governance::engine::{Applied, PlanContext};
+use mlops_governance::lifecycle::EventName;
+use mlops_governance::lifecycle::names;
 use mlops_governance::policy::GuardKind;
 use mlops_registry::audit::AuditAction;
 use support::{World, bank_policy, state};
@@ -29,13 +31,15 @@ fn a_high_risk_model_reaches_production_with_its_signoffs() {
     let ctx = w.ready_context(&v1);
 
     // 1. Submitting for validation needs nothing at this tier.
-    w.gov.transition(&v1, "submit", &c.eve.id, &ctx).unwrap();
+    w.gov
+        .transition(&v1, &names::SUBMIT, &c.eve.id, &ctx)
+        .unwrap();
     assert_eq!(w.state_of(&v1), "validation");
 
     // 2. Entering pre-production needs a validator's sign-off: the request is denied, and an
     //    approval request is opened for exactly that.
     let Err(GovernanceError::Denied { verdict, approval }) =
-        w.gov.transition(&v1, "validate", &c.eve.id, &ctx)
+        w.gov.transition(&v1, &names::VALIDATE, &c.eve.id, &ctx)
     else {
         panic!("expected a denial awaiting sign-off");
     };
@@ -64,7 +68,9 @@ fn a_high_risk_model_reaches_production_with_its_signoffs() {
         .unwrap();
 
     // 4. Now it passes, and the request is fulfilled in the same commit.
-    w.gov.transition(&v1, "validate", &c.eve.id, &ctx).unwrap();
+    w.gov
+        .transition(&v1, &names::VALIDATE, &c.eve.id, &ctx)
+        .unwrap();
     assert_eq!(w.state_of(&v1), "pre_production");
     assert_eq!(
         w.gov.approvals().unwrap().get(&request).unwrap().status,
@@ -75,7 +81,7 @@ fn a_high_risk_model_reaches_production_with_its_signoffs() {
     //    guard is reported at once.
     let Err(GovernanceError::Denied { verdict, .. }) =
         w.gov
-            .transition(&v1, "promote", &c.eve.id, &PlanContext::default())
+            .transition(&v1, &names::PROMOTE, &c.eve.id, &PlanContext::default())
     else {
         panic!("expected a denial");
     };
@@ -95,7 +101,7 @@ fn a_high_risk_model_reaches_production_with_its_signoffs() {
     let Err(GovernanceError::Denied {
         approval: Some(req),
         ..
-    }) = w.gov.transition(&v1, "promote", &c.eve.id, &ctx)
+    }) = w.gov.transition(&v1, &names::PROMOTE, &c.eve.id, &ctx)
     else {
         panic!("expected a denial awaiting sign-off");
     };
@@ -107,7 +113,10 @@ fn a_high_risk_model_reaches_production_with_its_signoffs() {
         ))
     ));
     w.gov.approve(&req, &c.rita.id, "risk accepted").unwrap();
-    let done = w.gov.transition(&v1, "promote", &c.eve.id, &ctx).unwrap();
+    let done = w
+        .gov
+        .transition(&v1, &names::PROMOTE, &c.eve.id, &ctx)
+        .unwrap();
     assert_eq!(done.applied, Applied::Allowed);
     assert_eq!(w.state_of(&v1), "production");
 
@@ -153,8 +162,8 @@ fn promoting_a_second_version_evicts_the_champion() {
     let mut versions = Vec::new();
     for _ in 0..2 {
         let v = w.version("churn", RiskTier::Low);
-        for e in ["submit", "validate", "promote"] {
-            w.gov.transition(&v, e, &c.eve.id, &ctx).unwrap();
+        for e in [names::SUBMIT, names::VALIDATE, names::PROMOTE] {
+            w.gov.transition(&v, &e, &c.eve.id, &ctx).unwrap();
         }
         versions.push(v);
     }
@@ -182,13 +191,18 @@ fn break_glass_rolls_back_at_once_and_opens_a_review() {
     let v = w.version("credit", RiskTier::Critical);
     // Nobody signed anything: only an override can put it into production.
     w.gov
-        .transition(&v, "submit", &c.eve.id, &PlanContext::default())
+        .transition(&v, &names::SUBMIT, &c.eve.id, &PlanContext::default())
         .unwrap();
     assert_eq!(w.state_of(&v), "validation");
     // Without a justification nothing happens.
     assert!(matches!(
-        w.gov
-            .break_glass(&v, "validate", &c.ivan.id, "  ", &PlanContext::default()),
+        w.gov.break_glass(
+            &v,
+            &names::VALIDATE,
+            &c.ivan.id,
+            "  ",
+            &PlanContext::default()
+        ),
         Err(GovernanceError::MissingJustification)
     ));
     // The wrong role is refused and audited.
@@ -196,7 +210,7 @@ fn break_glass_rolls_back_at_once_and_opens_a_review() {
     assert!(matches!(
         w.gov.break_glass(
             &v,
-            "validate",
+            &names::VALIDATE,
             &c.eve.id,
             "trust me",
             &PlanContext::default()
@@ -211,7 +225,7 @@ fn break_glass_rolls_back_at_once_and_opens_a_review() {
         .gov
         .break_glass(
             &v,
-            "validate",
+            &names::VALIDATE,
             &c.ivan.id,
             "regulator deadline; validation report attached",
             &PlanContext::default(),
@@ -248,13 +262,13 @@ fn approval_requests_expire_by_the_clock_and_can_be_cancelled() {
     let c = &w.cast;
     let v = w.version("aml", RiskTier::Medium);
     let ctx = PlanContext::default();
-    for e in ["submit", "validate"] {
-        w.gov.transition(&v, e, &c.eve.id, &ctx).unwrap();
+    for e in [names::SUBMIT, names::VALIDATE] {
+        w.gov.transition(&v, &e, &c.eve.id, &ctx).unwrap();
     }
     let Err(GovernanceError::Denied {
         approval: Some(req),
         ..
-    }) = w.gov.transition(&v, "promote", &c.eve.id, &ctx)
+    }) = w.gov.transition(&v, &names::PROMOTE, &c.eve.id, &ctx)
     else {
         panic!()
     };
@@ -276,7 +290,7 @@ fn approval_requests_expire_by_the_clock_and_can_be_cancelled() {
     let Err(GovernanceError::Denied {
         approval: Some(req2),
         ..
-    }) = w.gov.transition(&v, "promote", &c.eve.id, &ctx)
+    }) = w.gov.transition(&v, &names::PROMOTE, &c.eve.id, &ctx)
     else {
         panic!()
     };
@@ -318,22 +332,23 @@ fn bad_input_is_a_typed_error_and_commits_nothing() {
     let head = log.checkpoint().unwrap();
     let unknown = mlops_core::ActorId::new("stranger").unwrap();
     assert!(matches!(
-        w.gov.transition(&v, "submit", &unknown, &ctx),
+        w.gov.transition(&v, &names::SUBMIT, &unknown, &ctx),
         Err(GovernanceError::UnknownActor { .. })
     ));
     assert!(matches!(
-        w.gov.transition(&v, "promote", &c.eve.id, &ctx),
+        w.gov.transition(&v, &names::PROMOTE, &c.eve.id, &ctx),
         Err(GovernanceError::Lifecycle(
             mlops_governance::LifecycleError::UnknownEvent { .. }
         ))
     ));
+    // A malformed event name cannot reach the engine: it is refused where it is parsed.
     assert!(matches!(
-        w.gov.transition(&v, "no such event!", &c.eve.id, &ctx),
-        Err(GovernanceError::Lifecycle(_))
+        "no such event!".parse::<EventName>(),
+        Err(mlops_core::IdError::InvalidChar { .. })
     ));
     let missing = "fraud@v99".parse().unwrap();
     assert!(matches!(
-        w.gov.transition(&missing, "submit", &c.eve.id, &ctx),
+        w.gov.transition(&missing, &names::SUBMIT, &c.eve.id, &ctx),
         Err(GovernanceError::Registry(_))
     ));
     assert!(matches!(
@@ -365,10 +380,12 @@ fn warn_and_observe_modes_proceed_and_record_the_would_be_denial() {
     let c = &w.cast;
     let v = w.version("fraud", RiskTier::High);
     let staging = PlanContext::default();
-    w.gov.transition(&v, "submit", &c.eve.id, &staging).unwrap();
+    w.gov
+        .transition(&v, &names::SUBMIT, &c.eve.id, &staging)
+        .unwrap();
     let done = w
         .gov
-        .transition(&v, "validate", &c.eve.id, &staging)
+        .transition(&v, &names::VALIDATE, &c.eve.id, &staging)
         .unwrap();
     assert_eq!(done.applied, Applied::Unenforced);
     assert!(!done.verdict.is_allowed());
@@ -446,7 +463,12 @@ to = "live"
             .build();
     let head = w.gov.audit_log().checkpoint().unwrap();
     assert!(matches!(
-        other.transition(&v, "ship", &w.cast.eve.id, &PlanContext::default()),
+        other.transition(
+            &v,
+            &EventName::from_static("ship"),
+            &w.cast.eve.id,
+            &PlanContext::default()
+        ),
         Err(GovernanceError::Lifecycle(
             mlops_governance::LifecycleError::UnknownState { .. }
         ))

@@ -44,10 +44,13 @@ use crate::model::StateName;
 
 /// The lifecycle states every model protects from creation: those the default lifecycle
 /// protects. A governance engine with another lifecycle adds its own.
-pub const BASELINE_PROTECTED_STATES: [&str; 2] = ["pre_production", "production"];
+pub const BASELINE_PROTECTED_STATES: [StateName; 2] = [
+    StateName::from_static("pre_production"),
+    StateName::from_static("production"),
+];
 
 /// The aliases every model protects from creation.
-pub const BASELINE_PROTECTED_ALIASES: [&str; 1] = ["champion"];
+pub const BASELINE_PROTECTED_ALIASES: [AliasName; 1] = [AliasName::CHAMPION];
 
 /// The capability to commit protected changes (see the [module docs](self)).
 ///
@@ -215,17 +218,12 @@ impl fmt::Display for ProtectedChange {
     }
 }
 
-/// Baseline names as validated values (the literals above are valid; a test pins it).
 pub(crate) fn baseline_states() -> impl Iterator<Item = StateName> {
-    BASELINE_PROTECTED_STATES
-        .into_iter()
-        .filter_map(|s| StateName::new(s).ok())
+    BASELINE_PROTECTED_STATES.into_iter()
 }
 
 pub(crate) fn baseline_aliases() -> impl Iterator<Item = AliasName> {
-    BASELINE_PROTECTED_ALIASES
-        .into_iter()
-        .filter_map(|s| AliasName::new(s).ok())
+    BASELINE_PROTECTED_ALIASES.into_iter()
 }
 
 #[cfg(test)]
@@ -233,9 +231,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn baseline_names_are_valid() {
-        assert_eq!(baseline_states().count(), BASELINE_PROTECTED_STATES.len());
-        assert_eq!(baseline_aliases().count(), BASELINE_PROTECTED_ALIASES.len());
+    fn baseline_names_are_the_default_lifecycle_s_and_valid() {
+        let states: Vec<String> = baseline_states().map(String::from).collect();
+        assert_eq!(states, ["pre_production", "production"]);
+        let aliases: Vec<String> = baseline_aliases().map(String::from).collect();
+        assert_eq!(aliases, ["champion"]);
+        for s in &states {
+            assert!(StateName::new(s.as_str()).is_ok());
+        }
     }
 
     #[test]

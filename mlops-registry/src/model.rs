@@ -16,7 +16,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use mlops_core::{Actor, AliasName, Digest, ModelName, ModelRef, RiskTier, VersionNumber};
@@ -107,101 +106,8 @@ impl fmt::Display for Revision {
     }
 }
 
-/// The name of a lifecycle state, such as `development`, `validation`, `production`,
-/// `archived`. The states themselves are defined by governance as data; the registry only
-/// stores the name. 1–64 characters of `[a-z0-9_-]`, starting with a letter.
-///
-/// ```
-/// use mlops_registry::model::StateName;
-/// assert_eq!(StateName::development().as_str(), "development");
-/// assert!(StateName::new("Prod").is_err());
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct StateName(String);
-
-impl StateName {
-    /// The longest allowed name, in characters.
-    pub const MAX_LEN: usize = 64;
-
-    /// Validates `name`.
-    ///
-    /// # Errors
-    /// [`RegistryError::InvalidInput`] for an empty or too long name, a character outside
-    /// `[a-z0-9_-]`, or a first character that is not a letter.
-    pub fn new(name: impl Into<String>) -> Result<Self> {
-        let name = name.into();
-        if name.is_empty() || name.chars().count() > Self::MAX_LEN {
-            return Err(RegistryError::invalid(
-                "state name",
-                &name,
-                "must be 1 to 64 characters",
-            ));
-        }
-        if let Some(c) = name
-            .chars()
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-')))
-        {
-            return Err(RegistryError::invalid(
-                "state name",
-                &name,
-                format!("contains {c:?}; allowed: lowercase ASCII letters, digits, `_` and `-`"),
-            ));
-        }
-        if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-            return Err(RegistryError::invalid(
-                "state name",
-                &name,
-                "must start with a letter",
-            ));
-        }
-        Ok(Self(name))
-    }
-
-    /// `development`: the default state of a new version.
-    #[must_use]
-    pub fn development() -> Self {
-        Self("development".to_owned())
-    }
-
-    /// The name as a string slice.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Default for StateName {
-    fn default() -> Self {
-        Self::development()
-    }
-}
-
-impl fmt::Display for StateName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for StateName {
-    type Err = RegistryError;
-    fn from_str(s: &str) -> Result<Self> {
-        Self::new(s)
-    }
-}
-
-impl TryFrom<String> for StateName {
-    type Error = RegistryError;
-    fn try_from(s: String) -> Result<Self> {
-        Self::new(s)
-    }
-}
-
-impl From<StateName> for String {
-    fn from(s: StateName) -> String {
-        s.0
-    }
-}
+/// The name of a lifecycle state (defined in `mlops-core`, beside the other identifiers).
+pub use mlops_core::StateName;
 
 /// Key–value tags with documented limits (see the [module docs](self)). Validated on every
 /// insert and on deserialization.
@@ -1558,26 +1464,6 @@ mod tests {
                 .unwrap();
         }
         a
-    }
-
-    #[test]
-    fn state_name_rules() {
-        assert!(StateName::new("production").is_ok());
-        assert!(StateName::new("under-review_2").is_ok());
-        for bad in ["", "Prod", "1st", "-x", "a b", &"x".repeat(65)] {
-            assert!(
-                matches!(
-                    StateName::new(bad),
-                    Err(RegistryError::InvalidInput {
-                        field: "state name",
-                        ..
-                    })
-                ),
-                "{bad:?}"
-            );
-        }
-        assert!(serde_json::from_str::<StateName>("\"Bad\"").is_err());
-        assert_eq!(StateName::default(), StateName::development());
     }
 
     #[test]

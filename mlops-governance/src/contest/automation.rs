@@ -2,6 +2,7 @@
 //! contest's evidence; a rollback is an automatic, audited route-table change back to the
 //! champion (the harmful challenger removed, or the kill switch for the last one).
 
+use mlops_core::EventName;
 use mlops_core::{Actor, ActorId, Subject, VersionNumber};
 use mlops_registry::audit::{AuditAction, AuditDraft};
 use mlops_registry::routing::{ArmRole, ConfigRevision, Router};
@@ -42,7 +43,7 @@ pub enum Promotion {
 pub fn request_promotion(
     governance: &Governance,
     report: &ChallengerReport,
-    event: &str,
+    event: &EventName,
     actor: &ActorId,
     context: PlanContext,
 ) -> Result<Promotion, ContestError> {

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::{Governance, PlanContext, Result, version_subject};
 use crate::approval::{ApprovalBook, ApprovalId, RequestKind, RequestStatus};
 use crate::error::GovernanceError;
-use crate::lifecycle::EventName;
+use crate::lifecycle::{EventName, names};
 
 /// What an alarm on a serving version does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -51,8 +51,8 @@ impl Default for AlarmPolicy {
         Self {
             default: AlarmAction::OpenReview,
             tiers: BTreeMap::new(),
-            rollback_event: EventName("rollback".to_owned()),
-            reinstate_event: EventName("reinstate".to_owned()),
+            rollback_event: names::ROLLBACK,
+            reinstate_event: names::REINSTATE,
         }
     }
 }
@@ -119,7 +119,7 @@ impl Governance {
         let policy = &self.alarm_policy;
         let serves = self
             .lifecycle
-            .transition(&state, policy.rollback_event.as_str())
+            .transition(&state, &policy.rollback_event)
             .is_ok();
         let action = if serves {
             policy.action(agg.model().risk_tier)
@@ -170,13 +170,7 @@ impl Governance {
         let event = self.alarm_policy.rollback_event.clone();
         let mut attempt = 0;
         loop {
-            let plan = self.plan(
-                version.name(),
-                version.version(),
-                event.as_str(),
-                responder,
-                ctx,
-            )?;
+            let plan = self.plan(version.name(), version.version(), &event, responder, ctx)?;
             let now = self.clock.now();
             let mut agg = self.store.get_model(version.name())?;
             let expected = agg.revision();
@@ -211,7 +205,7 @@ impl Governance {
             .previous_alias_target(&AliasName::champion())
             .filter(|p| *p != version.version())
             .map(|p| ModelRef::new(version.name().clone(), p));
-        match self.transition(version, policy.rollback_event.as_str(), responder, ctx) {
+        match self.transition(version, &policy.rollback_event, responder, ctx) {
             Ok(_) => {}
             Err(GovernanceError::Denied {
                 approval: Some(id), ..
@@ -220,7 +214,7 @@ impl Governance {
         }
         let (mut reinstated, mut awaiting) = (None, None);
         if let Some(prev) = previous {
-            match self.transition(&prev, policy.reinstate_event.as_str(), responder, ctx) {
+            match self.transition(&prev, &policy.reinstate_event, responder, ctx) {
                 Ok(_) => reinstated = Some(prev),
                 Err(GovernanceError::Denied {
                     approval: Some(id), ..

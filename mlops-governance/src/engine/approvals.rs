@@ -112,9 +112,7 @@ impl Governance {
     ) -> Result<R> {
         let version = self.store.get_version(&request.version)?;
         let from = self.lifecycle.state(&request.from)?;
-        let transition = self
-            .lifecycle
-            .transition(&request.from, request.event.as_str())?;
+        let transition = self.lifecycle.transition(&request.from, &request.event)?;
         let to = self.lifecycle.state(&transition.to)?;
         let requester = self.actor(&request.requested_by).unwrap_or_else(|_| {
             Actor::new(request.requested_by.clone(), mlops_core::ActorKind::Human)

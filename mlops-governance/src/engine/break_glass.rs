@@ -1,5 +1,6 @@
 //! Break-glass overrides: applied despite the guards, always audited, with a post-hoc review.
 
+use mlops_core::EventName;
 use mlops_core::{ActorId, ModelRef};
 
 use super::{Applied, Governance, PlanContext, RETRIES, Result, Transitioned, version_subject};
@@ -20,7 +21,7 @@ impl Governance {
     pub fn break_glass(
         &self,
         version: &ModelRef,
-        event: &str,
+        event: &EventName,
         actor: &ActorId,
         justification: &str,
         context: &PlanContext,
@@ -41,7 +42,7 @@ impl Governance {
         let mut attempt = 0;
         loop {
             let plan = self.plan(version.name(), version.version(), event, actor, context)?;
-            tracing::warn!(version = %version, event, actor = %actor, "break-glass override");
+            tracing::warn!(version = %version, event = %event, actor = %actor, "break-glass override");
             match self.apply(&plan, Applied::Overridden, Some(justification)) {
                 Err(GovernanceError::Conflict { .. }) if attempt < RETRIES => attempt += 1,
                 other => return other,

@@ -20,6 +20,7 @@
 //! use std::sync::Arc;
 //! use mlops_core::{Actor, ManualClock, Role, RiskTier};
 //! use mlops_governance::engine::{Governance, PlanContext};
+//! use mlops_governance::lifecycle::names;
 //! use mlops_governance::policy::Policy;
 //! use mlops_registry::store::InMemoryStore;
 //!
@@ -30,7 +31,7 @@
 //!     .actor(alice.clone())
 //!     .build();
 //! let v1 = gov.register_version_for_test("fraud", &alice, RiskTier::Low)?;
-//! let applied = gov.transition(&v1, "submit", &alice.id, &PlanContext::default())?;
+//! let applied = gov.transition(&v1, &names::SUBMIT, &alice.id, &PlanContext::default())?;
 //! assert_eq!(applied.to.as_str(), "validation");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -401,18 +402,10 @@ impl fmt::Debug for Governance {
 }
 
 fn system_actor() -> Actor {
-    Actor::service("mlops-governance").unwrap_or_else(|_| {
-        // Unreachable: the literal is a valid id. Keep a usable value rather than panic.
-        Actor::new(
-            ActorId::new("governance").unwrap_or_else(|_| unreachable_id()),
-            mlops_core::ActorKind::Service,
-        )
-    })
-}
-
-#[allow(clippy::unwrap_used)] // reason: "x" is a valid actor id; this is never reached
-fn unreachable_id() -> ActorId {
-    ActorId::new("x").unwrap()
+    Actor::new(
+        const { ActorId::from_static("mlops-governance") },
+        mlops_core::ActorKind::Service,
+    )
 }
 
 pub(crate) fn version_subject(version: &ModelRef) -> Subject {

@@ -1,6 +1,8 @@
 //! Planning a transition, and committing it: the commit plans again and decides.
 
+use crate::lifecycle::names;
 use chrono::{DateTime, Utc};
+use mlops_core::EventName;
 use mlops_core::{Actor, ActorId, ModelName, ModelRef, VersionNumber};
 use mlops_registry::audit::{AuditAction, AuditDraft};
 use mlops_registry::model::{ModelAggregate, ModelVersion};
@@ -26,7 +28,7 @@ impl Governance {
         &self,
         model: &ModelName,
         version: VersionNumber,
-        event: &str,
+        event: &EventName,
         actor: &ActorId,
         context: &PlanContext,
     ) -> Result<Plan> {
@@ -46,7 +48,7 @@ impl Governance {
         &self,
         aggregate: &ModelAggregate,
         version: &ModelVersion,
-        event: &str,
+        event: &EventName,
         actor: &Actor,
         context: &PlanContext,
     ) -> Result<Plan> {
@@ -171,7 +173,7 @@ impl Governance {
         let fresh = self.plan(
             plan.version.name(),
             plan.version.version(),
-            plan.event.as_str(),
+            &plan.event,
             &plan.actor.id,
             &plan.context,
         )?;
@@ -472,7 +474,7 @@ impl Governance {
         actor: &ActorId,
         context: &PlanContext,
     ) -> Result<Transitioned> {
-        self.run_transition(version, "amend", actor, context, Some(rules))
+        self.run_transition(version, &names::AMEND, actor, context, Some(rules))
     }
 
     /// Plans and commits `event`, planning again (up to 3 times) when the model changed in
@@ -487,7 +489,7 @@ impl Governance {
     pub fn transition(
         &self,
         version: &ModelRef,
-        event: &str,
+        event: &EventName,
         actor: &ActorId,
         context: &PlanContext,
     ) -> Result<Transitioned> {
@@ -497,7 +499,7 @@ impl Governance {
     fn run_transition(
         &self,
         version: &ModelRef,
-        event: &str,
+        event: &EventName,
         actor: &ActorId,
         context: &PlanContext,
         amend_rules: Option<Option<mlops_registry::model::RulesRef>>,

@@ -7,9 +7,9 @@
 //! state, and an `evict` effect on every transition into an exclusive state.
 //!
 //! ```
-//! use mlops_governance::lifecycle::Lifecycle;
+//! use mlops_governance::lifecycle::{Lifecycle, names};
 //! let lc = Lifecycle::default_lifecycle();
-//! let promote = lc.transition(&"pre_production".parse()?, "promote")?;
+//! let promote = lc.transition(&names::PRE_PRODUCTION, &names::PROMOTE)?;
 //! assert_eq!(promote.to.as_str(), "production");
 //! assert!(lc.state(&promote.to)?.exclusive);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -25,9 +25,9 @@ use mlops_core::AliasName;
 use serde::{Deserialize, Serialize};
 
 use crate::error::LifecycleError;
-pub use crate::names::EventName;
 use crate::policy::Guard;
-pub use mlops_registry::model::StateName;
+pub use mlops_core::EventName;
+pub use mlops_core::StateName;
 
 /// One state of a lifecycle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -471,18 +471,16 @@ impl Lifecycle {
     pub fn transition(
         &self,
         from: &StateName,
-        event: &str,
+        event: &EventName,
     ) -> Result<&TransitionDef, LifecycleError> {
         self.state(from)?;
-        let unknown = || LifecycleError::UnknownEvent {
-            from: from.clone(),
-            event: crate::names::shorten(event),
-        };
-        let event = EventName::new(event).map_err(|_| unknown())?;
         self.transitions
-            .get(&(from.clone(), event))
+            .get(&(from.clone(), event.clone()))
             .and_then(|&i| self.spec.transitions.get(i))
-            .ok_or_else(unknown)
+            .ok_or_else(|| LifecycleError::UnknownEvent {
+                from: from.clone(),
+                event: event.to_string(),
+            })
     }
 
     /// The events that leave `from`.

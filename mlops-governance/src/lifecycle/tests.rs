@@ -24,7 +24,7 @@ fn small() -> LifecycleSpec {
 fn default_lifecycle_is_valid_and_shaped_as_documented() {
     let spec = default::spec();
     let lc = Lifecycle::new(spec).unwrap();
-    assert_eq!(lc.initial().as_str(), names::DEVELOPMENT);
+    assert_eq!(lc.initial(), &names::DEVELOPMENT);
     let names: Vec<&str> = lc.states().map(|s| s.name.as_str()).collect();
     assert_eq!(
         names,
@@ -41,7 +41,9 @@ fn default_lifecycle_is_valid_and_shaped_as_documented() {
     let prod = lc.state(&sn("production")).unwrap();
     assert!(prod.exclusive && prod.protected && !prod.terminal);
     assert!(lc.state(&sn("archived")).unwrap().terminal);
-    let promote = lc.transition(&sn("pre_production"), "promote").unwrap();
+    let promote = lc
+        .transition(&sn("pre_production"), &names::PROMOTE)
+        .unwrap();
     assert_eq!(promote.eviction_target().unwrap().as_str(), "retired");
     assert!(promote.effects.contains(&Effect::MoveAlias {
         alias: mlops_core::AliasName::champion()
@@ -83,7 +85,7 @@ event = "drop"
 to = "gone"
 "#;
     let lc = Lifecycle::from_toml(text).unwrap();
-    let ship = lc.transition(&sn("draft"), "ship").unwrap();
+    let ship = lc.transition(&sn("draft"), &en("ship")).unwrap();
     assert_eq!(
         ship.guards,
         vec![Guard::min_time_in_state("1d".parse().unwrap())]
@@ -176,15 +178,17 @@ fn malformed_files_and_unknown_lookups_are_typed_errors() {
         Err(LifecycleError::UnknownState { .. })
     ));
     assert!(matches!(
-        lc.transition(&sn("development"), "promote"),
+        lc.transition(&sn("development"), &names::PROMOTE),
         Err(LifecycleError::UnknownEvent { .. })
     ));
     assert!(matches!(
-        lc.transition(&sn("development"), "not an event"),
+        lc.transition(&sn("development"), &en("nope")),
         Err(LifecycleError::UnknownEvent { .. })
     ));
+    // A malformed event name is refused before any lookup.
+    assert!("not an event".parse::<EventName>().is_err());
     assert!(matches!(
-        lc.transition(&sn("limbo"), "go"),
+        lc.transition(&sn("limbo"), &en("go")),
         Err(LifecycleError::UnknownState { .. })
     ));
 }

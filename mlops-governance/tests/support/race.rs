@@ -6,6 +6,7 @@ use mlops_governance::GovernanceError;
 use mlops_governance::approval::{ApprovalId, RequestStatus};
 use mlops_governance::audit::AuditLogExt;
 use mlops_governance::engine::{Governance, PlanContext};
+use mlops_governance::lifecycle::names;
 
 use super::Cast;
 
@@ -25,8 +26,9 @@ pub fn versions_in_pre_production(gov: &Governance, model: &str, n: usize) -> Ve
             let v = gov
                 .register_version_for_test(model, &c.alice, RiskTier::Medium)
                 .unwrap();
-            gov.transition(&v, "submit", &c.eve.id, &ctx).unwrap();
-            gov.transition(&v, "validate", &c.eve.id, &ctx).unwrap();
+            gov.transition(&v, &names::SUBMIT, &c.eve.id, &ctx).unwrap();
+            gov.transition(&v, &names::VALIDATE, &c.eve.id, &ctx)
+                .unwrap();
             v
         })
         .collect()
@@ -35,7 +37,7 @@ pub fn versions_in_pre_production(gov: &Governance, model: &str, n: usize) -> Ve
 /// Asks for the promotion; returns the request it waits for, if any.
 pub fn ask(gov: &Governance, v: &ModelRef) -> Option<ApprovalId> {
     let c = Cast::new();
-    match gov.transition(v, "promote", &c.eve.id, &PlanContext::default()) {
+    match gov.transition(v, &names::PROMOTE, &c.eve.id, &PlanContext::default()) {
         Err(GovernanceError::Denied { approval, .. }) => approval,
         _ => None,
     }
@@ -51,7 +53,7 @@ pub fn race_step(gov: &Governance, v: &ModelRef, approve: bool) {
             gov.reject(&req, &vera().id, "not without a fairness review")
         };
     }
-    let _ = gov.transition(v, "promote", &c.eve.id, &PlanContext::default());
+    let _ = gov.transition(v, &names::PROMOTE, &c.eve.id, &PlanContext::default());
 }
 
 /// The invariants every engine must agree on after the race.

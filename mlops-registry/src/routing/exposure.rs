@@ -247,8 +247,7 @@ impl SrmReport {
     /// the routed model, with `n`, `chi_squared`, `df` and `revision` as details.
     #[must_use]
     pub fn to_evidence(&self, measured_at: DateTime<Utc>) -> Evidence {
-        #[allow(clippy::expect_used)] // reason: a valid literal name, exercised by the tests
-        let check = CheckName::new(SRM_CHECK).expect("valid check name");
+        let check = const { CheckName::from_static(SRM_CHECK) };
         let mut ev = Evidence::new(
             check,
             Subject::Model {
