@@ -14,8 +14,8 @@
 )]
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use mlops_drift::humility::{
     Action, BandSide, Combine, FeatureKind, FeatureSchema, FeatureValue, HumilityPolicy, Trigger,
@@ -24,22 +24,35 @@ use mlops_drift::humility::{
 
 struct Counting;
 
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    // Per thread: the harness's other threads (its main thread, output capture) may allocate
+    // at any moment; what is measured is the calling thread's own allocations.
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn count_allocation() {
+    // `try_with`: allocations during thread teardown are not counted.
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
 
 // SAFETY: forwards every call unchanged to the system allocator; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count_allocation();
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count_allocation();
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc_zeroed(layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count_allocation();
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -153,7 +166,7 @@ fn evaluation_allocates_nothing() {
         // Warm up: the first evaluation on a thread sets up its counter slot.
         black_box(policy.evaluate(0.5, &rows[0]));
 
-        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let before = allocations();
         let mut verdicts = [0_u64; 3];
         for round in 0..200 {
             for row in &rows {
@@ -175,7 +188,7 @@ fn evaluation_allocates_nothing() {
                 }
             }
         }
-        let during = ALLOCATIONS.load(Ordering::SeqCst) - before;
+        let during = allocations() - before;
         assert_eq!(during, 0, "{during} allocations while evaluating");
         assert!(verdicts.iter().all(|&n| n > 0), "{verdicts:?}");
         let counts = policy.counters();
@@ -183,7 +196,7 @@ fn evaluation_allocates_nothing() {
     }
 
     // The counter can see allocations at all (so the zeros above mean something).
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = allocations();
     black_box(vec![1_u8; 16]);
-    assert!(ALLOCATIONS.load(Ordering::SeqCst) > before);
+    assert!(allocations() > before);
 }
