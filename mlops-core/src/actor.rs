@@ -7,8 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{IdError, IdKind};
 use crate::id::{check_chars, string_id_conversions};
-use std::fmt;
-use std::str::FromStr;
 
 /// The stable identity of an actor (a user name, an e-mail, a service account): 1–256 printable
 /// characters, no control characters and no surrounding whitespace.

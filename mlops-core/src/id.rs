@@ -321,7 +321,7 @@ impl AliasName {
 
 macro_rules! string_id_conversions {
     ($ty:ident) => {
-        impl FromStr for $ty {
+        impl ::std::str::FromStr for $ty {
             type Err = IdError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 Self::new(s)
@@ -343,8 +343,8 @@ macro_rules! string_id_conversions {
                 &self.0
             }
         }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(&self.0)
             }
         }

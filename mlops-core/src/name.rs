@@ -22,11 +22,8 @@
 //! const BAD: mlops_core::StateName = mlops_core::StateName::from_static("Not Valid");
 //! ```
 
-use std::borrow::Cow;
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 use crate::error::{IdError, IdKind, shorten};
 use crate::id::check_chars;
@@ -180,41 +177,11 @@ macro_rules! static_name {
             }
         }
 
-        impl FromStr for $ty {
-            type Err = IdError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::new(s)
-            }
-        }
-
-        impl TryFrom<String> for $ty {
-            type Error = IdError;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                Self::new(s)
-            }
-        }
-
-        impl From<$ty> for String {
-            fn from(n: $ty) -> String {
-                n.0.into_owned()
-            }
-        }
-
-        impl AsRef<str> for $ty {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
+        crate::id::string_id_conversions!($ty);
 
         impl PartialEq<str> for $ty {
             fn eq(&self, other: &str) -> bool {
                 self.0 == other
-            }
-        }
-
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
             }
         }
     };

@@ -113,7 +113,8 @@ pub enum DriftError {
         /// The largest accepted value.
         limit: u128,
     },
-    /// A conformance case file or case could not be read.
+    /// A conformance case file or case could not be read (feature `testkit`).
+    #[cfg(feature = "testkit")]
     #[error("conformance case `{id}`: {reason}")]
     Conformance {
         /// The case id (empty for file-level problems).

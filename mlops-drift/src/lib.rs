@@ -30,7 +30,8 @@
 //! - [`humility`]: per-prediction humility rules in the request path (uncertain scores,
 //!   outlying inputs, unseen or rare categories, sparse bins, missing features) that count,
 //!   override or reject a prediction before the service answers, in nanoseconds.
-//! - [`conformance`]: the runner that checks these statistics against SciPy, Evidently and River.
+//! - `conformance` (feature `testkit`): the runner that checks these statistics against SciPy,
+//!   Evidently and River case files.
 //! - [`limits`]: every limit on caller-supplied counts and sizes ([`MAX_COUNT`] and the
 //!   `MAX_*` constants of each module), and the decisions for huge finite values.
 //!
@@ -82,6 +83,7 @@ pub use ndarray;
 
 #[cfg(feature = "arrow")]
 pub mod arrow;
+#[cfg(feature = "testkit")]
 pub mod conformance;
 pub mod correction;
 pub mod detect;

@@ -9,6 +9,10 @@
 )]
 #![cfg(feature = "arrow")]
 
+#[path = "support/samples.rs"]
+mod samples;
+use samples::Lcg;
+
 use std::sync::Arc;
 
 use arrow_array::builder::StringDictionaryBuilder;
@@ -29,17 +33,10 @@ use mlops_drift::table::{Column, ColumnData, Table};
 
 const CATS: [&str; 5] = ["basic", "pro", "team", "ent", "<b>free</b>"];
 
-/// Deterministic pseudo-random values (a 64-bit LCG), so no dependency on rand.
+/// Deterministic pseudo-random values, so no dependency on rand.
 fn lcg(seed: u64, n: usize) -> Vec<u64> {
-    let mut x = seed;
-    (0..n)
-        .map(|_| {
-            x = x
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            x >> 11
-        })
-        .collect()
+    let mut g = Lcg::new(seed);
+    (0..n).map(|_| g.bits()).collect()
 }
 
 /// Rows with a null every `null_every` rows (0: none).

@@ -2,7 +2,7 @@
 //! file) is computed from its inputs and compared with SciPy's / Evidently's value under the
 //! README's tolerance. A case that cannot be computed fails the test; all failing ids are
 //! reported at once.
-
+#![cfg(feature = "testkit")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -1,5 +1,6 @@
 //! River 0.26.1 conformance: every online change detector case of `stream_cases.json` must give
 //! exactly River's drift (and warning) indices. All failing ids are reported at once.
+#![cfg(feature = "testkit")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -7,6 +7,10 @@
 //! Reference profiles: serialization, versioning, invariants, and "scoring against a profile gives
 //! the same numbers as scoring from the raw reference" for every method.
 
+#[path = "support/samples.rs"]
+mod samples;
+use samples::normal;
+
 use mlops_drift::DriftError;
 use mlops_drift::profile::{
     DatasetProfile, NumericProfile, PROFILE_FORMAT_VERSION, QuantileBinning,
@@ -22,24 +26,6 @@ use mlops_drift::stats::divergence::{LogBase, jensen_shannon};
 use mlops_drift::stats::ks::{KsOptions, ks_2samp};
 use mlops_drift::stats::psi::{PsiOptions, psi};
 use mlops_drift::table::Table;
-
-/// A small deterministic normal generator (xorshift64* + Box–Muller).
-fn normal(seed: u64, n: usize, mean: f64, sd: f64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = || {
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        (s.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1_u64 << 53) as f64
-    };
-    (0..n)
-        .map(|_| {
-            let u1 = 1.0 - next();
-            let u2 = next();
-            mean + sd * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-        })
-        .collect()
-}
 
 fn sorted(v: &[f64]) -> Vec<f64> {
     let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();

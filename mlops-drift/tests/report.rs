@@ -7,6 +7,10 @@
 //! Dataset drift reports: automatic methods, thresholds, the dataset decision, corrections,
 //! messy data, explanations, evidence, the JSON wire format and "no input panics".
 
+#[path = "support/samples.rs"]
+mod samples;
+use samples::normal;
+
 use mlops_core::chrono::{TimeZone, Utc};
 use mlops_core::{Direction, ManualClock, ModelRef, Subject};
 use mlops_drift::correction::Correction;
@@ -17,23 +21,6 @@ use mlops_drift::report::{
 };
 use mlops_drift::table::{Column, ColumnData, Table};
 use proptest::prelude::*;
-
-fn normal(seed: u64, n: usize, mean: f64, sd: f64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = || {
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        (s.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1_u64 << 53) as f64
-    };
-    (0..n)
-        .map(|_| {
-            let u1 = 1.0 - next();
-            let u2 = next();
-            mean + sd * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-        })
-        .collect()
-}
 
 fn one(reference: &[f64], current: &[f64], cfg: ColumnConfig) -> ColumnReport {
     let r = Table::new().with_numeric("x", reference).unwrap();

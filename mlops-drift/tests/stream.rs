@@ -7,6 +7,10 @@
     clippy::indexing_slicing
 )]
 
+#[path = "support/samples.rs"]
+mod samples;
+use samples::Lcg;
+
 use std::sync::Arc;
 
 use mlops_core::ManualClock;
@@ -21,15 +25,7 @@ use mlops_drift::table::Table;
 use proptest::prelude::*;
 
 fn lcg(seed: u64) -> impl Iterator<Item = f64> {
-    let mut s = seed
-        .wrapping_mul(2_862_933_555_777_941_757)
-        .wrapping_add(3_037_000_493);
-    std::iter::repeat_with(move || {
-        s = s
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    })
+    Lcg::scrambled(seed)
 }
 
 const PLANS: [&str; 3] = ["basic", "plus", "pro"];

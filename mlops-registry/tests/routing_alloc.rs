@@ -1,9 +1,10 @@
 //! The routing decision path allocates nothing: a counting global allocator watches every
 //! decision kind (hash, override, segment, mirrored, kill switch) and long unit ids.
 //!
-//! This is the one file in the crate that needs `unsafe`: implementing `GlobalAlloc` is an unsafe
-//! trait impl. The workspace denies (rather than forbids) `unsafe_code` so that this test can
-//! allow it locally; library code stays free of `unsafe`.
+//! The allocator is the hostile-input suites' (`mlops-core/tests/support/hostile.rs`), which
+//! counts each thread's allocations. Implementing `GlobalAlloc` is an unsafe trait impl: the
+//! workspace denies (rather than forbids) `unsafe_code` so that this test can allow it locally;
+//! library code stays free of `unsafe`.
 #![allow(unsafe_code)]
 #![allow(
     clippy::unwrap_used,
@@ -12,55 +13,14 @@
     clippy::indexing_slicing
 )]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::hint::black_box;
 
 use mlops_core::ModelRef;
 use mlops_registry::routing::{Ramp, Reason, Request, RouteTable, Router, SegmentRule};
 
-struct Counting;
-
-thread_local! {
-    // Per thread: the harness's other threads (its main thread, output capture) may allocate
-    // at any moment; what is measured is the calling thread's own allocations.
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn count_allocation() {
-    // `try_with`: allocations during thread teardown are not counted.
-    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-}
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
-
-// SAFETY: forwards every call unchanged to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count_allocation();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count_allocation();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count_allocation();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "../../mlops-core/tests/support/hostile.rs"]
+mod hostile;
+use hostile::allocations;
 
 fn r(s: &str) -> ModelRef {
     s.parse().unwrap()

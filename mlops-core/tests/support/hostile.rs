@@ -1,5 +1,5 @@
 //! Shared by the hostile-input suites of every crate (included with `#[path]`): a counting
-//! global allocator that records each thread's peak heap use, a guard that runs one call under
+//! global allocator that records each thread's peak heap use and allocation count, a guard that runs one call under
 //! a time and memory bound, hostile numbers, and a proptest-driven mutator of JSON (and raw
 //! text) seeded from the golden files.
 //!
@@ -28,6 +28,17 @@ struct Counting;
 thread_local! {
     static CURRENT: Cell<i64> = const { Cell::new(0) };
     static PEAK: Cell<i64> = const { Cell::new(0) };
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many allocations (and reallocations) this thread has made. Per thread: the test
+/// harness's own threads may allocate at any moment.
+pub fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+fn count_allocation() {
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
 }
 
 fn account(delta: i64) {
@@ -52,6 +63,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: same contract as the caller's.
         let p = unsafe { System.alloc(layout) };
+        count_allocation();
         if !p.is_null() {
             account(size(layout));
         }
@@ -60,6 +72,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: same contract as the caller's.
         let p = unsafe { System.alloc_zeroed(layout) };
+        count_allocation();
         if !p.is_null() {
             account(size(layout));
         }
@@ -68,6 +81,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: same contract as the caller's.
         let p = unsafe { System.realloc(ptr, layout, new_size) };
+        count_allocation();
         if !p.is_null() {
             account(i64::try_from(new_size).unwrap_or(i64::MAX) - size(layout));
         }

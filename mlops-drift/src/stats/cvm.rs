@@ -198,15 +198,6 @@ fn compute(a: &[f64], b: &[f64], method: CvmMethod) -> Result<CvmResult> {
     })
 }
 
-fn gcd(mut a: u64, mut b: u64) -> u64 {
-    while b != 0 {
-        let t = a % b;
-        a = b;
-        b = t;
-    }
-    a
-}
-
 /// Python's float floor division `a // b`.
 fn py_floordiv(a: f64, b: f64) -> f64 {
     let mut m = a % b;
@@ -274,7 +265,7 @@ fn exact_p(u: f64, m: u64, n: u64) -> Result<f64> {
             name: "method",
             reason: format!("the exact Cramér–von Mises distribution for sizes {m} and {n} is too large; use the asymptotic method"),
         })?;
-    let g = gcd(m, n);
+    let g = super::gcd(m, n);
     let lcm = m / g * n;
     let a = u128::from(lcm / m);
     let b = u128::from(lcm / n);

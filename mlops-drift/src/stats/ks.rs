@@ -600,7 +600,7 @@ fn ks_sorted_unchecked(a: &[f64], b: &[f64], options: KsOptions) -> KsResult {
         Alternative::TwoSided | Alternative::Greater => (max_s, ext.max_loc, 1_i8),
     };
 
-    let g = gcd(n1 as u64, n2 as u64);
+    let g = super::gcd(n1 as u64, n2 as u64);
     let n1g = n1 as u64 / g;
     let n2g = n2 as u64 / g;
     let mut method = match options.method {
@@ -649,15 +649,6 @@ fn ks_sorted_unchecked(a: &[f64], b: &[f64], options: KsOptions) -> KsResult {
         n_reference: n1,
         n_current: n2,
     }
-}
-
-fn gcd(mut a: u64, mut b: u64) -> u64 {
-    while b != 0 {
-        let t = a % b;
-        a = b;
-        b = t;
-    }
-    a.max(1)
 }
 
 /// Round half to even, as NumPy's `np.round`.

@@ -25,6 +25,17 @@ pub mod divergence;
 pub mod evidently;
 mod input;
 pub(crate) use input::mean_and_population_std;
+
+/// The greatest common divisor of two sample sizes, at least 1 (so it can always divide): the
+/// exact KS and Cramér–von Mises distributions walk the lattice of steps `1/m`, `1/n`.
+pub(crate) fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        let t = a % b;
+        a = b;
+        b = t;
+    }
+    a.max(1)
+}
 pub mod ks;
 pub mod location;
 pub mod psi;
