@@ -1,4 +1,4 @@
-//! The seeds' governance template as code: classify a use case, give responsibilities, compile
+//! The governance template as code: classify a use case, give responsibilities, compile
 //! the governance matrix into guards, take a model to production under them, document it, and
 //! report to the auditor with KPIs.
 

@@ -1,4 +1,4 @@
-//! Risk classification (template step 1): a use-case questionnaire as a typed value, and a
+//! Risk classification: a use-case questionnaire as a typed value, and a
 //! documented, configurable scoring that turns its answers into a [`RiskTier`] with the reasons
 //! that drove it.
 //!
@@ -92,8 +92,8 @@ macro_rules! answer_enum {
 }
 
 answer_enum! {
-    /// A kind of regulation that applies to the use case. Exhaustive on purpose: the seeds'
-    /// three kinds; a scoring must price each.
+    /// A kind of regulation that applies to the use case. Exhaustive on purpose: a
+    /// scoring must price each of the three kinds.
     Regulation {
         /// Sector regulation (banking, insurance, health).
         Sector => "sector",
@@ -129,7 +129,8 @@ answer_enum! {
 }
 
 answer_enum! {
-    /// An area in which the model's errors can do harm. Exhaustive on purpose: the seeds' four.
+    /// An area in which the model's errors can do harm. Exhaustive on purpose: a scoring
+    /// must price each of the four.
     ImpactArea {
         /// Legal exposure.
         Legal => "legal",

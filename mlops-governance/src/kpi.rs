@@ -1,4 +1,4 @@
-//! Governance KPIs (template step 7), computed from the audit log and the registry, and
+//! Governance KPIs, computed from the audit log and the registry, and
 //! serializable so that a host can publish them.
 //!
 //! Definitions, for a [`ReportingPeriod`]:

@@ -20,7 +20,10 @@
 //!   guardrails, automated promotion and rollback, and bandit allocation.
 //! - [`audit`]: the [`AuditLog`](audit::AuditLog) trait, verification, checkpoints, queries.
 //!
-//! The seeds' governance template, as code built on the engine:
+//! A model-governance template, as code built on the engine: the steps a model-risk function
+//! takes (classify the use case's risk, assign responsibilities, require measures per tier,
+//! manage changes, document, report and measure), in the spirit of published supervisory
+//! guidance on model risk management (for example the US Federal Reserve's SR 11-7):
 //!
 //! - [`classification`]: the use-case questionnaire and a configurable scoring into a risk tier
 //!   with its reasons; assigning a model's tier is an audited, permissioned action.

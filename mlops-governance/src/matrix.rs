@@ -1,7 +1,7 @@
-//! The governance matrix (template steps 3–4): risk tier × governance consideration → required
+//! The governance matrix: risk tier × governance consideration → required
 //! measures, each of which compiles into lifecycle policy guards.
 //!
-//! The considerations are the seeds' nine ([`Consideration`]). A measure is one entry of the
+//! There are nine considerations ([`Consideration`]), the areas a model-risk review covers. A measure is one entry of the
 //! catalogue ([`Measure`]), with the states whose entry it guards (`at`; each measure has a
 //! sensible default for the default lifecycle). [`GovernanceMatrix::compile`] turns the matrix
 //! into a declarative [`Policy`]; [`GovernanceMatrix::guards`] lists what a tier faces and why.
@@ -41,7 +41,7 @@ use crate::names::Period;
 use crate::policy::{Guard, Policy, PolicySpec, Threshold};
 use crate::raci::{Raci, Task};
 
-/// A governance consideration, from the seeds' governance matrix.
+/// A governance consideration: one area a model-risk review covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -67,7 +67,7 @@ pub enum Consideration {
 }
 
 impl Consideration {
-    /// Every consideration, in the seeds' order.
+    /// Every consideration, in the matrix's order.
     pub const ALL: [Self; 9] = [
         Self::ReproducibilityAndTraceability,
         Self::AuditAndDocumentation,

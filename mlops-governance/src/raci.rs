@@ -1,6 +1,6 @@
-//! Responsibilities (template step 2): a RACI matrix as data.
+//! Responsibilities: a RACI matrix as data.
 //!
-//! Each task of the model lifecycle (the seeds' list: identification, data preparation,
+//! Each task of the model lifecycle (identification, data preparation,
 //! modelling, model acceptance, productionalization, deployments, monitoring, and the tasks a
 //! host adds) maps roles to [`Responsibility`]: Responsible, Accountable, Consulted, Informed.
 //! [`Raci::new`] validates that every task has **exactly one** Accountable role.
@@ -230,7 +230,7 @@ impl Raci {
         Ok(Self { spec })
     }
 
-    /// The seeds' matrix: data scientists identify, prepare data and model; model validators do
+    /// The default matrix: data scientists identify, prepare data and model; model validators do
     /// the acceptance, risk officers are accountable for it; ML engineers productionalize, deploy
     /// and monitor; business owners are accountable for identification and deployments.
     ///

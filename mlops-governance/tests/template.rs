@@ -1,4 +1,4 @@
-//! The seeds' governance template, as tests that read like it: classify use cases, give
+//! The governance template, as tests that read like it: classify use cases, give
 //! responsibilities, compile the governance matrix into guards, document every model.
 #![allow(
     clippy::unwrap_used,
@@ -36,7 +36,7 @@ fn classify(q: &Questionnaire) -> Classification {
     Scoring::default().classify(&q.complete().unwrap())
 }
 
-/// Step 1: three use cases from the seeds land in three different tiers, for reasons a person
+/// Step 1: three use cases land in three different tiers, for reasons a person
 /// can read.
 #[test]
 fn three_use_cases_fall_into_three_tiers() {

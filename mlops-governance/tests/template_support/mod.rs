@@ -1,4 +1,4 @@
-//! Fixtures for the template tests: the seeds' three use cases, versions with lineage, and
+//! Fixtures for the template tests: three use cases (one per risk tier), versions with lineage, and
 //! passing evidence.
 #![allow(dead_code, unreachable_pub)]
 
