@@ -48,6 +48,7 @@ pub use feed::{Change, ChangeEvent, ChangeFeed};
 pub use memory::InMemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresStore, PostgresStoreBuilder};
+pub use search::search_versions_in_memory;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteStore, Synchronous};
 

@@ -137,3 +137,26 @@ pub(crate) fn run(sources: &[Source<'_>], query: &VersionQuery) -> Result<Page<M
     }
     Ok(Page { items, next: None })
 }
+
+/// Runs `query` over models a host store holds in memory (or loads to search), with the exact
+/// semantics, order and paging of the SDK's own stores: every filter of [`VersionFilter`],
+/// results in (model name, version number) order, and page tokens that resume after the last
+/// item. `models` is any order of (aggregate, cores), where the core of version `n` is at index
+/// `n - 1`.
+///
+/// For a host that stores aggregates and cores in its own database without a query index (a
+/// key–value store, a document store, files); see `examples/custom_store.rs`.
+///
+/// # Errors
+/// [`RegistryError::InvalidPageToken`](crate::RegistryError::InvalidPageToken).
+pub fn search_versions_in_memory(
+    models: &[(&ModelAggregate, &[Arc<VersionCore>])],
+    query: &VersionQuery,
+) -> Result<Page<ModelVersion>> {
+    let mut sources: Vec<Source<'_>> = models
+        .iter()
+        .map(|&(aggregate, cores)| Source { aggregate, cores })
+        .collect();
+    sources.sort_by(|a, b| a.aggregate.name().cmp(b.aggregate.name()));
+    run(&sources, query)
+}
