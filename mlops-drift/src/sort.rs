@@ -162,7 +162,10 @@ const RANGE_BUCKETS: f64 = 65_536.0;
 /// The key never reverses the order of two values, so only values of one bucket can be out of
 /// order. When values crowd a few buckets (one far outlier stretches the range) the sweep's
 /// linear budget runs out and [`sort_f64`] sorts instead; non-finite values go there at once.
-#[allow(clippy::indexing_slicing)] // reason: i < 257 in the prefix sums, 1 <= j <= i < n below
+#[expect(
+    clippy::indexing_slicing,
+    reason = "i < 257 in the prefix sums, 1 <= j <= i < n below"
+)]
 pub(crate) fn sort_by_range(values: &mut [f64]) {
     let n = values.len();
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -259,7 +262,7 @@ fn digit(k: u64, pass: usize) -> usize {
 type Histograms = [[u32; BUCKETS]; PASSES];
 
 /// The digit counts of every pass, in one read of the keys.
-#[allow(clippy::indexing_slicing)] // reason: digits are masked to < BUCKETS
+#[expect(clippy::indexing_slicing, reason = "digits are masked to < BUCKETS")]
 fn histograms(keys: impl Iterator<Item = u64>) -> Box<Histograms> {
     let mut counts = Box::new([[0_u32; BUCKETS]; PASSES]);
     for k in keys {
@@ -295,7 +298,10 @@ fn offsets(counts: &Histograms, pass: usize) -> [usize; BUCKETS] {
 }
 
 /// One stable counting pass of keys into `dest` by their digit of `pass`.
-#[allow(clippy::indexing_slicing)] // reason: digits are masked to < BUCKETS and offsets are < len
+#[expect(
+    clippy::indexing_slicing,
+    reason = "digits are masked to < BUCKETS and offsets are < len"
+)]
 fn scatter(keys: impl Iterator<Item = u64>, pass: usize, counts: &Histograms, dest: &mut [u64]) {
     let mut offsets = offsets(counts, pass);
     for k in keys {
@@ -307,7 +313,10 @@ fn scatter(keys: impl Iterator<Item = u64>, pass: usize, counts: &Histograms, de
 
 /// [`scatter`] into a float buffer that holds key bits between passes (the patterns are only
 /// moved, never used in arithmetic, so they survive intact).
-#[allow(clippy::indexing_slicing)] // reason: digits are masked to < BUCKETS and offsets are < len
+#[expect(
+    clippy::indexing_slicing,
+    reason = "digits are masked to < BUCKETS and offsets are < len"
+)]
 fn scatter_bits(keys: &[u64], pass: usize, counts: &Histograms, dest: &mut [f64]) {
     let mut offsets = offsets(counts, pass);
     for &k in keys {
@@ -356,7 +365,7 @@ fn finish_in_place(out: &mut [f64]) {
 /// sweep is linear when runs are short and in order. Should the moves exceed a linear budget
 /// (long runs out of order), each run is sorted by the standard library's sort instead, so the
 /// worst case stays O(n log n).
-#[allow(clippy::indexing_slicing)] // reason: 1 <= j <= i < len
+#[expect(clippy::indexing_slicing, reason = "1 <= j <= i < len")]
 fn insertion_sweep(out: &mut [f64], key_at: impl Fn(&[f64], usize) -> u64) {
     let budget = 8 * out.len();
     let mut moves = 0;

@@ -203,7 +203,7 @@ impl Eddm {
         self.flags = flags;
     }
 
-    #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^53
+    #[expect(clippy::cast_precision_loss, reason = "counts far below 2^53")]
     fn step(&mut self, x: f64) {
         if !is_binary(x) {
             self.flags.ignored += 1;

@@ -143,7 +143,10 @@ impl<T: ChangeDetector + ?Sized> ChangeDetector for Box<T> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
-#[allow(clippy::large_enum_variant)] // reason: detectors live long and update in place; a box per variant adds an indirection per update
+#[expect(
+    clippy::large_enum_variant,
+    reason = "detectors live long and update in place; a box per variant adds an indirection per update"
+)]
 pub enum Detector {
     /// ADWIN.
     Adwin(Adwin),

@@ -199,7 +199,7 @@ impl CounterSnapshot {
                 name: "check",
                 reason: e.to_string(),
             })?;
-            #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^53
+            #[expect(clippy::cast_precision_loss, reason = "counts far below 2^53")]
             let ev = self.rules.iter().fold(
                 Evidence::new(
                     name,
@@ -235,7 +235,7 @@ impl CounterSnapshot {
     }
 }
 
-#[allow(clippy::cast_precision_loss)] // reason: counts far below 2^53
+#[expect(clippy::cast_precision_loss, reason = "counts far below 2^53")]
 fn share(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         f64::NAN

@@ -422,9 +422,12 @@ fn compile_trigger(
             counts, min_share, ..
         } => {
             let total = counts.values().fold(0_u64, |a, &c| a.saturating_add(c));
-            #[allow(clippy::cast_precision_loss)] // reason: a share needs only f64 precision
+            #[expect(
+                clippy::cast_precision_loss,
+                reason = "a share needs only f64 precision"
+            )]
             let floor = min_share * total as f64;
-            #[allow(clippy::cast_precision_loss)] // reason: as above
+            #[expect(clippy::cast_precision_loss, reason = "as above")]
             let allowed = counts
                 .iter()
                 .filter(|&(_, &c)| c > 0 && c as f64 >= floor)

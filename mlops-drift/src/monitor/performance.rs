@@ -325,7 +325,7 @@ impl PerformanceReport {
                     .map(|c| c.n)
                     .or(m.regression.map(|r| r.n))
                     .unwrap_or(0);
-                #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^53
+                #[expect(clippy::cast_precision_loss, reason = "counts far below 2^53")]
                 out.push(
                     Evidence::new(check, subject, v, t.threshold, t.direction, self.end)
                         .with_source("mlops-drift/performance")
@@ -420,7 +420,7 @@ impl Accumulator {
         }
     }
 
-    #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^53
+    #[expect(clippy::cast_precision_loss, reason = "counts far below 2^53")]
     fn metrics(&self) -> Metrics {
         let n = self.tp + self.fp + self.tn + self.fn_;
         let classification = (n > 0).then(|| {
@@ -488,7 +488,7 @@ impl Accumulator {
 }
 
 /// ROC AUC by the rank-sum (Mann–Whitney) formula with midranks for ties.
-#[allow(clippy::cast_precision_loss)] // reason: counts far below 2^53
+#[expect(clippy::cast_precision_loss, reason = "counts far below 2^53")]
 fn roc_auc(scored: &[(f64, bool)]) -> f64 {
     let pos = scored.iter().filter(|p| p.1).count();
     let neg = scored.len() - pos;

@@ -271,7 +271,11 @@ fn quadratic_fit_eval(x: &[f64], y: &[f64], at: f64) -> f64 {
 }
 
 /// Solves a 3×3 linear system by Gaussian elimination with partial pivoting.
-#[allow(clippy::indexing_slicing, clippy::needless_range_loop)] // reason: fixed 3×3 arrays indexed by loop counters below 3
+#[expect(
+    clippy::indexing_slicing,
+    clippy::needless_range_loop,
+    reason = "fixed 3×3 arrays indexed by loop counters below 3"
+)]
 fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> [f64; 3] {
     for col in 0..3 {
         let mut piv = col;

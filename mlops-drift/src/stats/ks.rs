@@ -807,7 +807,10 @@ fn prob_outside_square(n: u64, h: u64) -> Option<(f64, f64)> {
 
 /// SciPy's `_compute_outer_prob_inside_method`: the proportion of lattice paths from (0,0) to
 /// (m,n) that leave the band |x/m - y/n| < h/lcm(m,n), computed as 1 - (inside) directly.
-#[allow(clippy::indexing_slicing)] // reason: indices follow SciPy's window bookkeeping and are checked against the buffer length first
+#[expect(
+    clippy::indexing_slicing,
+    reason = "indices follow SciPy's window bookkeeping and are checked against the buffer length first"
+)]
 fn outer_prob_inside(m: u64, n: u64, g: u64, h: u64) -> Option<f64> {
     let (m, n) = if m < n { (n, m) } else { (m, n) };
     let (m, n, g, h) = (m as i64, n as i64, g as i64, h as i64);

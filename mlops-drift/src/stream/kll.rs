@@ -39,7 +39,10 @@ const TWO_THIRDS_POW: [f64; 64] = {
     let mut t = [1.0_f64; 64];
     let mut i = 1;
     while i < 64 {
-        #[allow(clippy::indexing_slicing)] // reason: 1 <= i < 64 in a const initializer
+        #[expect(
+            clippy::indexing_slicing,
+            reason = "1 <= i < 64 in a const initializer"
+        )]
         {
             t[i] = t[i - 1] * 2.0 / 3.0;
         }
@@ -67,8 +70,11 @@ pub const RANK_ERROR_DELTA: f64 = 0.01;
 /// The capacity of a level `depth` levels below the top.
 fn level_capacity(k: u32, depth: usize) -> usize {
     let factor = TWO_THIRDS_POW.get(depth).copied().unwrap_or(0.0);
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    // reason: the product is in [0, k]
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "the product is in [0, k]"
+    )]
     let cap = (f64::from(k) * factor) as usize;
     cap.max(MIN_LEVEL_CAPACITY)
 }
@@ -93,7 +99,10 @@ const WEIGHT_SQ: [f64; MAX_LEVELS + 1] = {
     let mut t = [1.0_f64; MAX_LEVELS + 1];
     let mut i = 1;
     while i <= MAX_LEVELS {
-        #[allow(clippy::indexing_slicing)] // reason: 1 <= i <= MAX_LEVELS in a const initializer
+        #[expect(
+            clippy::indexing_slicing,
+            reason = "1 <= i <= MAX_LEVELS in a const initializer"
+        )]
         {
             t[i] = t[i - 1] * 4.0;
         }
@@ -342,7 +351,7 @@ impl Piles {
         if self.levels.len() <= h {
             self.levels.resize_with(h + 1, Pile::default);
         }
-        #[allow(clippy::indexing_slicing)] // reason: resized past `h` just above
+        #[expect(clippy::indexing_slicing, reason = "resized past `h` just above")]
         &mut self.levels[h]
     }
 
@@ -574,7 +583,7 @@ impl KllSketch {
     /// and quantile query, holding with probability at least `1 − RANK_ERROR_DELTA`; 0 while no
     /// compaction has happened (the sketch is then exact).
     #[must_use]
-    #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^53
+    #[expect(clippy::cast_precision_loss, reason = "counts far below 2^53")]
     pub fn rank_error(&self) -> f64 {
         if self.n == 0 {
             return 0.0;
@@ -669,8 +678,10 @@ impl KllSketch {
     /// Halves level `h` into level `h + 1` (which must exist): sorts it (level 0), keeps an odd
     /// leftover (its largest item) at `h`, and merges every other item into `h + 1` in one
     /// linear pass. Weights are conserved exactly; Σw² grows by 4^h.
-    #[allow(clippy::indexing_slicing)]
-    // reason: every index is inside the level boundaries, which partition `items`
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "every index is inside the level boundaries, which partition `items`"
+    )]
     fn compact_level(&mut self, h: usize) {
         let s_h = self.start(h);
         let e_h = self.end(h);
@@ -1013,7 +1024,7 @@ impl KllSketch {
     /// The estimated `q`-quantile (`q` in [0, 1]): the smallest retained value whose estimated
     /// rank reaches `q · n`. `None` when empty or `q` is outside [0, 1].
     #[must_use]
-    #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^53
+    #[expect(clippy::cast_precision_loss, reason = "counts far below 2^53")]
     pub fn quantile(&self, q: f64) -> Option<f64> {
         if self.n == 0 || !(0.0..=1.0).contains(&q) {
             return None;

@@ -311,7 +311,7 @@ impl WindowReport {
                         }
                         (Values::BinsOnly { .. }, None) => Vec::new(),
                     };
-                    #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^53
+                    #[expect(clippy::cast_precision_loss, reason = "counts far below 2^53")]
                     let rank_error = match s.values {
                         Values::BinsOnly { n } if n > 0 => {
                             s.bin_counts.iter().copied().max().unwrap_or(0) as f64 / n as f64
@@ -399,7 +399,7 @@ impl WindowReport {
     ///
     /// # Errors
     /// As [`DriftReport::to_evidence`].
-    #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^53
+    #[expect(clippy::cast_precision_loss, reason = "counts far below 2^53")]
     pub fn to_evidence(
         &self,
         version: &mlops_core::ModelRef,
@@ -663,7 +663,10 @@ impl DriftMonitor {
         }
     }
 
-    #[allow(clippy::indexing_slicing)] // reason: `new` always builds at least one shard
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`new` always builds at least one shard"
+    )]
     fn shards_fallback(&self) -> &Padded<Mutex<Shard>> {
         &self.shards[0]
     }

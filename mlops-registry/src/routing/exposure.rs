@@ -195,18 +195,18 @@ impl ExposureSnapshot {
             return None;
         }
         let share_sum: f64 = tested.iter().map(|a| a.intended_share).sum();
-        #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^52
+        #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
         let nf = n as f64;
         let chi_squared: f64 = tested
             .iter()
             .map(|a| {
                 let expected = nf * a.intended_share / share_sum;
-                #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^52
+                #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
                 let d = a.hashed as f64 - expected;
                 d * d / expected
             })
             .sum();
-        #[allow(clippy::cast_precision_loss)] // reason: at most 16 arms
+        #[expect(clippy::cast_precision_loss, reason = "at most 16 arms")]
         let df = (tested.len() - 1) as f64;
         let p_value = ChiSquared::new(df).map_or(f64::NAN, |d| d.sf(chi_squared));
         Some(SrmReport {
@@ -259,7 +259,7 @@ impl SrmReport {
             measured_at,
         )
         .with_source("mlops-registry/routing");
-        #[allow(clippy::cast_precision_loss)] // reason: reporting only
+        #[expect(clippy::cast_precision_loss, reason = "reporting only")]
         let details = [
             ("n", self.n as f64),
             ("chi_squared", self.chi_squared),

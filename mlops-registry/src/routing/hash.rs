@@ -145,7 +145,10 @@ impl Bucket {
     #[inline]
     pub fn of_hash(h: u64) -> Self {
         // (h * 10_000) >> 64 < 10_000 for every u64 h, so the narrowing cannot truncate.
-        #[allow(clippy::cast_possible_truncation)] // reason: the result is below 10 000
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "the result is below 10 000"
+        )]
         Self(((u128::from(h) * u128::from(BUCKETS)) >> 64) as u16)
     }
 
@@ -154,7 +157,10 @@ impl Bucket {
     #[must_use]
     #[inline]
     pub fn mirror_of_hash(h: u64) -> Self {
-        #[allow(clippy::cast_possible_truncation)] // reason: the result is below 10 000
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "the result is below 10 000"
+        )]
         Self((((h & 0xFFFF_FFFF) * u64::from(BUCKETS)) >> 32) as u16)
     }
 }

@@ -397,7 +397,7 @@ impl ShadowWindow {
     pub fn agreement_evidence(&self, model: &ModelName, threshold: f64) -> Option<Evidence> {
         let value = self.class_agreement?;
         let check = CheckName::new("routing.shadow.class_agreement").ok()?;
-        #[allow(clippy::cast_precision_loss)] // reason: reporting only
+        #[expect(clippy::cast_precision_loss, reason = "reporting only")]
         let n = self.class_pairs as f64;
         Some(
             Evidence::new(
@@ -541,9 +541,9 @@ impl ShadowRecorder {
         };
         let end = start + TimeDelta::milliseconds(self.window_ms);
         for (shadow, a) in st.accs.drain(..) {
-            #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^52
+            #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
             let mean = |sum: f64, n: u64| (n > 0).then(|| sum / n as f64);
-            #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^52
+            #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
             let agreement =
                 (a.class_pairs > 0).then(|| a.class_agree as f64 / a.class_pairs as f64);
             st.completed.push_back(ShadowWindow {

@@ -366,8 +366,11 @@ impl RouteTableBuilder {
 
     fn to_buckets(&self, w: f64) -> u32 {
         // w is finite, in [0, total]: the product is in [0, 10 000].
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        // reason: the value is a finite number in [0, 10 000]
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "the value is a finite number in [0, 10 000]"
+        )]
         let b = (w / self.total * f64::from(BUCKETS)).round() as u32;
         b
     }
@@ -499,14 +502,14 @@ impl RouteTableBuilder {
             let wb = self.to_buckets(w);
             let lb = self.to_buckets(lane).max(wb);
             let start = lane_end.saturating_sub(wb as usize);
-            #[allow(clippy::cast_possible_truncation)] // reason: at most 15 challengers
+            #[expect(clippy::cast_possible_truncation, reason = "at most 15 challengers")]
             let arm_index = (i + 1) as u8;
             if let Some(slots) = lookup.get_mut(start..lane_end) {
                 slots.fill(arm_index);
             }
             lane_end = lane_end.saturating_sub(lb as usize);
             served_by_challengers += wb;
-            #[allow(clippy::cast_possible_truncation)] // reason: at most 10 000
+            #[expect(clippy::cast_possible_truncation, reason = "at most 10 000")]
             arms.push(ArmInfo {
                 version: c.arm.version(),
                 role: ArmRole::Challenger,
@@ -516,7 +519,7 @@ impl RouteTableBuilder {
         }
         let champion_buckets = u32::from(BUCKETS).saturating_sub(served_by_challengers);
         if let Some(ch) = arms.first_mut() {
-            #[allow(clippy::cast_possible_truncation)] // reason: at most 10 000
+            #[expect(clippy::cast_possible_truncation, reason = "at most 10 000")]
             {
                 ch.buckets = champion_buckets as u16;
             }
@@ -564,8 +567,11 @@ impl RouteTableBuilder {
                     weight: m,
                 });
             }
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            // reason: m is finite in [0, 100]
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "m is finite in [0, 100]"
+            )]
             let mirror_buckets = (m / 100.0 * f64::from(BUCKETS)).round() as u16;
             shadows.push(ShadowInfo {
                 version: s.arm.version(),
@@ -839,7 +845,7 @@ impl RouteTable {
         self.exposures.record(arm, true);
         // The mask keeps the index in bounds (the array has MAX_ARMS = 16 entries), so the
         // template is copied straight from the table without a fallback path.
-        #[allow(clippy::indexing_slicing)] // reason: index masked below MAX_ARMS
+        #[expect(clippy::indexing_slicing, reason = "index masked below MAX_ARMS")]
         let mut d = self.hash_decisions[usize::from(arm) & (MAX_ARMS - 1)];
         d.bucket = Some(bucket);
         if !inner.shadows.is_empty() {

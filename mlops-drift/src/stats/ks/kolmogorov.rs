@@ -303,7 +303,10 @@ fn mat_mul(a: &[f64], b: &[f64], m: usize, out: &mut [f64]) {
 }
 
 /// `P(D_n <= d)` by Durbin's matrix algorithm as evaluated by Marsaglia, Tsang & Wang.
-#[allow(clippy::indexing_slicing)] // reason: indices are bounded by the matrix order m = 2k - 1
+#[expect(
+    clippy::indexing_slicing,
+    reason = "indices are bounded by the matrix order m = 2k - 1"
+)]
 fn durbin_mtw_cdf(n: u64, d: f64) -> f64 {
     if d >= 1.0 {
         return 1.0;
