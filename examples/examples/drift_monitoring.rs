@@ -109,6 +109,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     evidence.check, evidence.value, evidence.outcome
                 ),
                 Some(AlertEvent::Resolved { .. }) => println!("   -> alert resolved"),
+                Some(other) => println!("   -> {other:?}"),
                 None => {}
             }
         }

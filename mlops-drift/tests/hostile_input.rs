@@ -191,6 +191,7 @@ fn scale_counts(s: &mut WindowSummary, factor: u64) {
                 c.unseen *= factor;
                 c.counts.values_mut().for_each(|v| *v *= factor);
             }
+            other => panic!("a summary kind this test does not know: {other:?}"),
         }
     }
 }

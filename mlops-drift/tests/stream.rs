@@ -381,6 +381,7 @@ fn counts_only(s: &WindowSummary) -> Vec<(u64, u64, Vec<u64>)> {
             FeatureSummary::Categorical(c) => {
                 (c.count, c.unseen, c.counts.values().copied().collect())
             }
+            other => panic!("a summary kind this test does not know: {other:?}"),
         })
         .collect()
 }

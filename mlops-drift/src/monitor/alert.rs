@@ -109,6 +109,7 @@ impl AlertRule {
 /// A change of an alert's state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum AlertEvent {
     /// The alert started firing.
     Fired {

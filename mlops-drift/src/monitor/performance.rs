@@ -43,6 +43,7 @@ use crate::error::PerformanceError;
 /// What the model predicted.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Prediction {
     /// A binary classifier's probability of the positive class, in [0, 1]; the predicted class
     /// is `score >= decision_threshold`.
@@ -56,6 +57,7 @@ pub enum Prediction {
 /// The ground truth, when it arrives.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum GroundTruth {
     /// The true class (true is positive).
     Class(bool),

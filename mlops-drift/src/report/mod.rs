@@ -91,6 +91,7 @@ pub enum ColumnStatus {
 /// Whether a column holds numbers or categories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ColumnKind {
     /// Numbers.
     Numeric,

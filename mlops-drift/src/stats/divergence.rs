@@ -36,6 +36,7 @@ pub const DEFAULT_JS_THRESHOLD: f64 = 0.1;
 /// The base of the logarithm of an information-theoretic quantity.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum LogBase {
     /// Natural log (nats), SciPy's default.
     #[default]

@@ -42,6 +42,9 @@ pub mod psi;
 
 /// The alternative hypothesis of a one- or two-sided test, in SciPy's terms: `Less` means the
 /// CDF of the reference is less than that of the current sample (SciPy's `alternative='less'`).
+///
+/// Exhaustive on purpose: the three hypotheses of a two-sample test; every caller must know
+/// which one it asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Alternative {

@@ -24,6 +24,7 @@ use crate::table::{Column, ColumnData, Table};
 /// How windows are cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "by", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum WindowSpec {
     /// A window closes once it holds `rows` accepted rows (exactly, with one observing thread;
     /// with several, rows other threads hold in their current count batches when the window
@@ -43,6 +44,7 @@ pub enum WindowSpec {
 /// What a monitor keeps of each numeric feature's values besides the bin counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ValueRetention {
     /// The exact values up to the budget, then a KLL sketch (order-based methods are exact or
     /// carry the sketch's bound).
@@ -93,6 +95,7 @@ impl Default for MonitorConfig {
 
 /// One feature value of an observed row.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum FeatureValue<'a> {
     /// A number (NaN counts as missing; infinities are counted and excluded).
     Number(f64),
@@ -104,6 +107,7 @@ pub enum FeatureValue<'a> {
 
 /// One column of a batch: all values of one feature.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum ColumnBatch<'a> {
     /// Numbers.
     Numeric(&'a [f64]),

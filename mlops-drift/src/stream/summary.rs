@@ -31,6 +31,7 @@ pub const MAX_UNSEEN_NAMES: usize = 256;
 /// The values of a numeric feature in a window: exact while they fit the budget, then a sketch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Values {
     /// Every finite value (ascending after a merge or a close).
     Exact {
@@ -270,6 +271,7 @@ impl CategoricalSummary {
 /// One feature's summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FeatureSummary {
     /// A numeric feature.
     Numeric(NumericSummary),

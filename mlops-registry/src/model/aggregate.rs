@@ -546,6 +546,8 @@ impl ModelAggregate {
 }
 
 /// Whether an alias is protected.
+///
+/// Exhaustive on purpose: an alias is protected or it is not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Protection {

@@ -121,6 +121,7 @@ impl Default for ShadowConfig {
 
 /// What [`ShadowRunner::submit`] did with a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Submitted {
     /// Queued for the shadows the decision names.
     Queued,

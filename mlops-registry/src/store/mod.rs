@@ -198,6 +198,8 @@ impl NewVersion {
 }
 
 /// Whether a create made a new version or replayed an earlier one.
+///
+/// Exhaustive on purpose: a caller retrying a create must handle both outcomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CreateOutcome {
     /// A new version was created.
