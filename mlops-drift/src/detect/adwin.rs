@@ -311,7 +311,7 @@ fn row_size(row: usize) -> f64 {
     2f64.powi(i32::try_from(row).unwrap_or(i32::MAX))
 }
 
-impl_detector_via_flags!(Adwin, "adwin");
+impl_detector_via_flags!(Adwin, "adwin", in_place);
 
 #[cfg(test)]
 mod tests {
