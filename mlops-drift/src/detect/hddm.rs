@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::running::{EwMean, Mean, above_sqrt, at_least_sqrt};
+use super::running::{EwMean, Mean, at_least_sqrt};
 use super::{Flags, check_unit_open, impl_detector_via_flags, is_binary};
 use crate::error::{DriftError, Result};
 
@@ -348,11 +348,7 @@ impl Default for HddmW {
 
 /// River's `sqrt(ibc * ln(1 / confidence) / 2)`, given `ln(1 / confidence)`.
 fn mcdiarmid_bound(ibc: f64, ln_inv_confidence: f64) -> f64 {
-    mcdiarmid_squared(ibc, ln_inv_confidence).sqrt()
-}
-
-fn mcdiarmid_squared(ibc: f64, ln_inv_confidence: f64) -> f64 {
-    ibc * ln_inv_confidence / 2.0
+    (ibc * ln_inv_confidence / 2.0).sqrt()
 }
 
 /// Whether `later`'s weighted mean exceeds `earlier`'s by more than the bound.
@@ -360,10 +356,8 @@ fn has_mean_changed(earlier: &Sample, later: &Sample, ln_inv_confidence: f64) ->
     if !(earlier.init && later.init) {
         return false;
     }
-    above_sqrt(
-        later.ewma.mean - earlier.ewma.mean,
-        mcdiarmid_squared(earlier.ibc + later.ibc, ln_inv_confidence),
-    )
+    later.ewma.mean - earlier.ewma.mean
+        > mcdiarmid_bound(earlier.ibc + later.ibc, ln_inv_confidence)
 }
 
 impl HddmW {

@@ -26,7 +26,7 @@ impl Mean {
 }
 
 /// Below this, `q * SHRINK` or `d * d` could lose relative precision to underflow, so
-/// [`at_least_sqrt`] and [`above_sqrt`] take the square root.
+/// [`at_least_sqrt`] takes the square root.
 const MIN_SQUARED: f64 = 1e-290;
 /// `1 - 2^-40`: a relative margin far wider than the rounding of `d * d`, `q * SHRINK` and
 /// `q.sqrt()` together (each within 2^-53).
@@ -37,18 +37,13 @@ const SHRINK: f64 = 1.0 - 1.0 / 1_099_511_627_776.0;
 /// If `q` is normal and `fl(d * d) < fl(q * SHRINK)`, then `d² < q (1 - 2^-41)`, so
 /// `d < sqrt(q) (1 - 2^-42) < fl(sqrt(q))`. A `d * d` that underflows means `|d| < 1e-153`,
 /// below `sqrt(MIN_SQUARED)`. `false` means "take the square root", never "above".
-pub(crate) fn certainly_below_sqrt(d: f64, q: f64) -> bool {
+fn certainly_below_sqrt(d: f64, q: f64) -> bool {
     d < 0.0 || (q >= MIN_SQUARED && d * d < q * SHRINK)
 }
 
 /// `d >= q.sqrt()`, exactly as written, usually without taking the square root.
 pub(crate) fn at_least_sqrt(d: f64, q: f64) -> bool {
     !certainly_below_sqrt(d, q) && d >= q.sqrt()
-}
-
-/// `d > q.sqrt()`, exactly as written, usually without taking the square root.
-pub(crate) fn above_sqrt(d: f64, q: f64) -> bool {
-    !certainly_below_sqrt(d, q) && d > q.sqrt()
 }
 
 /// Running sample variance (ddof = 1) by Welford's update.
@@ -108,7 +103,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sqrt_comparisons_agree_with_the_square_root() {
+    fn sqrt_comparison_agrees_with_the_square_root() {
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = || {
             // xorshift64*: a fixed sequence of bit patterns.
@@ -135,7 +130,6 @@ mod tests {
             ];
             for d in near {
                 assert_eq!(at_least_sqrt(d, q), d >= q.sqrt(), "{d:e} {q:e}");
-                assert_eq!(above_sqrt(d, q), d > q.sqrt(), "{d:e} {q:e}");
                 checked += 1;
             }
         }
@@ -146,7 +140,6 @@ mod tests {
             (1.0, f64::NAN),
         ] {
             assert_eq!(at_least_sqrt(d, q), d >= q.sqrt());
-            assert_eq!(above_sqrt(d, q), d > q.sqrt());
         }
         assert!(checked > 1_000_000);
     }
