@@ -371,6 +371,76 @@ mod tests {
         assert_eq!(held, a.width());
     }
 
+    /// River's scan as first written here: every split, every division, every square root.
+    fn cut_found_plain(a: &Adwin) -> bool {
+        let min_len = f64::from(a.params.min_window_length);
+        let (mut n0, mut n1, mut u0, mut u1) = (0.0, a.width, 0.0, a.total);
+        for row in (0..a.rows.len()).rev() {
+            let size = row_size(row);
+            let len = a.rows[row].len();
+            for k in 0..len {
+                let total = a.rows[row][k].total;
+                n0 += size;
+                n1 -= size;
+                u0 += total;
+                u1 -= total;
+                if row == 0 && k + 1 == len {
+                    return false;
+                }
+                let delta_mean = u0 / n0 - u1 / n1;
+                if n1 >= min_len && n0 >= min_len {
+                    let delta_prime = (2.0 * a.width.ln() / a.params.delta).ln();
+                    let m_recip = 1.0 / (n0 - min_len + 1.0) + 1.0 / (n1 - min_len + 1.0);
+                    let epsilon = (2.0 * m_recip * (a.variance / a.width) * delta_prime).sqrt()
+                        + 2.0 / 3.0 * delta_prime * m_recip;
+                    if delta_mean.abs() > epsilon {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn scan_agrees_with_the_plain_scan_on_every_window() {
+        // Streams of several scales and shapes, with the window checked before every value
+        // (not only on the clock), so that many windows near a cut are compared.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut uniform = move || {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            (state.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut compared = 0;
+        let mut cuts = 0;
+        for (scale, offset) in [(1.0, 0.0), (1e-6, 3.0), (1e90, -1e90), (1e-90, 0.0)] {
+            for shift in [0.0, 0.05, 0.3, 2.0] {
+                let mut a = Adwin::new(AdwinParams {
+                    grace_period: 0,
+                    ..AdwinParams::default()
+                })
+                .unwrap();
+                for i in 0..6_000 {
+                    let level = if (i / 1_500) % 2 == 0 { 0.0 } else { shift };
+                    let x = offset + scale * (uniform() + level);
+                    if a.width > 1.0 {
+                        let plain = cut_found_plain(&a);
+                        assert_eq!(a.cut_found(), plain, "scale {scale} shift {shift} at {i}");
+                        compared += 1;
+                        cuts += usize::from(plain);
+                    }
+                    a.update(x);
+                }
+            }
+        }
+        assert!(
+            compared > 90_000 && cuts > 100,
+            "{compared} windows, {cuts} cuts"
+        );
+    }
+
     #[test]
     fn rows_serialize_as_nested_arrays() {
         // The JSON form kept from when rows were `Vec<Vec<Summary>>`.
