@@ -1,6 +1,7 @@
 //! Online change detectors, ns per value on a stream of 1M values (every detector with River's
-//! defaults, fed one value at a time). `benches/compare/run.sh` runs River's detectors on the
-//! same stream.
+//! defaults). `detect/*` feeds the stream through `ChangeDetector::update_many`, the batch entry
+//! point; `detect_single/*` calls `update` once per value. `benches/compare/run.sh` runs River's
+//! detectors (one `update` per value, River has no batch entry point) on the same stream.
 //!
 //! With `MLOPS_DETECTOR_COMPARE_DATA=<dir>` set, the bench writes its streams there
 //! (little-endian `f64`) for the Python side and exits without benchmarking.
@@ -14,8 +15,14 @@ use mlops_drift::detect::{Adwin, ChangeDetector, Ddm, Eddm, HddmA, HddmW, PageHi
 
 const N: usize = 1_000_000;
 
-/// Feeds the whole stream to a fresh detector; returns how many drifts it reported.
+/// Feeds the whole stream to a fresh detector in one batch; returns how many drifts it reported.
 fn run<D: ChangeDetector>(mut detector: D, stream: &[f64]) -> u64 {
+    detector.update_many(black_box(stream)).len() as u64
+}
+
+/// Feeds the whole stream to a fresh detector one value at a time; returns how many drifts it
+/// reported.
+fn run_single<D: ChangeDetector>(mut detector: D, stream: &[f64]) -> u64 {
     let mut drifts = 0;
     for &x in stream {
         detector.update(black_box(x));
@@ -24,34 +31,52 @@ fn run<D: ChangeDetector>(mut detector: D, stream: &[f64]) -> u64 {
     drifts
 }
 
+/// Every detector in one criterion group, each fed its stream by `$feed`.
+macro_rules! bench_group {
+    ($c:expr, $group:literal, $feed:ident, $real:expr, $binary:expr) => {{
+        let (real, binary): (&[f64], &[f64]) = ($real, $binary);
+        let mut g = $c.benchmark_group($group);
+        g.sample_size(10);
+        g.throughput(Throughput::Elements(N as u64));
+        g.bench_function(BenchmarkId::new("adwin", N), |b| {
+            b.iter(|| $feed(Adwin::default(), real))
+        });
+        g.bench_function(BenchmarkId::new("page_hinkley", N), |b| {
+            b.iter(|| $feed(PageHinkley::default(), real))
+        });
+        g.bench_function(BenchmarkId::new("ddm", N), |b| {
+            b.iter(|| $feed(Ddm::default(), binary))
+        });
+        g.bench_function(BenchmarkId::new("eddm", N), |b| {
+            b.iter(|| $feed(Eddm::default(), binary))
+        });
+        g.bench_function(BenchmarkId::new("hddm_a", N), |b| {
+            b.iter(|| $feed(HddmA::default(), binary))
+        });
+        g.bench_function(BenchmarkId::new("hddm_w", N), |b| {
+            b.iter(|| $feed(HddmW::default(), binary))
+        });
+        g.finish();
+    }};
+}
+
 fn detectors(c: &mut Criterion) {
     let real = real_stream(N);
     let binary = binary_stream(N);
     // Each detector must see the change in its stream, or the bench times an idle path.
     assert!(run(Adwin::default(), &real) > 0);
     assert!(run(Ddm::default(), &binary) > 0);
-    let mut g = c.benchmark_group("detect");
-    g.sample_size(10);
-    g.throughput(Throughput::Elements(N as u64));
-    g.bench_function(BenchmarkId::new("adwin", N), |b| {
-        b.iter(|| run(Adwin::default(), &real))
-    });
-    g.bench_function(BenchmarkId::new("page_hinkley", N), |b| {
-        b.iter(|| run(PageHinkley::default(), &real))
-    });
-    g.bench_function(BenchmarkId::new("ddm", N), |b| {
-        b.iter(|| run(Ddm::default(), &binary))
-    });
-    g.bench_function(BenchmarkId::new("eddm", N), |b| {
-        b.iter(|| run(Eddm::default(), &binary))
-    });
-    g.bench_function(BenchmarkId::new("hddm_a", N), |b| {
-        b.iter(|| run(HddmA::default(), &binary))
-    });
-    g.bench_function(BenchmarkId::new("hddm_w", N), |b| {
-        b.iter(|| run(HddmW::default(), &binary))
-    });
-    g.finish();
+    // Both entry points must report the same drifts.
+    assert_eq!(
+        run(Adwin::default(), &real),
+        run_single(Adwin::default(), &real)
+    );
+    assert_eq!(
+        run(Ddm::default(), &binary),
+        run_single(Ddm::default(), &binary)
+    );
+    bench_group!(c, "detect", run, &real, &binary);
+    bench_group!(c, "detect_single", run_single, &real, &binary);
 }
 
 criterion_group!(benches, detectors);

@@ -1,5 +1,7 @@
 //! ADWIN (adaptive windowing), Bifet & Gavaldà 2007, with River 0.26.1's arithmetic.
 
+use std::collections::VecDeque;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Flags, check_unit_open, impl_detector_via_flags};
@@ -61,7 +63,9 @@ struct Summary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Adwin {
     params: AdwinParams,
-    rows: Vec<Vec<Summary>>,
+    /// Row `r` holds summaries of 2^r values, oldest first (a queue: merges take the two
+    /// oldest). Serialized as nested arrays.
+    rows: Vec<VecDeque<Summary>>,
     total: f64,
     variance: f64,
     width: f64,
@@ -102,7 +106,7 @@ impl Adwin {
     fn fresh(params: AdwinParams) -> Self {
         Self {
             params,
-            rows: vec![Vec::new()],
+            rows: vec![VecDeque::new()],
             total: 0.0,
             variance: 0.0,
             width: 0.0,
@@ -167,19 +171,22 @@ impl Adwin {
 
     fn insert(&mut self, x: f64) {
         if let Some(first) = self.rows.first_mut() {
-            first.push(Summary {
+            first.push_back(Summary {
                 total: x,
                 variance: 0.0,
             });
         }
         self.width += 1.0;
-        let mut increment = 0.0;
+        let old_total = self.total;
+        self.total = old_total + x;
+        // River adds an increment of 0 to the variance of a window of one value; that
+        // variance is 0 (a window of one is a fresh one), so skipping the addition changes
+        // nothing. Updating it apart from the total keeps the total's running sum from
+        // waiting on the divisions here (together they are one vector addition).
         if self.width > 1.0 {
-            let d = x - self.total / (self.width - 1.0);
-            increment = (self.width - 1.0) * d * d / self.width;
+            let d = x - old_total / (self.width - 1.0);
+            self.variance += (self.width - 1.0) * d * d / self.width;
         }
-        self.variance += increment;
-        self.total += x;
         self.compress();
     }
 
@@ -194,14 +201,14 @@ impl Adwin {
             if current.len() != max + 1 {
                 return;
             }
-            let (a, b) = match current.as_slice() {
-                [a, b, ..] => (*a, *b),
-                _ => return,
+            let (Some(a), Some(b)) = (current.pop_front(), current.pop_front()) else {
+                return;
             };
-            current.drain(..2);
             let size = row_size(row);
-            let mean_a = a.total / size;
-            let mean_b = b.total / size;
+            // Dividing by a power of two and multiplying by its reciprocal round the same exact
+            // quotient, so this is River's `total / size` bit for bit.
+            let mean_a = a.total * row_size_recip(row);
+            let mean_b = b.total * row_size_recip(row);
             let merged = Summary {
                 total: a.total + b.total,
                 variance: a.variance
@@ -209,12 +216,12 @@ impl Adwin {
                     + size * 0.5 * (mean_a - mean_b) * (mean_a - mean_b),
             };
             if self.rows.len() <= row + 1 {
-                self.rows.push(Vec::with_capacity(max + 1));
+                self.rows.push(VecDeque::with_capacity(max + 1));
             }
             let Some(next) = self.rows.get_mut(row + 1) else {
                 return;
             };
-            next.push(merged);
+            next.push_back(merged);
             if next.len() <= max {
                 return;
             }
@@ -229,12 +236,11 @@ impl Adwin {
         let Some(oldest_row) = self.rows.get_mut(last) else {
             return;
         };
-        if oldest_row.is_empty() {
+        let Some(oldest) = oldest_row.pop_front() else {
             return;
-        }
-        let oldest = oldest_row.remove(0);
+        };
         let emptied = oldest_row.is_empty();
-        let mean = oldest.total / size;
+        let mean = oldest.total * row_size_recip(last);
         self.width -= size;
         self.total -= oldest.total;
         let window_mean = self.total / self.width;
@@ -246,72 +252,90 @@ impl Adwin {
     }
 
     fn detect_change(&mut self) -> bool {
-        let mut change = false;
         self.tick += 1;
-        let min_len = f64::from(self.params.min_window_length);
         if !self.tick.is_multiple_of(u64::from(self.params.clock))
             || self.width <= f64::from(self.params.grace_period)
         {
             return false;
         }
-        let mut again = true;
-        while again {
-            again = false;
-            let mut n0 = 0.0;
-            let mut n1 = self.width;
-            let mut u0 = 0.0;
-            let mut u1 = self.total;
-            let mut cut = false;
-            'scan: for row in (0..self.rows.len()).rev() {
-                let size = row_size(row);
-                let len = self.rows.get(row).map_or(0, Vec::len);
-                for k in 0..len {
-                    let total = self
-                        .rows
-                        .get(row)
-                        .and_then(|r| r.get(k))
-                        .map_or(0.0, |s| s.total);
-                    n0 += size;
-                    n1 -= size;
-                    u0 += total;
-                    u1 -= total;
-                    if row == 0 && k + 1 == len {
-                        break 'scan;
-                    }
-                    let delta_mean = u0 / n0 - u1 / n1;
-                    if n1 >= min_len && n0 >= min_len && self.cut_holds(n0, n1, delta_mean) {
-                        cut = true;
-                        break 'scan;
-                    }
-                }
-            }
-            if cut {
-                again = true;
-                change = true;
-                if self.width > 0.0 {
-                    self.delete_oldest();
-                }
+        let mut change = false;
+        while self.cut_found() {
+            change = true;
+            if self.width > 0.0 {
+                self.delete_oldest();
+            } else {
+                break;
             }
         }
         change
     }
 
-    fn cut_holds(&self, n0: f64, n1: f64, delta_mean: f64) -> bool {
+    /// Whether some split of the window, oldest summaries first, has sub-window means further
+    /// apart than the bound. The terms of the bound that do not depend on the split are computed
+    /// once per scan, with River's arithmetic.
+    fn cut_found(&self) -> bool {
         let min_len = f64::from(self.params.min_window_length);
         let delta_prime = (2.0 * self.width.ln() / self.params.delta).ln();
-        let m_recip = 1.0 / (n0 - min_len + 1.0) + 1.0 / (n1 - min_len + 1.0);
-        let epsilon = (2.0 * m_recip * (self.variance / self.width) * delta_prime).sqrt()
-            + 2.0 / 3.0 * delta_prime * m_recip;
-        delta_mean.abs() > epsilon
+        let variance_per_value = self.variance / self.width;
+        let two_thirds_delta_prime = 2.0 / 3.0 * delta_prime;
+        let mut n0 = 0.0;
+        let mut n1 = self.width;
+        let mut u0 = 0.0;
+        let mut u1 = self.total;
+        for (row, summaries) in self.rows.iter().enumerate().rev() {
+            let size = row_size(row);
+            let last = summaries.len().saturating_sub(1);
+            for (k, summary) in summaries.iter().enumerate() {
+                n0 += size;
+                n1 -= size;
+                u0 += summary.total;
+                u1 -= summary.total;
+                if row == 0 && k == last {
+                    return false;
+                }
+                if n1 < min_len || n0 < min_len {
+                    continue;
+                }
+                let delta_mean = (u0 / n0 - u1 / n1).abs();
+                let m_recip = 1.0 / (n0 - min_len + 1.0) + 1.0 / (n1 - min_len + 1.0);
+                // River: delta_mean > sqrt(a) + b, with the rounding of every step.
+                let a = 2.0 * m_recip * variance_per_value * delta_prime;
+                let b = two_thirds_delta_prime * m_recip;
+                if delta_mean > a.sqrt() + b {
+                    return true;
+                }
+            }
+        }
+        false
     }
 }
 
 /// How many values one summary of `row` stands for: 2^row.
 fn row_size(row: usize) -> f64 {
-    2f64.powi(i32::try_from(row).unwrap_or(i32::MAX))
+    power_of_two(i32::try_from(row).unwrap_or(i32::MAX))
 }
 
-impl_detector_via_flags!(Adwin, "adwin");
+/// `1 / row_size(row)`: 2^-row, exact.
+fn row_size_recip(row: usize) -> f64 {
+    power_of_two(i32::try_from(row).map_or(i32::MIN, |r| -r))
+}
+
+/// 2^e, built from its bits: `powi` is a library call, and row sizes are needed on every merge.
+/// (The compiler calls a `powi` even on a branch not taken, so there is none here.)
+fn power_of_two(e: i32) -> f64 {
+    let e = i64::from(e);
+    if e > 1023 {
+        f64::INFINITY
+    } else if let Ok(biased @ 1..) = u64::try_from(e + 1023) {
+        f64::from_bits(biased << 52)
+    } else if let Ok(shift @ 0..) = u64::try_from(e + 1074) {
+        f64::from_bits(1 << shift)
+    } else {
+        0.0
+    }
+}
+
+impl_detector_via_flags!(Adwin, "adwin", in_place);
 
 #[cfg(test)]
 mod tests {
@@ -335,7 +359,7 @@ mod tests {
         for _ in 0..20_000 {
             assert!(!a.update(1.0).eq(&crate::detect::DetectorState::Drift));
         }
-        let summaries: usize = a.rows.iter().map(Vec::len).sum();
+        let summaries: usize = a.rows.iter().map(VecDeque::len).sum();
         assert!(summaries <= 6 * a.rows.len());
         assert!(a.rows.len() <= 16, "{} rows", a.rows.len());
         let held: f64 = a
@@ -345,6 +369,117 @@ mod tests {
             .map(|(r, row)| row_size(r) * row.len() as f64)
             .sum();
         assert_eq!(held, a.width());
+    }
+
+    /// River's scan as first written here: every split, every division, every square root.
+    fn cut_found_plain(a: &Adwin) -> bool {
+        let min_len = f64::from(a.params.min_window_length);
+        let (mut n0, mut n1, mut u0, mut u1) = (0.0, a.width, 0.0, a.total);
+        for row in (0..a.rows.len()).rev() {
+            let size = row_size(row);
+            let len = a.rows[row].len();
+            for k in 0..len {
+                let total = a.rows[row][k].total;
+                n0 += size;
+                n1 -= size;
+                u0 += total;
+                u1 -= total;
+                if row == 0 && k + 1 == len {
+                    return false;
+                }
+                let delta_mean = u0 / n0 - u1 / n1;
+                if n1 >= min_len && n0 >= min_len {
+                    let delta_prime = (2.0 * a.width.ln() / a.params.delta).ln();
+                    let m_recip = 1.0 / (n0 - min_len + 1.0) + 1.0 / (n1 - min_len + 1.0);
+                    let epsilon = (2.0 * m_recip * (a.variance / a.width) * delta_prime).sqrt()
+                        + 2.0 / 3.0 * delta_prime * m_recip;
+                    if delta_mean.abs() > epsilon {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn scan_agrees_with_the_plain_scan_on_every_window() {
+        // Streams of several scales and shapes, with the window checked before every value
+        // (not only on the clock), so that many windows near a cut are compared.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut uniform = move || {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            (state.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut compared = 0;
+        let mut cuts = 0;
+        for (scale, offset) in [(1.0, 0.0), (1e-6, 3.0), (1e90, -1e90), (1e-90, 0.0)] {
+            for shift in [0.0, 0.05, 0.3, 2.0] {
+                let mut a = Adwin::new(AdwinParams {
+                    grace_period: 0,
+                    ..AdwinParams::default()
+                })
+                .unwrap();
+                for i in 0..6_000 {
+                    let level = if (i / 1_500) % 2 == 0 { 0.0 } else { shift };
+                    let x = offset + scale * (uniform() + level);
+                    if a.width > 1.0 {
+                        let plain = cut_found_plain(&a);
+                        assert_eq!(a.cut_found(), plain, "scale {scale} shift {shift} at {i}");
+                        compared += 1;
+                        cuts += usize::from(plain);
+                    }
+                    a.update(x);
+                }
+            }
+        }
+        assert!(
+            compared > 90_000 && cuts > 100,
+            "{compared} windows, {cuts} cuts"
+        );
+    }
+
+    #[test]
+    fn rows_serialize_as_nested_arrays() {
+        // The JSON form kept from when rows were `Vec<Vec<Summary>>`.
+        let mut a = Adwin::default();
+        for x in [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0] {
+            a.update(x);
+        }
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(
+            json["rows"],
+            serde_json::json!([
+                [
+                    {"total": 3.0, "variance": 0.0},
+                    {"total": 4.0, "variance": 0.0},
+                    {"total": 5.0, "variance": 0.0},
+                    {"total": 6.0, "variance": 0.0},
+                    {"total": 7.0, "variance": 0.0}
+                ],
+                [{"total": 3.0, "variance": 0.5}]
+            ])
+        );
+        let back: Adwin = serde_json::from_value(json).unwrap();
+        assert_eq!(back, a);
+    }
+
+    #[test]
+    fn powers_of_two_are_exact() {
+        for e in -1022..=1023 {
+            assert_eq!(power_of_two(e).to_bits(), 2f64.powi(e).to_bits(), "{e}");
+        }
+        assert_eq!(power_of_two(1024), f64::INFINITY);
+        assert_eq!(power_of_two(-1074), f64::from_bits(1));
+        assert_eq!(power_of_two(-1023) * 2.0, f64::MIN_POSITIVE);
+        assert_eq!(power_of_two(-1075), 0.0);
+        assert_eq!(power_of_two(i32::MIN), 0.0);
+        assert_eq!(power_of_two(i32::MAX), f64::INFINITY);
+        for row in 0..70 {
+            assert_eq!(row_size(row) * row_size_recip(row), 1.0);
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::running::{EwMean, Mean};
+use super::running::{EwMean, Mean, at_least_sqrt};
 use super::{Flags, check_unit_open, impl_detector_via_flags, is_binary};
 use crate::error::{DriftError, Result};
 
@@ -43,12 +43,80 @@ fn check_confidences(drift: f64, warning: f64) -> Result<()> {
 /// HDDM-A: compares the running mean with the mean at the point where it was lowest (and, two
 /// sided, highest), using Hoeffding's inequality.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "HddmAState")]
 pub struct HddmA {
     params: HddmAParams,
     z: Mean,
     x_min: Mean,
     x_max: Mean,
     flags: Flags,
+    /// Functions of the fields above, kept so that `step` does not recompute them; not part of
+    /// the serialized form (deserializing recomputes them).
+    #[serde(skip_serializing)]
+    derived: HddmADerived,
+}
+
+/// The serialized form of [`HddmA`].
+#[derive(Deserialize)]
+struct HddmAState {
+    params: HddmAParams,
+    z: Mean,
+    x_min: Mean,
+    x_max: Mean,
+    flags: Flags,
+}
+
+impl From<HddmAState> for HddmA {
+    fn from(s: HddmAState) -> Self {
+        let ln = HddmALogs::new(s.params);
+        Self {
+            params: s.params,
+            z: s.z,
+            x_min: s.x_min,
+            x_max: s.x_max,
+            flags: s.flags,
+            derived: HddmADerived {
+                eps_min: hoeffding_bound(ln.inv_drift, s.x_min.n),
+                eps_max: hoeffding_bound(ln.inv_drift, s.x_max.n),
+                ln,
+            },
+        }
+    }
+}
+
+/// The logarithms of the confidences that HDDM-A's bounds use.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct HddmALogs {
+    /// `ln(1 / drift_confidence)`.
+    inv_drift: f64,
+    /// `ln(2 / drift_confidence)`.
+    two_over_drift: f64,
+    /// `ln(2 / warning_confidence)`.
+    two_over_warning: f64,
+}
+
+impl HddmALogs {
+    fn new(params: HddmAParams) -> Self {
+        Self {
+            inv_drift: (1.0 / params.drift_confidence).ln(),
+            two_over_drift: (2.0 / params.drift_confidence).ln(),
+            two_over_warning: (2.0 / params.warning_confidence).ln(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct HddmADerived {
+    ln: HddmALogs,
+    /// `hoeffding_bound(x_min.n)`.
+    eps_min: f64,
+    /// `hoeffding_bound(x_max.n)`.
+    eps_max: f64,
+}
+
+/// River's `sqrt(1 / (2 n) * ln(1 / drift_confidence))`.
+fn hoeffding_bound(ln_inv_drift: f64, n: f64) -> f64 {
+    (1.0 / (2.0 * n) * ln_inv_drift).sqrt()
 }
 
 impl Default for HddmA {
@@ -69,23 +137,20 @@ impl HddmA {
     }
 
     fn fresh(params: HddmAParams) -> Self {
-        Self {
+        HddmAState {
             params,
             z: Mean::default(),
             x_min: Mean::default(),
             x_max: Mean::default(),
             flags: Flags::default(),
         }
+        .into()
     }
 
     fn restart(&mut self) {
         let flags = self.flags;
         *self = Self::fresh(self.params);
         self.flags = flags;
-    }
-
-    fn hoeffding_bound(&self, n: f64) -> f64 {
-        (1.0 / (2.0 * n) * (1.0 / self.params.drift_confidence).ln()).sqrt()
     }
 
     fn step(&mut self, x: f64) {
@@ -97,55 +162,58 @@ impl HddmA {
             self.restart();
             self.flags.clear();
         }
-        self.z.update(x);
+        // `recip` is `1.0 / z.n`; `0.5 * recip` is `1.0 / (2.0 * z.n)` bit for bit (halving is
+        // exact), so `eps_z` is `hoeffding_bound(z.n)`.
+        let recip = self.z.update_recip(x);
+        let ln = self.derived.ln;
+        let eps_z = (0.5 * recip * ln.inv_drift).sqrt();
         if self.x_min.n == 0.0 {
             self.x_min = self.z;
+            self.derived.eps_min = eps_z;
         }
         if self.x_max.n == 0.0 {
             self.x_max = self.z;
+            self.derived.eps_max = eps_z;
         }
-        let eps_z = self.hoeffding_bound(self.z.n);
-        let eps_x = self.hoeffding_bound(self.x_min.n);
-        if self.x_min.mean + eps_x >= self.z.mean + eps_z {
+        if self.x_min.mean + self.derived.eps_min >= self.z.mean + eps_z {
             self.x_min = self.z;
+            self.derived.eps_min = eps_z;
         }
-        let eps_x = self.hoeffding_bound(self.x_max.n);
-        if self.x_max.mean - eps_x <= self.z.mean - eps_z {
+        if self.x_max.mean - self.derived.eps_max <= self.z.mean - eps_z {
             self.x_max = self.z;
+            self.derived.eps_max = eps_z;
         }
-        let (drift, warning) = (self.params.drift_confidence, self.params.warning_confidence);
-        if self.mean_increased(drift) {
-            self.flags.warning = false;
-            self.flags.drift = true;
-        } else {
-            self.flags.warning = self.mean_increased(warning);
-            self.flags.drift = false;
+        let increase = self.z.mean - self.x_min.mean;
+        match self.bound_scale(self.x_min, recip) {
+            Some(m) if at_least_sqrt(increase, m / 2.0 * ln.two_over_drift) => {
+                self.flags.warning = false;
+                self.flags.drift = true;
+            }
+            m => {
+                self.flags.warning =
+                    m.is_some_and(|m| at_least_sqrt(increase, m / 2.0 * ln.two_over_warning));
+                self.flags.drift = false;
+            }
         }
         if self.params.two_sided_test {
-            if self.mean_decreased(drift) {
-                self.flags.drift = true;
-            } else if self.mean_decreased(warning) {
-                self.flags.warning = true;
+            let decrease = self.x_max.mean - self.z.mean;
+            if let Some(m) = self.bound_scale(self.x_max, recip) {
+                if at_least_sqrt(decrease, m / 2.0 * ln.two_over_drift) {
+                    self.flags.drift = true;
+                } else if at_least_sqrt(decrease, m / 2.0 * ln.two_over_warning) {
+                    self.flags.warning = true;
+                }
             }
         }
     }
 
-    fn bound(&self, since: Mean, confidence: f64) -> Option<f64> {
+    /// River's `(n_z - n_since) / n_since * (1 / n_z)` (`recip` is `1 / n_z`); the bound is
+    /// `sqrt(m / 2 * ln(2 / confidence))`. `None` when `since` is the current point.
+    fn bound_scale(&self, since: Mean, recip: f64) -> Option<f64> {
         if since.n == self.z.n {
             return None;
         }
-        let m = (self.z.n - since.n) / since.n * (1.0 / self.z.n);
-        Some((m / 2.0 * (2.0 / confidence).ln()).sqrt())
-    }
-
-    fn mean_increased(&self, confidence: f64) -> bool {
-        self.bound(self.x_min, confidence)
-            .is_some_and(|eps| self.z.mean - self.x_min.mean >= eps)
-    }
-
-    fn mean_decreased(&self, confidence: f64) -> bool {
-        self.bound(self.x_max, confidence)
-            .is_some_and(|eps| self.x_max.mean - self.z.mean >= eps)
+        Some((self.z.n - since.n) / since.n * recip)
     }
 }
 
@@ -205,7 +273,28 @@ impl Sample {
 
 /// HDDM-W: like HDDM-A on exponentially weighted means, using McDiarmid's inequality.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "HddmWState")]
 pub struct HddmW {
+    params: HddmWParams,
+    total: Sample,
+    s1_decr: Sample,
+    s1_incr: Sample,
+    s2_decr: Sample,
+    s2_incr: Sample,
+    #[serde(with = "mlops_core::float_serde")]
+    incr_cutpoint: f64,
+    #[serde(with = "mlops_core::float_serde")]
+    decr_cutpoint: f64,
+    flags: Flags,
+    /// Functions of the fields above, kept so that `step` does not recompute them; not part of
+    /// the serialized form (deserializing recomputes them).
+    #[serde(skip_serializing)]
+    derived: HddmWDerived,
+}
+
+/// The serialized form of [`HddmW`].
+#[derive(Deserialize)]
+struct HddmWState {
     params: HddmWParams,
     total: Sample,
     s1_decr: Sample,
@@ -219,23 +308,56 @@ pub struct HddmW {
     flags: Flags,
 }
 
+impl From<HddmWState> for HddmW {
+    fn from(s: HddmWState) -> Self {
+        let ln_inv_drift = (1.0 / s.params.drift_confidence).ln();
+        Self {
+            derived: HddmWDerived {
+                ln_inv_drift,
+                ln_inv_warning: (1.0 / s.params.warning_confidence).ln(),
+                eps_total: mcdiarmid_bound(s.total.ibc, ln_inv_drift),
+            },
+            params: s.params,
+            total: s.total,
+            s1_decr: s.s1_decr,
+            s1_incr: s.s1_incr,
+            s2_decr: s.s2_decr,
+            s2_incr: s.s2_incr,
+            incr_cutpoint: s.incr_cutpoint,
+            decr_cutpoint: s.decr_cutpoint,
+            flags: s.flags,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct HddmWDerived {
+    /// `ln(1 / drift_confidence)`.
+    ln_inv_drift: f64,
+    /// `ln(1 / warning_confidence)`.
+    ln_inv_warning: f64,
+    /// `mcdiarmid_bound(total.ibc, ln_inv_drift)`; `total.ibc` soon stops changing.
+    eps_total: f64,
+}
+
 impl Default for HddmW {
     fn default() -> Self {
         Self::fresh(HddmWParams::default())
     }
 }
 
-fn mcdiarmid_bound(ibc: f64, confidence: f64) -> f64 {
-    (ibc * (1.0 / confidence).ln() / 2.0).sqrt()
+/// River's `sqrt(ibc * ln(1 / confidence) / 2)`, given `ln(1 / confidence)`.
+fn mcdiarmid_bound(ibc: f64, ln_inv_confidence: f64) -> f64 {
+    (ibc * ln_inv_confidence / 2.0).sqrt()
 }
 
 /// Whether `later`'s weighted mean exceeds `earlier`'s by more than the bound.
-fn has_mean_changed(earlier: &Sample, later: &Sample, confidence: f64) -> bool {
+fn has_mean_changed(earlier: &Sample, later: &Sample, ln_inv_confidence: f64) -> bool {
     if !(earlier.init && later.init) {
         return false;
     }
-    let bound = mcdiarmid_bound(earlier.ibc + later.ibc, confidence);
-    later.ewma.mean - earlier.ewma.mean > bound
+    later.ewma.mean - earlier.ewma.mean
+        > mcdiarmid_bound(earlier.ibc + later.ibc, ln_inv_confidence)
 }
 
 impl HddmW {
@@ -252,7 +374,7 @@ impl HddmW {
 
     fn fresh(params: HddmWParams) -> Self {
         let s = Sample::new(params.lambda_val);
-        Self {
+        HddmWState {
             params,
             total: s,
             s1_decr: s,
@@ -263,6 +385,7 @@ impl HddmW {
             decr_cutpoint: f64::NEG_INFINITY,
             flags: Flags::default(),
         }
+        .into()
     }
 
     fn restart(&mut self) {
@@ -280,10 +403,18 @@ impl HddmW {
             self.restart();
             self.flags.clear();
         }
-        let (drift, warning) = (self.params.drift_confidence, self.params.warning_confidence);
+        let HddmWDerived {
+            ln_inv_drift: drift,
+            ln_inv_warning: warning,
+            ..
+        } = self.derived;
+        let ibc = self.total.ibc;
         self.total.update(x);
+        if self.total.ibc != ibc {
+            self.derived.eps_total = mcdiarmid_bound(self.total.ibc, drift);
+        }
+        let eps = self.derived.eps_total;
 
-        let eps = mcdiarmid_bound(self.total.ibc, drift);
         if self.total.ewma.mean + eps < self.incr_cutpoint {
             self.incr_cutpoint = self.total.ewma.mean + eps;
             self.s1_incr = self.total;
@@ -299,7 +430,6 @@ impl HddmW {
             self.flags.drift = false;
         }
 
-        let eps = mcdiarmid_bound(self.total.ibc, drift);
         if self.total.ewma.mean - eps > self.decr_cutpoint {
             self.decr_cutpoint = self.total.ewma.mean - eps;
             self.s1_decr = self.total;

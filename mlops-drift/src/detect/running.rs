@@ -12,9 +12,38 @@ pub(crate) struct Mean {
 
 impl Mean {
     pub(crate) fn update(&mut self, x: f64) {
-        self.n += 1.0;
-        self.mean += 1.0 / self.n * (x - self.mean);
+        self.update_recip(x);
     }
+
+    /// [`Mean::update`], returning the `1 / n` it used (bit for bit what `1.0 / n` gives later,
+    /// so callers reuse it instead of dividing again).
+    pub(crate) fn update_recip(&mut self, x: f64) -> f64 {
+        self.n += 1.0;
+        let recip = 1.0 / self.n;
+        self.mean += recip * (x - self.mean);
+        recip
+    }
+}
+
+/// Below this, `q * SHRINK` or `d * d` could lose relative precision to underflow, so
+/// [`at_least_sqrt`] takes the square root.
+const MIN_SQUARED: f64 = 1e-290;
+/// `1 - 2^-40`: a relative margin far wider than the rounding of `d * d`, `q * SHRINK` and
+/// `q.sqrt()` together (each within 2^-53).
+const SHRINK: f64 = 1.0 - 1.0 / 1_099_511_627_776.0;
+
+/// Whether `d` is certainly below `q.sqrt()` as rounded, decided without the square root.
+///
+/// If `q` is normal and `fl(d * d) < fl(q * SHRINK)`, then `d² < q (1 - 2^-41)`, so
+/// `d < sqrt(q) (1 - 2^-42) < fl(sqrt(q))`. A `d * d` that underflows means `|d| < 1e-153`,
+/// below `sqrt(MIN_SQUARED)`. `false` means "take the square root", never "above".
+fn certainly_below_sqrt(d: f64, q: f64) -> bool {
+    d < 0.0 || (q >= MIN_SQUARED && d * d < q * SHRINK)
+}
+
+/// `d >= q.sqrt()`, exactly as written, usually without taking the square root.
+pub(crate) fn at_least_sqrt(d: f64, q: f64) -> bool {
+    !certainly_below_sqrt(d, q) && d >= q.sqrt()
 }
 
 /// Running sample variance (ddof = 1) by Welford's update.
@@ -72,6 +101,57 @@ impl EwMean {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sqrt_comparison_agrees_with_the_square_root() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            // xorshift64*: a fixed sequence of bit patterns.
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        };
+        let mut checked = 0;
+        for _ in 0..200_000 {
+            let q = f64::from_bits(next() >> 2);
+            let s = q.sqrt();
+            // Values at, next to and near the rounded root, and arbitrary ones.
+            let near = [
+                s,
+                f64::from_bits(s.to_bits().wrapping_add(1)),
+                f64::from_bits(s.to_bits().wrapping_sub(1)),
+                s * (1.0 - 1e-12),
+                s * (1.0 + 1e-12),
+                -s,
+                f64::from_bits(next()),
+                0.0,
+                -0.0,
+            ];
+            for d in near {
+                assert_eq!(at_least_sqrt(d, q), d >= q.sqrt(), "{d:e} {q:e}");
+                checked += 1;
+            }
+        }
+        for (d, q) in [
+            (0.0, 0.0),
+            (1e-160, 1e-300),
+            (f64::NAN, 1.0),
+            (1.0, f64::NAN),
+        ] {
+            assert_eq!(at_least_sqrt(d, q), d >= q.sqrt());
+        }
+        assert!(checked > 1_000_000);
+    }
+
+    #[test]
+    fn update_recip_is_the_reciprocal_the_mean_used() {
+        let mut m = Mean::default();
+        for i in 1..1_000 {
+            let r = m.update_recip(f64::from(i % 7));
+            assert_eq!(r.to_bits(), (1.0 / f64::from(i)).to_bits());
+        }
+    }
 
     #[test]
     fn mean_and_var_match_textbook_values() {
