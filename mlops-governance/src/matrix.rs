@@ -102,12 +102,18 @@ impl fmt::Display for Consideration {
     }
 }
 
-#[allow(clippy::expect_used)] // reason: only called with the literal, valid names below (a test pins each)
+#[expect(
+    clippy::expect_used,
+    reason = "only called with the literal, valid names below (a test pins each)"
+)]
 fn check(name: &str) -> CheckName {
     CheckName::new(name).expect("a valid literal check name")
 }
 
-#[allow(clippy::expect_used)] // reason: only called with 7, 14 and 30 (a test pins them)
+#[expect(
+    clippy::expect_used,
+    reason = "only called with 7, 14 and 30 (a test pins them)"
+)]
 fn days(n: i64) -> Period {
     Period::days(n).expect("a valid literal number of days")
 }

@@ -340,7 +340,7 @@ impl ContestConfigBuilder {
                 });
             }
         }
-        #[allow(clippy::cast_precision_loss)] // reason: reporting the bad count
+        #[expect(clippy::cast_precision_loss, reason = "reporting the bad count")]
         if c.warmup < 2 {
             return Err(ContestError::invalid(
                 "warmup",
@@ -349,14 +349,14 @@ impl ContestConfigBuilder {
             ));
         }
         if c.min_duration < TimeDelta::zero() {
-            #[allow(clippy::cast_precision_loss)] // reason: reporting only
+            #[expect(clippy::cast_precision_loss, reason = "reporting only")]
             return Err(ContestError::invalid(
                 "min_duration",
                 c.min_duration.num_seconds() as f64,
                 "not negative",
             ));
         }
-        #[allow(clippy::cast_precision_loss)] // reason: reporting the bad count
+        #[expect(clippy::cast_precision_loss, reason = "reporting the bad count")]
         if let Some(max) = c.max_samples
             && max < c.min_samples.max(c.warmup)
         {
@@ -366,7 +366,7 @@ impl ContestConfigBuilder {
                 "at least min_samples and warmup",
             ));
         }
-        #[allow(clippy::cast_precision_loss)] // reason: reporting the bad count
+        #[expect(clippy::cast_precision_loss, reason = "reporting the bad count")]
         if let Method::FixedHorizon { per_arm } = c.method
             && per_arm < 2
         {

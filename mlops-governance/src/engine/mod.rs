@@ -410,7 +410,10 @@ fn system_actor() -> Actor {
     })
 }
 
-#[allow(clippy::unwrap_used)] // reason: "x" is a valid actor id; this is never reached
+#[expect(
+    clippy::unwrap_used,
+    reason = "\"x\" is a valid actor id; this is never reached"
+)]
 fn unreachable_id() -> ActorId {
     ActorId::new("x").unwrap()
 }

@@ -79,7 +79,10 @@ impl Default for ReportScope {
     }
 }
 
-#[allow(clippy::expect_used)] // reason: seven days is a valid period (a test pins the default scope)
+#[expect(
+    clippy::expect_used,
+    reason = "seven days is a valid period (a test pins the default scope)"
+)]
 fn week() -> Period {
     Period::days(7).expect("seven days is a valid period")
 }
