@@ -16,6 +16,7 @@
 //! ```
 
 mod default;
+pub(crate) mod guard;
 
 pub use default::names;
 
@@ -26,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::LifecycleError;
 pub use crate::names::EventName;
-use crate::policy::Guard;
+use guard::Guard;
 pub use mlops_registry::model::StateName;
 
 /// One state of a lifecycle.

@@ -1,5 +1,5 @@
+use super::guard::Guard;
 use super::*;
-use crate::policy::Guard;
 
 fn sn(s: &str) -> StateName {
     s.parse().unwrap()

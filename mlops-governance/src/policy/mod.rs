@@ -7,7 +7,6 @@
 //! TOML.
 
 mod declarative;
-mod guard;
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,7 +15,9 @@ use mlops_core::{Actor, Digest};
 use serde::{Deserialize, Serialize};
 
 pub use declarative::{Enforcement, Permissions, Policy, PolicySpec, TierRules};
-pub use guard::{Guard, GuardInput, GuardKind, GuardStatus, Signoff, Threshold};
+// Guards live with the lifecycle whose transitions carry them (no lifecycle <-> policy cycle);
+// the policy evaluates them, so their public path is here.
+pub use crate::lifecycle::guard::{Guard, GuardInput, GuardKind, GuardStatus, Signoff, Threshold};
 
 use crate::error::PolicyError;
 
