@@ -262,56 +262,30 @@ pub trait PolicyEngineExt: PolicyEngine {
 
 impl<T: PolicyEngine + ?Sized> PolicyEngineExt for T {}
 
-impl<T: PolicyEngine + ?Sized> PolicyEngine for Arc<T> {
-    fn identity(&self) -> Digest {
-        (**self).identity()
-    }
-    fn evaluate(&self, input: &GuardInput<'_>) -> Result<Verdict, PolicyError> {
-        (**self).evaluate(input)
-    }
-    fn authorize(
-        &self,
-        actor: &Actor,
-        action: Action,
-        input: Option<&GuardInput<'_>>,
-    ) -> Result<(), PolicyError> {
-        (**self).authorize(actor, action, input)
-    }
+/// Forwards [`PolicyEngine`] through a pointer, so `Box<dyn PolicyEngine>`, `Arc<dyn
+/// PolicyEngine>` and `&dyn PolicyEngine` are engines too.
+macro_rules! forward_policy_engine {
+    ($($ty:ty),*) => {$(
+        impl<T: PolicyEngine + ?Sized> PolicyEngine for $ty {
+            fn identity(&self) -> Digest {
+                (**self).identity()
+            }
+            fn evaluate(&self, input: &GuardInput<'_>) -> Result<Verdict, PolicyError> {
+                (**self).evaluate(input)
+            }
+            fn authorize(
+                &self,
+                actor: &Actor,
+                action: Action,
+                input: Option<&GuardInput<'_>>,
+            ) -> Result<(), PolicyError> {
+                (**self).authorize(actor, action, input)
+            }
+        }
+    )*};
 }
 
-impl<T: PolicyEngine + ?Sized> PolicyEngine for Box<T> {
-    fn identity(&self) -> Digest {
-        (**self).identity()
-    }
-    fn evaluate(&self, input: &GuardInput<'_>) -> Result<Verdict, PolicyError> {
-        (**self).evaluate(input)
-    }
-    fn authorize(
-        &self,
-        actor: &Actor,
-        action: Action,
-        input: Option<&GuardInput<'_>>,
-    ) -> Result<(), PolicyError> {
-        (**self).authorize(actor, action, input)
-    }
-}
-
-impl<T: PolicyEngine + ?Sized> PolicyEngine for &T {
-    fn identity(&self) -> Digest {
-        (**self).identity()
-    }
-    fn evaluate(&self, input: &GuardInput<'_>) -> Result<Verdict, PolicyError> {
-        (**self).evaluate(input)
-    }
-    fn authorize(
-        &self,
-        actor: &Actor,
-        action: Action,
-        input: Option<&GuardInput<'_>>,
-    ) -> Result<(), PolicyError> {
-        (**self).authorize(actor, action, input)
-    }
-}
+forward_policy_engine!(Box<T>, Arc<T>, &T);
 
 #[cfg(test)]
 mod tests;
