@@ -104,7 +104,8 @@ pub mod report;
 
 pub use engine::{Governance, GovernanceBuilder, Plan, PlanContext, Transitioned};
 pub use error::{
-    ApprovalError, AuditError, GovernanceError, LifecycleError, NameError, PolicyError,
+    ApprovalError, AuditError, AuthorizationError, GovernanceError, LifecycleError, LoadError,
+    NameError, PolicyError,
 };
 pub use error::{ChangeError, ClassificationError, MatrixError, RaciError, ReportError};
 pub use names::Period;

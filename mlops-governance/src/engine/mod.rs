@@ -66,8 +66,7 @@ use crate::lifecycle::{Effect, EventName, Lifecycle};
 use crate::names::Period;
 use crate::policy::{Policy, PolicyEngine, Verdict};
 
-/// The engine's result type.
-pub type Result<T, E = GovernanceError> = std::result::Result<T, E>;
+pub use crate::error::Result;
 
 /// How many times a governed read–modify–commit is retried on a conflict.
 const RETRIES: u32 = 8;

@@ -19,7 +19,7 @@ pub use declarative::{Enforcement, Permissions, Policy, PolicySpec, TierRules};
 // the policy evaluates them, so their public path is here.
 pub use crate::lifecycle::guard::{Guard, GuardInput, GuardKind, GuardStatus, Signoff, Threshold};
 
-use crate::error::PolicyError;
+use crate::error::{AuthorizationError, PolicyError};
 
 /// How a denial is enforced in an environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -235,14 +235,16 @@ pub trait PolicyEngine: Send + Sync + fmt::Debug {
     /// [`Action::Approve`], whether they may sign off on it).
     ///
     /// # Errors
-    /// [`PolicyError::Unauthorized`] naming the actor, the action and the roles that would allow
-    /// it.
+    /// [`AuthorizationError::MissingRole`] naming the actor, the action and the roles that would
+    /// allow it; [`AuthorizationError::WrongRole`] for an approver whose roles count toward no
+    /// sign-off the transition needs; [`AuthorizationError::Evaluation`] if the engine cannot
+    /// decide (the action is refused).
     fn authorize(
         &self,
         actor: &Actor,
         action: Action,
         input: Option<&GuardInput<'_>>,
-    ) -> Result<(), PolicyError>;
+    ) -> Result<(), AuthorizationError>;
 }
 
 /// Conveniences over [`PolicyEngine`].
@@ -278,7 +280,7 @@ macro_rules! forward_policy_engine {
                 actor: &Actor,
                 action: Action,
                 input: Option<&GuardInput<'_>>,
-            ) -> Result<(), PolicyError> {
+            ) -> Result<(), AuthorizationError> {
                 (**self).authorize(actor, action, input)
             }
         }
