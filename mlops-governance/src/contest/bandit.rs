@@ -25,10 +25,9 @@ use super::error::ContestError;
 use super::stats::Moments;
 
 /// The reward model.
-///
-/// Exhaustive on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Reward {
     /// Rewards in `[0, 1]` (conversions; fractional rewards count as partial successes).
     Bernoulli,
@@ -37,10 +36,9 @@ pub enum Reward {
 }
 
 /// How weights are computed.
-///
-/// Exhaustive on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "policy", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum BanditPolicy {
     /// Thompson sampling: weight = estimated probability of being the best arm.
     Thompson {

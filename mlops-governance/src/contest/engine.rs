@@ -83,7 +83,8 @@ impl std::fmt::Display for ChallengerOutcome {
 
 /// Whether a metric is the primary or a guardrail.
 ///
-/// Exhaustive on purpose.
+/// Exhaustive on purpose: a metric is the one to improve or one not to degrade, and reports
+/// handle each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricRole {

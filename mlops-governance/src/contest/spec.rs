@@ -21,7 +21,7 @@ pub enum MetricKind {
 
 /// Which direction of the metric is better.
 ///
-/// Exhaustive on purpose.
+/// Exhaustive on purpose: a metric has exactly two directions, and the statistics use the sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Better {
@@ -135,10 +135,9 @@ pub enum Method {
 }
 
 /// What promotion requires of each guardrail.
-///
-/// Exhaustive on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum GuardrailProof {
     /// Non-inferiority shown: the upper confidence bound of the degradation is within the
     /// tolerance (the default).

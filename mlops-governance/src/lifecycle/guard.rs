@@ -287,6 +287,8 @@ fn evaluate_evidence(
 }
 
 /// Whether a guard is met.
+///
+/// Exhaustive on purpose: a guard holds or it does not, and a caller must handle both.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum GuardStatus {

@@ -24,6 +24,7 @@ use crate::error::{AuthorizationError, PolicyError};
 /// How a denial is enforced in an environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum EnforcementMode {
     /// A denial blocks the transition.
     #[default]
@@ -78,6 +79,7 @@ impl fmt::Display for Action {
 /// Where a guard came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum GuardSource {
     /// The lifecycle's transition (applies at every tier).
     Lifecycle,

@@ -19,6 +19,8 @@ use super::sources::{approvers_of, render_json, snapshots, verdict_of, version_o
 use super::{ReportScope, ReportingPeriod};
 
 /// The audit chain's verification result.
+///
+/// Exhaustive on purpose: the chain verifies or it is broken, and an auditor must handle both.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum ChainStatus {
