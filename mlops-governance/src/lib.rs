@@ -35,6 +35,9 @@
 //! - [`report`]: the inventory of every model and the auditor's report for a period.
 //! - [`kpi`]: governance KPIs computed from the audit log.
 //!
+//! With the `testkit` feature, `testkit` holds the conformance kits for the traits hosts
+//! implement ([`AuditLog`](audit::AuditLog), [`PolicyEngine`](policy::PolicyEngine)).
+//!
 //! ## Lifecycle
 //!
 //! A version's lifecycle is a state machine defined as data
@@ -101,6 +104,8 @@ mod names;
 pub mod policy;
 pub mod raci;
 pub mod report;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use engine::{Governance, GovernanceBuilder, Plan, PlanContext, Transitioned};
 pub use error::{

@@ -456,6 +456,17 @@ impl PolicyEngine for Broken {
     }
 }
 
+/// An engine whose evaluation always fails conforms: its errors deny.
+#[cfg(feature = "testkit")]
+#[test]
+fn a_failing_engine_conforms() {
+    crate::testkit::policy_engine::run_all(&Broken);
+    crate::testkit::policy_engine::run_all(&(Box::new(Broken) as Box<dyn PolicyEngine>));
+    crate::testkit::policy_engine::run_all(
+        &(std::sync::Arc::new(Broken) as std::sync::Arc<dyn PolicyEngine>),
+    );
+}
+
 #[test]
 fn evaluation_errors_fail_closed_even_in_observe_mode() {
     let mut f = Fixture::new().ready();
