@@ -36,7 +36,8 @@
 //! - [`kpi`]: governance KPIs computed from the audit log.
 //!
 //! With the `testkit` feature, `testkit` holds the conformance kits for the traits hosts
-//! implement ([`AuditLog`](audit::AuditLog), [`PolicyEngine`](policy::PolicyEngine)).
+//! implement ([`AuditLog`](audit::AuditLog), [`PolicyEngine`](policy::PolicyEngine)) and the
+//! registration shortcuts tests use.
 //!
 //! ## Lifecycle
 //!

@@ -18,6 +18,9 @@
 //! testkit::audit_log::run_all(&MemoryAuditLog::new());
 //! testkit::policy_engine::run_all(&Policy::permissive("anything-goes"));
 //! ```
+//!
+//! The feature also enables the registration shortcuts tests and benches use
+//! ([`Governance::register_version_for_test`](crate::Governance::register_version_for_test)).
 
 #![allow(
     clippy::unwrap_used,
