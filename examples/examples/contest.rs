@@ -10,7 +10,9 @@ use mlops_governance::lifecycle::names;
 use std::sync::Arc;
 
 use mlops_core::chrono::{DateTime, TimeDelta, Utc};
-use mlops_core::{Actor, ManualClock, RiskTier, Role, VersionNumber};
+use mlops_core::{
+    Actor, Clock, Digest, ManualClock, ModelName, ModelRef, RiskTier, Role, VersionNumber,
+};
 use mlops_governance::contest::{
     Bandit, BanditConfig, Better, ChallengerOutcome, Contest, ContestConfig, MetricSpec, Promotion,
     Reward, request_promotion,
@@ -18,8 +20,9 @@ use mlops_governance::contest::{
 use mlops_governance::engine::{Governance, PlanContext};
 use mlops_governance::lifecycle::StateName;
 use mlops_governance::policy::{Guard, Policy, PolicySpec, TierRules};
+use mlops_registry::model::VersionCore;
 use mlops_registry::routing::{RouteTable, Router};
-use mlops_registry::store::InMemoryStore;
+use mlops_registry::store::{InMemoryStore, NewVersion};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -39,9 +42,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .policy(Policy::permissive("setup"))?
         .actors([alice.clone(), bot.clone(), admin.clone()])
         .build();
-    let v1 = gov.register_version_for_test("ranker", &alice, RiskTier::Medium)?;
-    let v2 = gov.register_version_for_test("ranker", &alice, RiskTier::Medium)?;
-    let v3 = gov.register_version_for_test("ranker", &alice, RiskTier::Medium)?;
+    // The model is registered through governance (at the default tier, medium); its versions
+    // through the store.
+    let ranker: ModelName = "ranker".parse()?;
+    gov.register_model(&ranker, &alice, "feed ranking")?;
+    let mut versions = Vec::new();
+    for seed in 1..=3_u8 {
+        let core = VersionCore::builder(alice.clone(), clock.now())
+            .artifact(
+                "model.bin",
+                format!("mem://ranker/{seed}/model.bin"),
+                Digest::of(&[seed]),
+                1,
+            )
+            .build()?;
+        let created = gov
+            .store()
+            .create_version(NewVersion::new(ranker.clone(), core))?;
+        versions.push(created.version.model_ref());
+    }
+    let [v1, v2, v3] = <[ModelRef; 3]>::try_from(versions).map_err(|_| "three versions")?;
     for e in [names::SUBMIT, names::VALIDATE, names::PROMOTE] {
         gov.transition(&v1, &e, &bot.id, &PlanContext::default())?;
     }

@@ -67,6 +67,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .approval_ttl("3d".parse()?)
         .build();
 
+    // A shortcut of mlops-governance's `testkit` feature: registered directly at tier high. A
+    // host registers the model with `register_model` and classifies it with
+    // `assign_risk_tier` (the quickstart example shows both).
     let v1 = gov.register_version_for_test("credit", &alice, RiskTier::High)?;
     println!("1. {v1} registered by alice, risk tier high, state development");
 

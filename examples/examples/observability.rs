@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusBuilder;
 use mlops_core::chrono::DateTime;
-use mlops_core::{Actor, ManualClock, RiskTier, Role};
+use mlops_core::{Actor, Clock, Digest, ManualClock, ModelName, RiskTier, Role};
 use mlops_drift::arrow::ArrowTable;
 use mlops_drift::arrow::arrow_array::{
     ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray,
@@ -24,8 +24,9 @@ use mlops_drift::stream::{DriftMonitor, MonitorConfig, WindowSpec};
 use mlops_governance::engine::PlanContext;
 use mlops_governance::policy::{Guard, PolicySpec, TierRules};
 use mlops_governance::{Governance, GovernanceError};
+use mlops_registry::model::VersionCore;
 use mlops_registry::routing::{RouteTable, Router};
-use mlops_registry::store::InMemoryStore;
+use mlops_registry::store::{InMemoryStore, NewVersion};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -86,12 +87,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ),
         )
         .validate()?;
-    let gov = Governance::builder(store, gov_clock)
+    let gov = Governance::builder(store, gov_clock.clone())
         .policy(policy)?
         .actors([eve.clone(), val.clone()])
         .environment("prod")
         .build();
-    let v1 = gov.register_version_for_test("credit", &eve, RiskTier::Medium)?;
+    // Registered the way a host does: the model through governance (at the default tier,
+    // medium), its version through the store.
+    let credit: ModelName = "credit".parse()?;
+    gov.register_model(&credit, &eve, "credit limit scoring")?;
+    let core = VersionCore::builder(eve.clone(), gov_clock.now())
+        .artifact(
+            "model.onnx",
+            "mem://credit/1/model.onnx",
+            Digest::of(b"credit-v1"),
+            9,
+        )
+        .build()?;
+    let v1 = gov
+        .store()
+        .create_version(NewVersion::new(credit, core))?
+        .version
+        .model_ref();
     let ctx = PlanContext::default();
     gov.transition(&v1, &names::SUBMIT, &eve.id, &ctx)?;
     gov.transition(&v1, &names::VALIDATE, &eve.id, &ctx)?;

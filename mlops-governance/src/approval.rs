@@ -192,7 +192,10 @@ pub struct ApprovalRequest {
 
 impl ApprovalRequest {
     /// Opens a request at `now`, expiring after `ttl` if given.
-    #[allow(clippy::too_many_arguments)] // reason: a request is exactly these facts
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a request is exactly these facts"
+    )]
     #[must_use]
     pub fn open(
         id: ApprovalId,

@@ -99,12 +99,9 @@ impl ChangePlan {
     /// Parses a JSON plan.
     ///
     /// # Errors
-    /// [`ChangeError::Malformed`].
+    /// [`ChangeError::Load`].
     pub fn from_json(text: &str) -> Result<Self, ChangeError> {
-        serde_json::from_str(text).map_err(|e| ChangeError::Malformed {
-            format: "json",
-            reason: e.to_string(),
-        })
+        serde_json::from_str(text).map_err(|e| ChangeError::Load(e.into()))
     }
 
     /// Compares `candidate` (with its core) against the baseline's core.
@@ -568,7 +565,7 @@ impl PolicyEngine for InheritingPolicy {
         actor: &Actor,
         action: Action,
         input: Option<&GuardInput<'_>>,
-    ) -> Result<(), PolicyError> {
+    ) -> Result<(), crate::error::AuthorizationError> {
         self.inner.authorize(actor, action, input)
     }
 }

@@ -58,7 +58,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::engine::Governance;
-use crate::error::{ClassificationError, GovernanceError, PolicyError};
+use crate::error::{AuthorizationError, ClassificationError, GovernanceError};
 use crate::policy::Action;
 
 macro_rules! answer_enum {
@@ -363,12 +363,9 @@ impl Questionnaire {
     /// Parses a questionnaire from JSON (unanswered questions may be omitted).
     ///
     /// # Errors
-    /// [`ClassificationError::Malformed`] for bad JSON or an unknown answer.
+    /// [`ClassificationError::Load`] for bad JSON or an unknown answer.
     pub fn from_json(text: &str) -> Result<Self, ClassificationError> {
-        serde_json::from_str(text).map_err(|e| ClassificationError::Malformed {
-            format: "json",
-            reason: e.to_string(),
-        })
+        serde_json::from_str(text).map_err(|e| ClassificationError::Load(e.into()))
     }
 }
 
@@ -666,12 +663,10 @@ impl Scoring {
     /// Parses and validates a JSON scoring.
     ///
     /// # Errors
-    /// [`ClassificationError::Malformed`]; otherwise as [`Scoring::validate`].
+    /// [`ClassificationError::Load`]; otherwise as [`Scoring::validate`].
     pub fn from_json(text: &str) -> Result<Self, ClassificationError> {
-        let s: Self = serde_json::from_str(text).map_err(|e| ClassificationError::Malformed {
-            format: "json",
-            reason: e.to_string(),
-        })?;
+        let s: Self =
+            serde_json::from_str(text).map_err(|e| ClassificationError::Load(e.into()))?;
         s.validate()?;
         Ok(s)
     }
@@ -681,10 +676,7 @@ impl Scoring {
     /// # Errors
     /// As [`Scoring::from_json`].
     pub fn from_toml(text: &str) -> Result<Self, ClassificationError> {
-        let s: Self = toml::from_str(text).map_err(|e| ClassificationError::Malformed {
-            format: "toml",
-            reason: e.to_string(),
-        })?;
+        let s: Self = toml::from_str(text).map_err(|e| ClassificationError::Load(e.into()))?;
         s.validate()?;
         Ok(s)
     }
@@ -818,7 +810,7 @@ pub fn assign_risk_tier(
         model: model.clone(),
     };
     if !who.roles.iter().any(|r| setters.contains(r)) {
-        let error = PolicyError::Unauthorized {
+        let error = AuthorizationError::MissingRole {
             actor: who.id.to_string(),
             action: Action::ChangePolicy,
             allowed: setters
@@ -934,7 +926,7 @@ mod tests {
         ));
         assert!(matches!(
             Scoring::from_json("{"),
-            Err(ClassificationError::Malformed { format: "json", .. })
+            Err(ClassificationError::Load(crate::error::LoadError::Json(_)))
         ));
     }
 

@@ -1,6 +1,69 @@
 //! Errors, one enum per operation family.
 
+use std::sync::Arc;
+
 use mlops_core::{EventName, StateName};
+
+/// The result of an engine operation (and, with `E`, of any operation in this crate).
+pub type Result<T, E = GovernanceError> = std::result::Result<T, E>;
+
+/// A governance document (lifecycle, policy, RACI matrix, governance matrix, risk scoring,
+/// questionnaire, change plan) that cannot be read from, or written as, JSON or TOML. Every
+/// loader reports it; the parser's own error is kept as the source.
+///
+/// Two load errors are equal when they are of the same kind with the same message (the parsers'
+/// errors carry nothing else a caller can compare).
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// Not valid JSON, or a field of the wrong shape (or, writing, not representable as JSON).
+    #[error("invalid json: {0}")]
+    Json(#[source] Arc<serde_json::Error>),
+    /// Not valid TOML, or a field of the wrong shape.
+    #[error("invalid toml: {0}")]
+    Toml(#[source] toml::de::Error),
+    /// Not representable as TOML.
+    #[error("cannot write toml: {0}")]
+    TomlWrite(#[source] toml::ser::Error),
+}
+
+impl LoadError {
+    /// The format: `json` or `toml`.
+    #[must_use]
+    pub fn format(&self) -> &'static str {
+        match self {
+            Self::Json(_) => "json",
+            Self::Toml(_) | Self::TomlWrite(_) => "toml",
+        }
+    }
+}
+
+impl From<serde_json::Error> for LoadError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::Json(Arc::new(e))
+    }
+}
+
+impl From<toml::de::Error> for LoadError {
+    fn from(e: toml::de::Error) -> Self {
+        Self::Toml(e)
+    }
+}
+
+impl From<toml::ser::Error> for LoadError {
+    fn from(e: toml::ser::Error) -> Self {
+        Self::TomlWrite(e)
+    }
+}
+
+impl PartialEq for LoadError {
+    fn eq(&self, other: &Self) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+            && self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for LoadError {}
 
 /// A period that does not follow its rules. (Event and state names are `mlops-core`
 /// identifiers and fail with [`IdError`](mlops_core::IdError).)
@@ -111,28 +174,19 @@ pub enum LifecycleError {
         /// The event looked up.
         event: String,
     },
-    /// The definition file could not be parsed.
-    #[error("malformed lifecycle definition ({format}): {reason}")]
-    Malformed {
-        /// `json` or `toml`.
-        format: &'static str,
-        /// The parser's message.
-        reason: String,
-    },
+    /// The definition could not be read or written (JSON or TOML).
+    #[error("lifecycle definition: {0}")]
+    Load(#[from] LoadError),
 }
 
-/// A policy that cannot be used, or an action it does not permit.
+/// A policy that cannot be loaded, checked or evaluated. (An action it does not permit is an
+/// [`AuthorizationError`].)
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PolicyError {
-    /// The policy file could not be parsed.
-    #[error("malformed policy ({format}): {reason}")]
-    Malformed {
-        /// `json` or `toml`.
-        format: &'static str,
-        /// The parser's message.
-        reason: String,
-    },
+    /// The policy could not be read or written (JSON or TOML).
+    #[error("policy: {0}")]
+    Load(#[from] LoadError),
     /// A risk tier has no rules (write an empty table to require nothing).
     #[error("policy has no rules for risk tier `{tier}`")]
     MissingTier {
@@ -157,9 +211,23 @@ pub enum PolicyError {
         /// The unknown state.
         state: StateName,
     },
+    /// A host policy engine failed to evaluate a transition.
+    #[error("policy evaluation failed: {reason}")]
+    Evaluation {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// An action the policy does not permit this actor (what
+/// [`PolicyEngine::authorize`](crate::policy::PolicyEngine::authorize) returns). The engine
+/// audits every such refusal and returns it as [`GovernanceError::Unauthorized`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthorizationError {
     /// The actor holds no role permitted for the action.
     #[error("`{actor}` may not {action}: it needs one of the roles [{allowed}]")]
-    Unauthorized {
+    MissingRole {
         /// Who tried.
         actor: String,
         /// What they tried.
@@ -175,8 +243,8 @@ pub enum PolicyError {
         /// The roles that count.
         required: String,
     },
-    /// A host policy engine failed.
-    #[error("policy evaluation failed: {reason}")]
+    /// A host policy engine could not decide (fail closed: the action is refused).
+    #[error("authorization failed: {reason}")]
     Evaluation {
         /// Why.
         reason: String,
@@ -291,7 +359,7 @@ pub enum GovernanceError {
     },
     /// The actor may not perform the action (audited).
     #[error(transparent)]
-    Unauthorized(PolicyError),
+    Unauthorized(AuthorizationError),
     /// A justification that is blank once whitespace and invisible characters are removed.
     #[error("a justification is required (blank or invisible text does not count)")]
     MissingJustification,
@@ -312,9 +380,19 @@ pub enum GovernanceError {
     /// The lifecycle has no such state or transition.
     #[error(transparent)]
     Lifecycle(#[from] LifecycleError),
-    /// The policy is unusable.
+    /// The policy is unusable: it does not fit the lifecycle, or it cannot be loaded.
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    /// Evidence that cannot be recorded against the version (nothing written).
+    #[error("evidence `{check}` cannot be recorded against `{version}`: {reason}")]
+    InvalidEvidence {
+        /// The version.
+        version: mlops_core::ModelRef,
+        /// The evidence's check.
+        check: mlops_core::CheckName,
+        /// Why.
+        reason: String,
+    },
     /// The approval action is not possible.
     #[error(transparent)]
     Approval(#[from] ApprovalError),
@@ -421,14 +499,9 @@ pub enum ClassificationError {
         /// Least score for critical.
         critical: u32,
     },
-    /// A scoring file could not be parsed.
-    #[error("malformed scoring ({format}): {reason}")]
-    Malformed {
-        /// `json` or `toml`.
-        format: &'static str,
-        /// The parser's message.
-        reason: String,
-    },
+    /// A scoring or questionnaire file could not be read or written (JSON or TOML).
+    #[error("scoring: {0}")]
+    Load(#[from] LoadError),
 }
 
 /// A RACI matrix that breaks its rules, or a lookup in one that fails.
@@ -466,14 +539,9 @@ pub enum RaciError {
         /// The task looked up.
         task: String,
     },
-    /// A RACI file could not be parsed.
-    #[error("malformed RACI matrix ({format}): {reason}")]
-    Malformed {
-        /// `json` or `toml`.
-        format: &'static str,
-        /// The parser's message.
-        reason: String,
-    },
+    /// A RACI file could not be read (JSON or TOML).
+    #[error("RACI matrix: {0}")]
+    Load(#[from] LoadError),
 }
 
 /// A governance matrix that cannot be loaded or compiled into a policy.
@@ -508,14 +576,9 @@ pub enum MatrixError {
     /// The compiled policy is invalid (or names a state the lifecycle lacks).
     #[error(transparent)]
     Policy(#[from] PolicyError),
-    /// A matrix file could not be parsed.
-    #[error("malformed governance matrix ({format}): {reason}")]
-    Malformed {
-        /// `json` or `toml`.
-        format: &'static str,
-        /// The parser's message.
-        reason: String,
-    },
+    /// A matrix file could not be read or written (JSON or TOML).
+    #[error("governance matrix: {0}")]
+    Load(#[from] LoadError),
 }
 
 /// A model card, inventory, report or KPI computation that failed.
@@ -566,14 +629,9 @@ pub enum ChangeError {
         /// The plan's baseline.
         baseline: mlops_core::ModelRef,
     },
-    /// A plan file could not be parsed.
-    #[error("malformed change plan ({format}): {reason}")]
-    Malformed {
-        /// `json` or `toml`.
-        format: &'static str,
-        /// The parser's message.
-        reason: String,
-    },
+    /// A plan file could not be read (JSON or TOML).
+    #[error("change plan: {0}")]
+    Load(#[from] LoadError),
     /// The engine or the store failed.
     #[error(transparent)]
     Governance(#[from] GovernanceError),

@@ -62,10 +62,13 @@ impl DurationStats {
         }
         seconds.sort_unstable();
         let count = seconds.len();
-        #[allow(clippy::cast_precision_loss)] // reason: durations and counts far below 2^52
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "durations and counts far below 2^52"
+        )]
         let mean = seconds.iter().map(|s| *s as f64).sum::<f64>() / count as f64;
         let mid = count / 2;
-        #[allow(clippy::cast_precision_loss)] // reason: durations far below 2^52
+        #[expect(clippy::cast_precision_loss, reason = "durations far below 2^52")]
         let median = match (seconds.get(mid.wrapping_sub(1)), seconds.get(mid)) {
             (Some(a), Some(b)) if count.is_multiple_of(2) => (*a as f64 + *b as f64) / 2.0,
             (_, Some(b)) => *b as f64,
@@ -95,7 +98,7 @@ impl Share {
     /// `count` of `total`.
     #[must_use]
     pub fn new(count: usize, total: usize) -> Self {
-        #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^52
+        #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
         let ratio = (total > 0).then(|| count as f64 / total as f64);
         Self {
             count,

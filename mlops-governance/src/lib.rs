@@ -38,6 +38,10 @@
 //! - [`report`]: the inventory of every model and the auditor's report for a period.
 //! - [`kpi`]: governance KPIs computed from the audit log.
 //!
+//! With the `testkit` feature, `testkit` holds the conformance kits for the traits hosts
+//! implement ([`AuditLog`](audit::AuditLog), [`PolicyEngine`](policy::PolicyEngine)) and the
+//! registration shortcuts tests use.
+//!
 //! ## Lifecycle
 //!
 //! A version's lifecycle is a state machine defined as data
@@ -104,10 +108,13 @@ mod names;
 pub mod policy;
 pub mod raci;
 pub mod report;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use engine::{Governance, GovernanceBuilder, Plan, PlanContext, Transitioned};
 pub use error::{
-    ApprovalError, AuditError, GovernanceError, LifecycleError, NameError, PolicyError,
+    ApprovalError, AuditError, AuthorizationError, GovernanceError, LifecycleError, LoadError,
+    NameError, PolicyError,
 };
 pub use error::{ChangeError, ClassificationError, MatrixError, RaciError, ReportError};
 pub use names::Period;

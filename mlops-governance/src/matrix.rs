@@ -34,7 +34,7 @@ use std::fmt;
 use mlops_core::{CheckName, RiskTier, Role};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{MatrixError, PolicyError};
+use crate::error::{LoadError, MatrixError, PolicyError};
 use crate::lifecycle::StateName;
 use crate::lifecycle::names::{PRE_PRODUCTION, PRODUCTION};
 use crate::names::Period;
@@ -615,14 +615,11 @@ impl GovernanceMatrix {
     /// [{"measure": "bias_test"}]}}}` (every tier must be present).
     ///
     /// # Errors
-    /// [`MatrixError::Malformed`]; [`MatrixError::UnknownMeasure`] for a measure not in the
+    /// [`MatrixError::Load`]; [`MatrixError::UnknownMeasure`] for a measure not in the
     /// catalogue; otherwise as [`GovernanceMatrix::validate`].
     pub fn from_json(text: &str) -> Result<Self, MatrixError> {
         let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| MatrixError::Malformed {
-                format: "json",
-                reason: e.to_string(),
-            })?;
+            serde_json::from_str(text).map_err(|e| MatrixError::Load(e.into()))?;
         Self::from_value(value, "json")
     }
 
@@ -632,17 +629,12 @@ impl GovernanceMatrix {
     /// # Errors
     /// As [`GovernanceMatrix::from_json`].
     pub fn from_toml(text: &str) -> Result<Self, MatrixError> {
-        let value: toml::Value = toml::from_str(text).map_err(|e| MatrixError::Malformed {
-            format: "toml",
-            reason: e.to_string(),
-        })?;
-        let value = serde_json::to_value(value).map_err(|e| MatrixError::Malformed {
-            format: "toml",
-            reason: e.to_string(),
-        })?;
+        let value: toml::Value = toml::from_str(text).map_err(|e| MatrixError::Load(e.into()))?;
+        let value = serde_json::to_value(value).map_err(|e| MatrixError::Load(toml_shape(&e)))?;
         Self::from_value(value, "toml")
     }
 
+    /// Checks and types a parsed document (`format`: `json` or `toml`, for the error).
     fn from_value(value: serde_json::Value, format: &'static str) -> Result<Self, MatrixError> {
         // Name unknown measures before serde would call them "unknown variant".
         if let Some(tiers) = value.get("tiers").and_then(serde_json::Value::as_object) {
@@ -667,9 +659,12 @@ impl GovernanceMatrix {
                 }
             }
         }
-        let matrix: Self = serde_json::from_value(value).map_err(|e| MatrixError::Malformed {
-            format,
-            reason: e.to_string(),
+        let matrix: Self = serde_json::from_value(value).map_err(|e| {
+            MatrixError::Load(if format == "toml" {
+                toml_shape(&e)
+            } else {
+                e.into()
+            })
         })?;
         matrix.validate()?;
         Ok(matrix)
@@ -678,23 +673,17 @@ impl GovernanceMatrix {
     /// The matrix as pretty JSON.
     ///
     /// # Errors
-    /// [`MatrixError::Malformed`] if serialization fails.
+    /// [`MatrixError::Load`] if serialization fails.
     pub fn to_json(&self) -> Result<String, MatrixError> {
-        serde_json::to_string_pretty(self).map_err(|e| MatrixError::Malformed {
-            format: "json",
-            reason: e.to_string(),
-        })
+        serde_json::to_string_pretty(self).map_err(|e| MatrixError::Load(e.into()))
     }
 
     /// The matrix as TOML.
     ///
     /// # Errors
-    /// [`MatrixError::Malformed`] if serialization fails.
+    /// [`MatrixError::Load`] if serialization fails.
     pub fn to_toml(&self) -> Result<String, MatrixError> {
-        toml::to_string(self).map_err(|e| MatrixError::Malformed {
-            format: "toml",
-            reason: e.to_string(),
-        })
+        toml::to_string(self).map_err(|e| MatrixError::Load(e.into()))
     }
 
     /// Every guard `tier` faces, with its consideration, measure and state, in the matrix's
@@ -759,6 +748,12 @@ impl Default for GovernanceMatrix {
     fn default() -> Self {
         Self::default_matrix()
     }
+}
+
+/// A shape error found after a TOML document was parsed (it is checked as a JSON value): a
+/// TOML error with the checker's message, so the load error names the format the host wrote.
+fn toml_shape(e: &serde_json::Error) -> LoadError {
+    LoadError::Toml(<toml::de::Error as serde::de::Error>::custom(e))
 }
 
 #[cfg(test)]

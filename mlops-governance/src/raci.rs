@@ -304,12 +304,9 @@ impl Raci {
     /// Parses and validates a JSON matrix (`{"tasks": {"modelling": {"data-scientist": "A"}}}`).
     ///
     /// # Errors
-    /// [`RaciError::Malformed`]; otherwise as [`Raci::new`].
+    /// [`RaciError::Load`]; otherwise as [`Raci::new`].
     pub fn from_json(text: &str) -> Result<Self, RaciError> {
-        let spec: RaciSpec = serde_json::from_str(text).map_err(|e| RaciError::Malformed {
-            format: "json",
-            reason: e.to_string(),
-        })?;
+        let spec: RaciSpec = serde_json::from_str(text).map_err(|e| RaciError::Load(e.into()))?;
         Self::new(spec)
     }
 
@@ -318,10 +315,7 @@ impl Raci {
     /// # Errors
     /// As [`Raci::from_json`].
     pub fn from_toml(text: &str) -> Result<Self, RaciError> {
-        let spec: RaciSpec = toml::from_str(text).map_err(|e| RaciError::Malformed {
-            format: "toml",
-            reason: e.to_string(),
-        })?;
+        let spec: RaciSpec = toml::from_str(text).map_err(|e| RaciError::Load(e.into()))?;
         Self::new(spec)
     }
 
@@ -510,7 +504,7 @@ mod tests {
         assert_eq!(Raci::new(RaciSpec::default()), Err(RaciError::Empty));
         assert!(matches!(
             Raci::from_toml("[tasks.monitoring]\nml-engineer = \"X\"\n"),
-            Err(RaciError::Malformed { format: "toml", .. })
+            Err(RaciError::Load(crate::error::LoadError::Toml(_)))
         ));
         assert!(matches!(
             Task::new("Bad Task"),

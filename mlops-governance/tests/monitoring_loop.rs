@@ -200,7 +200,7 @@ fn recording_evidence_is_permissioned_bounded_and_about_the_version() {
     assert!(matches!(
         w.gov
             .record_evidence(&v, auc(&w, &other, 0.9), &w.cast.val.id),
-        Err(GovernanceError::Policy(_))
+        Err(GovernanceError::InvalidEvidence { .. })
     ));
     for i in 0..MAX_RECORDED_CHECKS {
         let mut e = auc(&w, &v, 0.9);
@@ -211,7 +211,7 @@ fn recording_evidence_is_permissioned_bounded_and_about_the_version() {
     e.check = "check.one-too-many".parse().unwrap();
     assert!(matches!(
         w.gov.record_evidence(&v, e, &w.cast.val.id),
-        Err(GovernanceError::Policy(_))
+        Err(GovernanceError::InvalidEvidence { .. })
     ));
     // Re-recording a kept check is still fine.
     let mut e = auc(&w, &v, 0.95);

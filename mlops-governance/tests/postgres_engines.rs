@@ -64,6 +64,21 @@ fn engine(url: &str, schema: &str) -> Governance {
         .build()
 }
 
+/// The audit log kit against the PostgreSQL store's log.
+#[test]
+fn store_audit_log_on_postgres_conforms() {
+    let Some(url) = url() else { return };
+    let store: Arc<dyn ModelStore> = Arc::new(
+        PostgresStore::builder(url.parse().unwrap())
+            .schema(schema("kit"))
+            .connect()
+            .unwrap(),
+    );
+    mlops_governance::testkit::audit_log::run_all(&mlops_governance::audit::StoreAuditLog::new(
+        store,
+    ));
+}
+
 #[test]
 fn engines_on_two_pools_race_approvals_rejections_and_promotions() {
     let Some(url) = url() else { return };

@@ -103,6 +103,24 @@ impl AuditLog for Counting {
     }
 }
 
+/// The counting wrapper is an audit log like any other: the kit holds for it.
+#[test]
+fn the_counting_log_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn ModelStore> =
+        Arc::new(SqliteStore::open(dir.path().join("registry.db")).unwrap());
+    let log = Counting {
+        inner: StoreAuditLog::new(store),
+        reads: AtomicU64::new(0),
+        largest: AtomicUsize::new(0),
+    };
+    mlops_governance::testkit::audit_log::run_all(&log);
+    assert!(
+        log.reads.load(Ordering::Relaxed) > 0,
+        "the kit reads through the wrapper"
+    );
+}
+
 fn broken(r: Result<Checkpoint, AuditError>) -> (u64, ChainBreakReason) {
     match r {
         Err(AuditError::Broken(b)) => (b.seq, b.reason),

@@ -60,7 +60,7 @@ fn a_high_risk_model_reaches_production_with_its_signoffs() {
     assert!(matches!(
         w.gov.approve(&request, &c.rita.id, "ok"),
         Err(GovernanceError::Unauthorized(
-            mlops_governance::PolicyError::WrongRole { .. }
+            mlops_governance::AuthorizationError::WrongRole { .. }
         ))
     ));
     w.gov

@@ -25,10 +25,9 @@ use super::error::ContestError;
 use super::stats::Moments;
 
 /// The reward model.
-///
-/// Exhaustive on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Reward {
     /// Rewards in `[0, 1]` (conversions; fractional rewards count as partial successes).
     Bernoulli,
@@ -37,10 +36,9 @@ pub enum Reward {
 }
 
 /// How weights are computed.
-///
-/// Exhaustive on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "policy", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum BanditPolicy {
     /// Thompson sampling: weight = estimated probability of being the best arm.
     Thompson {
@@ -163,7 +161,7 @@ impl Bandit {
                 revision: table.revision(),
             });
         }
-        #[allow(clippy::cast_precision_loss)] // reason: at most 16 arms
+        #[expect(clippy::cast_precision_loss, reason = "at most 16 arms")]
         let kf = k as f64;
         if !(config.floor >= 0.0 && config.floor * kf <= 1.0) {
             return Err(ContestError::invalid(
@@ -182,7 +180,7 @@ impl Bandit {
             _ => {}
         }
         if config.reward == Reward::Gaussian && config.min_units < 2 {
-            #[allow(clippy::cast_precision_loss)] // reason: reporting only
+            #[expect(clippy::cast_precision_loss, reason = "reporting only")]
             return Err(ContestError::invalid(
                 "min_units",
                 config.min_units as f64,
@@ -274,7 +272,7 @@ impl Bandit {
     /// rewards so far. Advances the seeded generator (Thompson). Allocates nothing.
     pub fn compute_weights(&mut self) -> &[f64] {
         let k = self.arms.len();
-        #[allow(clippy::cast_precision_loss)] // reason: at most 16 arms
+        #[expect(clippy::cast_precision_loss, reason = "at most 16 arms")]
         let kf = k as f64;
         match self.config.policy {
             BanditPolicy::Thompson { draws } => {
@@ -283,7 +281,7 @@ impl Bandit {
                     for (slot, arm) in self.draws_buf.iter_mut().zip(&self.arms) {
                         *slot = match self.config.reward {
                             Reward::Bernoulli => {
-                                #[allow(clippy::cast_precision_loss)] // reason: counts < 2^52
+                                #[expect(clippy::cast_precision_loss, reason = "counts < 2^52")]
                                 let n = arm.moments.n as f64;
                                 sample_beta(&mut self.rng, 1.0 + arm.sum, 1.0 + n - arm.sum)
                             }

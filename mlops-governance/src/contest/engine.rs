@@ -83,7 +83,8 @@ impl std::fmt::Display for ChallengerOutcome {
 
 /// Whether a metric is the primary or a guardrail.
 ///
-/// Exhaustive on purpose.
+/// Exhaustive on purpose: a metric is the one to improve or one not to degrade, and reports
+/// handle each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricRole {
@@ -151,7 +152,7 @@ pub struct ChallengerReport {
 
 impl ChallengerReport {
     fn detail_pairs(&self) -> Vec<(String, f64)> {
-        #[allow(clippy::cast_precision_loss)] // reason: reporting only
+        #[expect(clippy::cast_precision_loss, reason = "reporting only")]
         let mut v = vec![
             ("rejected".to_owned(), self.rejected as f64),
             ("elapsed_seconds".to_owned(), self.elapsed_seconds as f64),
@@ -162,7 +163,7 @@ impl ChallengerReport {
             ),
         ];
         for m in &self.metrics {
-            #[allow(clippy::cast_precision_loss)] // reason: reporting only
+            #[expect(clippy::cast_precision_loss, reason = "reporting only")]
             let fields = [
                 ("n_champion", m.n_champion as f64),
                 ("n_challenger", m.n_challenger as f64),
@@ -261,7 +262,7 @@ impl ChallengerReport {
                         Direction::AtMost,
                     ),
                 };
-                #[allow(clippy::cast_precision_loss)] // reason: reporting only
+                #[expect(clippy::cast_precision_loss, reason = "reporting only")]
                 Evidence::new(
                     check_name(&check),
                     Subject::Version {
@@ -325,7 +326,7 @@ fn laplace_floor(m: Moments) -> Moments {
     if m.n < 2 {
         return m;
     }
-    #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^52
+    #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
     let n = m.n as f64;
     let p = (m.mean * n + 1.0) / (n + 2.0);
     Moments {
@@ -439,7 +440,7 @@ impl Contest {
                 revision: table.revision(),
             });
         }
-        #[allow(clippy::cast_precision_loss)] // reason: at most 15 challengers
+        #[expect(clippy::cast_precision_loss, reason = "at most 15 challengers")]
         let alpha_each = config.alpha / challengers as f64;
         let started_at = clock.now();
         tracing::info!(model = %table.model(), revision = table.revision().get(), challengers,
@@ -752,7 +753,7 @@ impl Contest {
     /// [`Contest::look`] at a given instant (for replay).
     pub fn look_at(&mut self, now: DateTime<Utc>) -> ContestReport {
         if self.invalid.is_none() && self.offered >= 100 {
-            #[allow(clippy::cast_precision_loss)] // reason: a ratio of counts
+            #[expect(clippy::cast_precision_loss, reason = "a ratio of counts")]
             let frac = self.rejected as f64 / self.offered as f64;
             if frac > self.config.max_rejected_fraction {
                 self.invalidate(format!(

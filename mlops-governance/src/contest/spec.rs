@@ -21,7 +21,7 @@ pub enum MetricKind {
 
 /// Which direction of the metric is better.
 ///
-/// Exhaustive on purpose.
+/// Exhaustive on purpose: a metric has exactly two directions, and the statistics use the sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Better {
@@ -135,10 +135,9 @@ pub enum Method {
 }
 
 /// What promotion requires of each guardrail.
-///
-/// Exhaustive on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum GuardrailProof {
     /// Non-inferiority shown: the upper confidence bound of the degradation is within the
     /// tolerance (the default).
@@ -340,7 +339,7 @@ impl ContestConfigBuilder {
                 });
             }
         }
-        #[allow(clippy::cast_precision_loss)] // reason: reporting the bad count
+        #[expect(clippy::cast_precision_loss, reason = "reporting the bad count")]
         if c.warmup < 2 {
             return Err(ContestError::invalid(
                 "warmup",
@@ -349,14 +348,14 @@ impl ContestConfigBuilder {
             ));
         }
         if c.min_duration < TimeDelta::zero() {
-            #[allow(clippy::cast_precision_loss)] // reason: reporting only
+            #[expect(clippy::cast_precision_loss, reason = "reporting only")]
             return Err(ContestError::invalid(
                 "min_duration",
                 c.min_duration.num_seconds() as f64,
                 "not negative",
             ));
         }
-        #[allow(clippy::cast_precision_loss)] // reason: reporting the bad count
+        #[expect(clippy::cast_precision_loss, reason = "reporting the bad count")]
         if let Some(max) = c.max_samples
             && max < c.min_samples.max(c.warmup)
         {
@@ -366,7 +365,7 @@ impl ContestConfigBuilder {
                 "at least min_samples and warmup",
             ));
         }
-        #[allow(clippy::cast_precision_loss)] // reason: reporting the bad count
+        #[expect(clippy::cast_precision_loss, reason = "reporting the bad count")]
         if let Method::FixedHorizon { per_arm } = c.method
             && per_arm < 2
         {

@@ -59,7 +59,7 @@ impl Moments {
     #[inline]
     pub fn push(&mut self, x: f64) {
         self.n += 1;
-        #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^52
+        #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
         let n = self.n as f64;
         let d = x - self.mean;
         self.mean += d / n;
@@ -72,7 +72,7 @@ impl Moments {
         if self.n < 2 {
             0.0
         } else {
-            #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^52
+            #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
             let d = (self.n - 1) as f64;
             (self.m2 / d).max(0.0)
         }
@@ -84,7 +84,7 @@ impl Moments {
         if self.n == 0 {
             f64::INFINITY
         } else {
-            #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^52
+            #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
             let n = self.n as f64;
             self.variance() / n
         }
@@ -222,8 +222,11 @@ pub fn sample_size(
             "large enough for a representable sample size",
         ));
     }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    // reason: checked finite, positive and below 2^53 above
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "checked finite, positive and below 2^53 above"
+    )]
     Ok(size as u64)
 }
 

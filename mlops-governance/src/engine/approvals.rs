@@ -15,7 +15,7 @@ use super::{Governance, Plan, Result, version_subject};
 use crate::approval::{
     ApprovalBook, ApprovalId, ApprovalRequest, RequestKind, RequestStatus, Vote,
 };
-use crate::error::{ApprovalError, GovernanceError, PolicyError};
+use crate::error::{ApprovalError, AuthorizationError, GovernanceError};
 use crate::names::Period;
 use crate::policy::{Action, GuardInput, PolicyEngine};
 
@@ -142,7 +142,7 @@ impl Governance {
         actor: &Actor,
         action: Action,
         subject: mlops_core::Subject,
-        error: PolicyError,
+        error: AuthorizationError,
     ) -> GovernanceError {
         let draft = AuditDraft::new(
             self.clock.now(),

@@ -7,7 +7,7 @@ use mlops_registry::model::{ModelAggregate, Revision};
 use serde_json::json;
 
 use super::{Governance, Result, version_subject};
-use crate::error::{GovernanceError, PolicyError};
+use crate::error::GovernanceError;
 use crate::policy::{Action, PolicyEngine};
 
 /// The most checks a version keeps recorded evidence for (the latest of each): the store keeps
@@ -40,8 +40,8 @@ impl Governance {
     ///
     /// # Errors
     /// [`GovernanceError::UnknownActor`]; [`GovernanceError::Unauthorized`] (audited) without
-    /// the record-evidence permission; [`GovernanceError::Policy`] for evidence about another
-    /// subject or beyond [`MAX_RECORDED_CHECKS`] checks; store errors.
+    /// the record-evidence permission; [`GovernanceError::InvalidEvidence`] for evidence about
+    /// another subject or beyond [`MAX_RECORDED_CHECKS`] checks; store errors.
     pub fn record_evidence(
         &self,
         version: &ModelRef,
@@ -70,18 +70,18 @@ impl Governance {
             _ => false,
         };
         if !about {
-            return Err(GovernanceError::Policy(PolicyError::Evaluation {
-                reason: format!(
-                    "evidence `{}` is about {}, not {version}",
-                    evidence.check, evidence.subject
-                ),
-            }));
+            return Err(GovernanceError::InvalidEvidence {
+                version: version.clone(),
+                check: evidence.check.clone(),
+                reason: format!("it is about {}", evidence.subject),
+            });
         }
-        let value = serde_json::to_value(&evidence).map_err(|e| {
-            GovernanceError::Policy(PolicyError::Evaluation {
-                reason: format!("evidence cannot be encoded: {e}"),
-            })
-        })?;
+        let value =
+            serde_json::to_value(&evidence).map_err(|e| GovernanceError::InvalidEvidence {
+                version: version.clone(),
+                check: evidence.check.clone(),
+                reason: format!("it cannot be encoded: {e}"),
+            })?;
         let now = self.clock.now();
         let k = key(version.version(), evidence.check.as_str());
         let (_, revision) = self.update_governed(version.name(), |agg| {
@@ -92,11 +92,11 @@ impl Governance {
             let prefix = format!("v{}/", version.version().get());
             let checks = records.keys().filter(|k| k.starts_with(&prefix)).count();
             if !records.contains_key(&k) && checks >= MAX_RECORDED_CHECKS {
-                return Err(GovernanceError::Policy(PolicyError::Evaluation {
-                    reason: format!(
-                        "{version} already keeps evidence for {MAX_RECORDED_CHECKS} checks"
-                    ),
-                }));
+                return Err(GovernanceError::InvalidEvidence {
+                    version: version.clone(),
+                    check: evidence.check.clone(),
+                    reason: format!("it already keeps evidence for {MAX_RECORDED_CHECKS} checks"),
+                });
             }
             records.insert(k.clone(), value.clone());
             let draft = AuditDraft::new(

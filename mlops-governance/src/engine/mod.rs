@@ -18,11 +18,13 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use mlops_core::{Actor, ManualClock, Role, RiskTier};
+//! use mlops_core::chrono::DateTime;
+//! use mlops_core::{Actor, Digest, ManualClock, ModelName, Role};
 //! use mlops_governance::engine::{Governance, PlanContext};
 //! use mlops_governance::lifecycle::names;
 //! use mlops_governance::policy::Policy;
-//! use mlops_registry::store::InMemoryStore;
+//! use mlops_registry::model::VersionCore;
+//! use mlops_registry::store::{InMemoryStore, ModelStore, NewVersion};
 //!
 //! let store = Arc::new(InMemoryStore::new());
 //! let alice = Actor::human("alice")?.with_role(Role::data_scientist());
@@ -30,7 +32,14 @@
 //!     .policy(Policy::permissive("anything-goes"))?
 //!     .actor(alice.clone())
 //!     .build();
-//! let v1 = gov.register_version_for_test("fraud", &alice, RiskTier::Low)?;
+//! // The model is registered through governance (its protected names from creation), its
+//! // versions through the store.
+//! let fraud: ModelName = "fraud".parse()?;
+//! gov.register_model(&fraud, &alice, "card fraud scoring")?;
+//! let core = VersionCore::builder(alice.clone(), DateTime::UNIX_EPOCH)
+//!     .artifact("model.bin", "mem://fraud/1/model.bin", Digest::of(b"weights"), 7)
+//!     .build()?;
+//! let v1 = store.create_version(NewVersion::new(fraud, core))?.version.model_ref();
 //! let applied = gov.transition(&v1, &names::SUBMIT, &alice.id, &PlanContext::default())?;
 //! assert_eq!(applied.to.as_str(), "validation");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -67,8 +76,7 @@ use crate::lifecycle::{Effect, EventName, Lifecycle};
 use crate::names::Period;
 use crate::policy::{Policy, PolicyEngine, Verdict};
 
-/// The engine's result type.
-pub type Result<T, E = GovernanceError> = std::result::Result<T, E>;
+pub use crate::error::Result;
 
 /// How many times a governed read–modify–commit is retried on a conflict.
 const RETRIES: u32 = 8;

@@ -1,14 +1,12 @@
 //! Registering models the way governance does: with the lifecycle's protected names from
 //! creation.
 
-use mlops_core::{Actor, Digest, ModelName, ModelRef, RiskTier, Subject};
+use mlops_core::{Actor, ModelName, RiskTier, Subject};
 use mlops_registry::audit::{AuditAction, AuditDraft};
 use mlops_registry::model::{ModelAggregate, Protection, RegisteredModel};
-use mlops_registry::store::NewVersion;
 use serde_json::json;
 
 use super::{Governance, Result};
-use crate::error::GovernanceError;
 
 impl Governance {
     /// Registers model `name` owned by `owner` at the default risk tier, protecting from its
@@ -17,7 +15,8 @@ impl Governance {
     /// [`assign_risk_tier`](crate::classification::assign_risk_tier).
     ///
     /// # Errors
-    /// [`GovernanceError::Registry`] for a bad description, a taken name or a store failure.
+    /// [`GovernanceError::Registry`](crate::GovernanceError::Registry) for a bad description, a
+    /// taken name or a store failure.
     pub fn register_model(
         &self,
         name: &ModelName,
@@ -25,21 +24,6 @@ impl Governance {
         description: &str,
     ) -> Result<ModelAggregate> {
         self.create_model(name, owner, description, RiskTier::default())
-    }
-
-    /// Registers model `name` at `tier` as [`Governance::register_model`] does; for examples
-    /// and tests (the tier is recorded as set by the engine itself, without the
-    /// classification's permission check).
-    ///
-    /// # Errors
-    /// As [`Governance::register_model`].
-    pub fn register_model_for_test(
-        &self,
-        name: &ModelName,
-        owner: &Actor,
-        tier: RiskTier,
-    ) -> Result<ModelAggregate> {
-        self.create_model(name, owner, "", tier)
     }
 
     fn create_model(
@@ -91,22 +75,44 @@ impl Governance {
         self.store.create_model(agg, drafts)?;
         Ok(stored)
     }
+}
 
-    /// Registers model `name` (if new) at `tier` and a first-state version authored by
-    /// `author`; for examples and tests (the tier is recorded as set by the engine itself,
-    /// without the classification's permission check).
+/// Registration shortcuts for tests and benches (feature `testkit`): not for production, where
+/// models are registered with [`Governance::register_model`], classified with
+/// [`assign_risk_tier`](crate::classification::assign_risk_tier), and versions created through
+/// the store.
+#[cfg(feature = "testkit")]
+impl Governance {
+    /// Registers model `name` at `tier` as [`Governance::register_model`] does; for tests and
+    /// benches (the tier is recorded as set by the engine itself, without the
+    /// classification's permission check).
     ///
     /// # Errors
-    /// [`GovernanceError::Registry`] on store failure.
+    /// As [`Governance::register_model`].
+    pub fn register_model_for_test(
+        &self,
+        name: &ModelName,
+        owner: &Actor,
+        tier: RiskTier,
+    ) -> Result<ModelAggregate> {
+        self.create_model(name, owner, "", tier)
+    }
+
+    /// Registers model `name` (if new) at `tier` and a first-state version authored by
+    /// `author`, with a placeholder artifact; for tests and benches (the tier is recorded as set
+    /// by the engine itself, without the classification's permission check).
+    ///
+    /// # Errors
+    /// [`GovernanceError::Registry`](crate::GovernanceError::Registry) on store failure.
     pub fn register_version_for_test(
         &self,
         name: &str,
         author: &Actor,
         tier: RiskTier,
-    ) -> Result<ModelRef> {
+    ) -> Result<mlops_core::ModelRef> {
         let now = self.clock.now();
         let name = ModelName::new(name).map_err(|e| {
-            GovernanceError::Registry(mlops_registry::RegistryError::invalid(
+            crate::GovernanceError::Registry(mlops_registry::RegistryError::invalid(
                 "model name",
                 name,
                 e.to_string(),
@@ -116,10 +122,16 @@ impl Governance {
             self.create_model(&name, author, "", tier)?;
         }
         let core = mlops_registry::model::VersionCore::builder(author.clone(), now)
-            .artifact("model.bin", "mem://model.bin", Digest::of(b"model"), 5)
+            .artifact(
+                "model.bin",
+                "mem://model.bin",
+                mlops_core::Digest::of(b"model"),
+                5,
+            )
             .build()?;
         let created = self.store.create_version(
-            NewVersion::new(name, core).with_initial_state(self.lifecycle.initial().clone()),
+            mlops_registry::store::NewVersion::new(name, core)
+                .with_initial_state(self.lifecycle.initial().clone()),
         )?;
         Ok(created.version.model_ref())
     }

@@ -16,6 +16,7 @@
 //! ```
 
 mod default;
+pub(crate) mod guard;
 
 pub use default::names;
 
@@ -25,9 +26,8 @@ use mlops_core::AliasName;
 use serde::{Deserialize, Serialize};
 
 use crate::error::LifecycleError;
-use crate::policy::Guard;
-pub use mlops_core::EventName;
-pub use mlops_core::StateName;
+use guard::Guard;
+pub use mlops_core::{EventName, StateName};
 
 /// One state of a lifecycle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -343,14 +343,11 @@ impl Lifecycle {
     /// Parses and validates a JSON definition.
     ///
     /// # Errors
-    /// [`LifecycleError::Malformed`] for bad JSON or a field of the wrong shape; otherwise as
+    /// [`LifecycleError::Load`] for bad JSON or a field of the wrong shape; otherwise as
     /// [`LifecycleSpec::validate`].
     pub fn from_json(text: &str) -> Result<Self, LifecycleError> {
         let spec: LifecycleSpec =
-            serde_json::from_str(text).map_err(|e| LifecycleError::Malformed {
-                format: "json",
-                reason: e.to_string(),
-            })?;
+            serde_json::from_str(text).map_err(|e| LifecycleError::Load(e.into()))?;
         Self::new(spec)
     }
 
@@ -359,33 +356,25 @@ impl Lifecycle {
     /// # Errors
     /// As [`Lifecycle::from_json`].
     pub fn from_toml(text: &str) -> Result<Self, LifecycleError> {
-        let spec: LifecycleSpec = toml::from_str(text).map_err(|e| LifecycleError::Malformed {
-            format: "toml",
-            reason: e.to_string(),
-        })?;
+        let spec: LifecycleSpec =
+            toml::from_str(text).map_err(|e| LifecycleError::Load(e.into()))?;
         Self::new(spec)
     }
 
     /// The definition as pretty JSON.
     ///
     /// # Errors
-    /// [`LifecycleError::Malformed`] if serialization fails (it does not for valid names).
+    /// [`LifecycleError::Load`] if serialization fails (it does not for valid names).
     pub fn to_json(&self) -> Result<String, LifecycleError> {
-        serde_json::to_string_pretty(&self.spec).map_err(|e| LifecycleError::Malformed {
-            format: "json",
-            reason: e.to_string(),
-        })
+        serde_json::to_string_pretty(&self.spec).map_err(|e| LifecycleError::Load(e.into()))
     }
 
     /// The definition as TOML.
     ///
     /// # Errors
-    /// [`LifecycleError::Malformed`] if serialization fails.
+    /// [`LifecycleError::Load`] if serialization fails.
     pub fn to_toml(&self) -> Result<String, LifecycleError> {
-        toml::to_string(&self.spec).map_err(|e| LifecycleError::Malformed {
-            format: "toml",
-            reason: e.to_string(),
-        })
+        toml::to_string(&self.spec).map_err(|e| LifecycleError::Load(e.into()))
     }
 
     fn unchecked(spec: LifecycleSpec) -> Self {

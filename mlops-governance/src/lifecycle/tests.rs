@@ -1,5 +1,5 @@
+use super::guard::Guard;
 use super::*;
-use crate::policy::Guard;
 
 fn sn(s: &str) -> StateName {
     s.parse().unwrap()
@@ -163,11 +163,11 @@ fn validation_rejects_each_broken_rule() {
 fn malformed_files_and_unknown_lookups_are_typed_errors() {
     assert!(matches!(
         Lifecycle::from_json("{"),
-        Err(LifecycleError::Malformed { format: "json", .. })
+        Err(LifecycleError::Load(crate::error::LoadError::Json(_)))
     ));
     assert!(matches!(
         Lifecycle::from_toml("name = 3"),
-        Err(LifecycleError::Malformed { format: "toml", .. })
+        Err(LifecycleError::Load(crate::error::LoadError::Toml(_)))
     ));
     // An invalid state name inside a file is a parse error naming the value.
     let e = Lifecycle::from_json(r#"{"name":"x","initial":"Bad","states":[]}"#).unwrap_err();

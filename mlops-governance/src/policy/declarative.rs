@@ -9,7 +9,7 @@ use super::{
     Action, EnforcementMode, Guard, GuardInput, GuardKind, GuardOutcome, GuardSource, PolicyEngine,
     Verdict,
 };
-use crate::error::PolicyError;
+use crate::error::{AuthorizationError, PolicyError};
 use crate::lifecycle::{Lifecycle, StateName};
 use crate::policy::GuardStatus;
 
@@ -238,10 +238,7 @@ impl Policy {
                 }
             }
         }
-        let canonical = serde_json::to_vec(&spec).map_err(|e| PolicyError::Malformed {
-            format: "json",
-            reason: e.to_string(),
-        })?;
+        let canonical = serde_json::to_vec(&spec).map_err(|e| PolicyError::Load(e.into()))?;
         Ok(Self {
             identity: Digest::of(&canonical),
             spec,
@@ -259,13 +256,11 @@ impl Policy {
     /// Parses and validates a JSON policy.
     ///
     /// # Errors
-    /// [`PolicyError::Malformed`] for bad JSON or a field of the wrong shape; otherwise as
+    /// [`PolicyError::Load`] for bad JSON or a field of the wrong shape; otherwise as
     /// [`Policy::new`].
     pub fn from_json(text: &str) -> Result<Self, PolicyError> {
-        let spec: PolicySpec = serde_json::from_str(text).map_err(|e| PolicyError::Malformed {
-            format: "json",
-            reason: e.to_string(),
-        })?;
+        let spec: PolicySpec =
+            serde_json::from_str(text).map_err(|e| PolicyError::Load(e.into()))?;
         Self::new(spec)
     }
 
@@ -274,33 +269,24 @@ impl Policy {
     /// # Errors
     /// As [`Policy::from_json`].
     pub fn from_toml(text: &str) -> Result<Self, PolicyError> {
-        let spec: PolicySpec = toml::from_str(text).map_err(|e| PolicyError::Malformed {
-            format: "toml",
-            reason: e.to_string(),
-        })?;
+        let spec: PolicySpec = toml::from_str(text).map_err(|e| PolicyError::Load(e.into()))?;
         Self::new(spec)
     }
 
     /// The policy as pretty JSON.
     ///
     /// # Errors
-    /// [`PolicyError::Malformed`] if serialization fails.
+    /// [`PolicyError::Load`] if serialization fails.
     pub fn to_json(&self) -> Result<String, PolicyError> {
-        serde_json::to_string_pretty(&self.spec).map_err(|e| PolicyError::Malformed {
-            format: "json",
-            reason: e.to_string(),
-        })
+        serde_json::to_string_pretty(&self.spec).map_err(|e| PolicyError::Load(e.into()))
     }
 
     /// The policy as TOML.
     ///
     /// # Errors
-    /// [`PolicyError::Malformed`] if serialization fails.
+    /// [`PolicyError::Load`] if serialization fails.
     pub fn to_toml(&self) -> Result<String, PolicyError> {
-        toml::to_string(&self.spec).map_err(|e| PolicyError::Malformed {
-            format: "toml",
-            reason: e.to_string(),
-        })
+        toml::to_string(&self.spec).map_err(|e| PolicyError::Load(e.into()))
     }
 
     /// The validated definition.
@@ -433,9 +419,9 @@ impl PolicyEngine for Policy {
         actor: &Actor,
         action: Action,
         input: Option<&GuardInput<'_>>,
-    ) -> Result<(), PolicyError> {
+    ) -> Result<(), AuthorizationError> {
         let allowed = self.spec.permissions.roles(action);
-        let unauthorized = |allowed: &BTreeSet<Role>| PolicyError::Unauthorized {
+        let unauthorized = |allowed: &BTreeSet<Role>| AuthorizationError::MissingRole {
             actor: actor.id.to_string(),
             action,
             allowed: allowed
@@ -467,7 +453,7 @@ impl PolicyEngine for Policy {
             let counts = actor.roles.iter().any(|r| eligible.contains(r))
                 || (two_person && actor.kind == mlops_core::ActorKind::Human);
             if !counts {
-                return Err(PolicyError::WrongRole {
+                return Err(AuthorizationError::WrongRole {
                     actor: actor.id.to_string(),
                     required: eligible
                         .iter()

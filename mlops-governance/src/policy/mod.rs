@@ -7,7 +7,6 @@
 //! TOML.
 
 mod declarative;
-mod guard;
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,13 +15,16 @@ use mlops_core::{Actor, Digest};
 use serde::{Deserialize, Serialize};
 
 pub use declarative::{Enforcement, Permissions, Policy, PolicySpec, TierRules};
-pub use guard::{Guard, GuardInput, GuardKind, GuardStatus, Signoff, Threshold};
+// Guards live with the lifecycle whose transitions carry them (no lifecycle <-> policy cycle);
+// the policy evaluates them, so their public path is here.
+pub use crate::lifecycle::guard::{Guard, GuardInput, GuardKind, GuardStatus, Signoff, Threshold};
 
-use crate::error::PolicyError;
+use crate::error::{AuthorizationError, PolicyError};
 
 /// How a denial is enforced in an environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum EnforcementMode {
     /// A denial blocks the transition.
     #[default]
@@ -77,6 +79,7 @@ impl fmt::Display for Action {
 /// Where a guard came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum GuardSource {
     /// The lifecycle's transition (applies at every tier).
     Lifecycle,
@@ -234,14 +237,16 @@ pub trait PolicyEngine: Send + Sync + fmt::Debug {
     /// [`Action::Approve`], whether they may sign off on it).
     ///
     /// # Errors
-    /// [`PolicyError::Unauthorized`] naming the actor, the action and the roles that would allow
-    /// it.
+    /// [`AuthorizationError::MissingRole`] naming the actor, the action and the roles that would
+    /// allow it; [`AuthorizationError::WrongRole`] for an approver whose roles count toward no
+    /// sign-off the transition needs; [`AuthorizationError::Evaluation`] if the engine cannot
+    /// decide (the action is refused).
     fn authorize(
         &self,
         actor: &Actor,
         action: Action,
         input: Option<&GuardInput<'_>>,
-    ) -> Result<(), PolicyError>;
+    ) -> Result<(), AuthorizationError>;
 }
 
 /// Conveniences over [`PolicyEngine`].
@@ -261,56 +266,30 @@ pub trait PolicyEngineExt: PolicyEngine {
 
 impl<T: PolicyEngine + ?Sized> PolicyEngineExt for T {}
 
-impl<T: PolicyEngine + ?Sized> PolicyEngine for Arc<T> {
-    fn identity(&self) -> Digest {
-        (**self).identity()
-    }
-    fn evaluate(&self, input: &GuardInput<'_>) -> Result<Verdict, PolicyError> {
-        (**self).evaluate(input)
-    }
-    fn authorize(
-        &self,
-        actor: &Actor,
-        action: Action,
-        input: Option<&GuardInput<'_>>,
-    ) -> Result<(), PolicyError> {
-        (**self).authorize(actor, action, input)
-    }
+/// Forwards [`PolicyEngine`] through a pointer, so `Box<dyn PolicyEngine>`, `Arc<dyn
+/// PolicyEngine>` and `&dyn PolicyEngine` are engines too.
+macro_rules! forward_policy_engine {
+    ($($ty:ty),*) => {$(
+        impl<T: PolicyEngine + ?Sized> PolicyEngine for $ty {
+            fn identity(&self) -> Digest {
+                (**self).identity()
+            }
+            fn evaluate(&self, input: &GuardInput<'_>) -> Result<Verdict, PolicyError> {
+                (**self).evaluate(input)
+            }
+            fn authorize(
+                &self,
+                actor: &Actor,
+                action: Action,
+                input: Option<&GuardInput<'_>>,
+            ) -> Result<(), AuthorizationError> {
+                (**self).authorize(actor, action, input)
+            }
+        }
+    )*};
 }
 
-impl<T: PolicyEngine + ?Sized> PolicyEngine for Box<T> {
-    fn identity(&self) -> Digest {
-        (**self).identity()
-    }
-    fn evaluate(&self, input: &GuardInput<'_>) -> Result<Verdict, PolicyError> {
-        (**self).evaluate(input)
-    }
-    fn authorize(
-        &self,
-        actor: &Actor,
-        action: Action,
-        input: Option<&GuardInput<'_>>,
-    ) -> Result<(), PolicyError> {
-        (**self).authorize(actor, action, input)
-    }
-}
-
-impl<T: PolicyEngine + ?Sized> PolicyEngine for &T {
-    fn identity(&self) -> Digest {
-        (**self).identity()
-    }
-    fn evaluate(&self, input: &GuardInput<'_>) -> Result<Verdict, PolicyError> {
-        (**self).evaluate(input)
-    }
-    fn authorize(
-        &self,
-        actor: &Actor,
-        action: Action,
-        input: Option<&GuardInput<'_>>,
-    ) -> Result<(), PolicyError> {
-        (**self).authorize(actor, action, input)
-    }
-}
+forward_policy_engine!(Box<T>, Arc<T>, &T);
 
 #[cfg(test)]
 mod tests;

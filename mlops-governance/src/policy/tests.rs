@@ -4,6 +4,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use mlops_core::{Actor, ActorId, Direction, Evidence, ModelRef, RiskTier, Role, Subject};
 
 use super::*;
+use crate::error::{AuthorizationError, LoadError};
 use crate::lifecycle::{EventName, Lifecycle, StateName};
 
 fn now() -> DateTime<Utc> {
@@ -302,7 +303,7 @@ fn permissions_gate_every_action() {
     );
     assert!(matches!(
         p.authorize(&human("x", Role::data_scientist()), Action::Override, None),
-        Err(PolicyError::Unauthorized {
+        Err(AuthorizationError::MissingRole {
             action: Action::Override,
             ..
         })
@@ -347,7 +348,7 @@ fn permissions_gate_every_action() {
             Action::Approve,
             Some(&f.input())
         ),
-        Err(PolicyError::WrongRole { .. })
+        Err(AuthorizationError::WrongRole { .. })
     ));
     assert!(matches!(
         p.authorize(
@@ -355,7 +356,7 @@ fn permissions_gate_every_action() {
             Action::Approve,
             Some(&f.input())
         ),
-        Err(PolicyError::Unauthorized { .. })
+        Err(AuthorizationError::MissingRole { .. })
     ));
 }
 
@@ -387,11 +388,11 @@ fn identity_is_a_content_hash_and_files_round_trip() {
 fn malformed_and_invalid_policies_are_typed_errors() {
     assert!(matches!(
         Policy::from_json("[1,"),
-        Err(PolicyError::Malformed { format: "json", .. })
+        Err(PolicyError::Load(LoadError::Json(_)))
     ));
     assert!(matches!(
         Policy::from_toml("name = \"x\"\n[tiers.severe]\n"),
-        Err(PolicyError::Malformed { format: "toml", .. })
+        Err(PolicyError::Load(LoadError::Toml(_)))
     ));
     assert!(matches!(
         Policy::from_toml("name = \"x\"\n[tiers.low]\n[tiers.medium]\n[tiers.high]\n"),
@@ -450,9 +451,20 @@ impl PolicyEngine for Broken {
         _: &Actor,
         _: Action,
         _: Option<&GuardInput<'_>>,
-    ) -> Result<(), PolicyError> {
+    ) -> Result<(), AuthorizationError> {
         Ok(())
     }
+}
+
+/// An engine whose evaluation always fails conforms: its errors deny.
+#[cfg(feature = "testkit")]
+#[test]
+fn a_failing_engine_conforms() {
+    crate::testkit::policy_engine::run_all(&Broken);
+    crate::testkit::policy_engine::run_all(&(Box::new(Broken) as Box<dyn PolicyEngine>));
+    crate::testkit::policy_engine::run_all(
+        &(std::sync::Arc::new(Broken) as std::sync::Arc<dyn PolicyEngine>),
+    );
 }
 
 #[test]

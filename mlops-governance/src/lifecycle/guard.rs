@@ -1,4 +1,7 @@
 //! Guards: the requirements a transition must meet, and their evaluation.
+//!
+//! Their one home: a lifecycle's transitions carry guards that apply at every tier, and a policy
+//! adds its own per tier (see [`crate::policy`], which re-exports these types).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,7 +11,7 @@ use mlops_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::lifecycle::{EventName, StateDef};
+use super::{EventName, StateDef};
 use crate::names::Period;
 
 /// A threshold a guard re-judges an evidence value against (instead of the one recorded in it).
@@ -284,6 +287,8 @@ fn evaluate_evidence(
 }
 
 /// Whether a guard is met.
+///
+/// Exhaustive on purpose: a guard holds or it does not, and a caller must handle both.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum GuardStatus {
