@@ -7,6 +7,10 @@
     clippy::indexing_slicing
 )]
 
+#[path = "support/double.rs"]
+mod double;
+use double::{Double, Doubled};
+
 use std::sync::Arc;
 
 use mlops_core::chrono::{TimeDelta, TimeZone, Utc};
@@ -200,19 +204,12 @@ fn set_alias_retries_under_contention_and_loses_nothing() {
 fn retries_are_bounded() {
     /// A store whose commits always conflict.
     struct AlwaysConflicts(InMemoryStore);
-    impl ModelStore for AlwaysConflicts {
+    impl Double for AlwaysConflicts {
+        fn inner(&self) -> &dyn ModelStore {
+            &self.0
+        }
         fn name(&self) -> String {
             "always-conflicts".into()
-        }
-        fn capabilities(&self) -> Capabilities {
-            self.0.capabilities()
-        }
-        fn create_model(
-            &self,
-            a: mlops_registry::model::ModelAggregate,
-            d: Vec<mlops_registry::audit::AuditDraft>,
-        ) -> mlops_registry::Result<mlops_registry::model::Revision> {
-            self.0.create_model(a, d)
         }
         fn commit(
             &self,
@@ -227,57 +224,8 @@ fn retries_are_bounded() {
                 actual: e.next(),
             })
         }
-        fn create_version(
-            &self,
-            r: mlops_registry::store::NewVersion,
-        ) -> mlops_registry::Result<mlops_registry::store::VersionCreated> {
-            self.0.create_version(r)
-        }
-        fn append_audit(
-            &self,
-            d: Vec<mlops_registry::audit::AuditDraft>,
-        ) -> mlops_registry::Result<Vec<u64>> {
-            self.0.append_audit(d)
-        }
-        fn get_model(
-            &self,
-            m: &ModelName,
-        ) -> mlops_registry::Result<mlops_registry::model::ModelAggregate> {
-            self.0.get_model(m)
-        }
-        fn get_version(
-            &self,
-            r: &ModelRef,
-        ) -> mlops_registry::Result<mlops_registry::model::ModelVersion> {
-            self.0.get_version(r)
-        }
-        fn list_models(
-            &self,
-            q: &mlops_registry::store::ModelQuery,
-        ) -> mlops_registry::Result<
-            mlops_registry::store::Page<mlops_registry::model::RegisteredModel>,
-        > {
-            self.0.list_models(q)
-        }
-        fn search_versions(
-            &self,
-            q: &VersionQuery,
-        ) -> mlops_registry::Result<mlops_registry::store::Page<mlops_registry::model::ModelVersion>>
-        {
-            self.0.search_versions(q)
-        }
-        fn read_audit(
-            &self,
-            f: u64,
-            l: usize,
-        ) -> mlops_registry::Result<Vec<mlops_registry::audit::AuditRecord>> {
-            self.0.read_audit(f, l)
-        }
-        fn audit_head(&self) -> mlops_registry::Result<Option<mlops_registry::audit::ChainHead>> {
-            self.0.audit_head()
-        }
     }
-    let reg = Registry::new(AlwaysConflicts(InMemoryStore::new()), clock())
+    let reg = Registry::new(Doubled(AlwaysConflicts(InMemoryStore::new())), clock())
         .unwrap()
         .with_retry(mlops_registry::RetryPolicy { max_attempts: 5 });
     let m = name("m");
@@ -294,77 +242,15 @@ fn a_store_lacking_capabilities_is_refused() {
     // A store that forwards to the reference store but declares chosen capabilities.
     #[derive(Debug)]
     struct Declares<'a>(&'a InMemoryStore, Capabilities);
-    impl ModelStore for Declares<'_> {
+    impl Double for Declares<'_> {
+        fn inner(&self) -> &dyn ModelStore {
+            self.0
+        }
         fn name(&self) -> String {
             "declares".into()
         }
         fn capabilities(&self) -> Capabilities {
             self.1
-        }
-        fn create_model(
-            &self,
-            a: mlops_registry::model::ModelAggregate,
-            d: Vec<mlops_registry::audit::AuditDraft>,
-        ) -> mlops_registry::Result<mlops_registry::model::Revision> {
-            self.0.create_model(a, d)
-        }
-        fn commit(
-            &self,
-            m: &ModelName,
-            e: mlops_registry::model::Revision,
-            n: mlops_registry::model::ModelAggregate,
-            d: Vec<mlops_registry::audit::AuditDraft>,
-        ) -> mlops_registry::Result<mlops_registry::model::Revision> {
-            self.0.commit(m, e, n, d)
-        }
-        fn create_version(
-            &self,
-            r: mlops_registry::store::NewVersion,
-        ) -> mlops_registry::Result<mlops_registry::store::VersionCreated> {
-            self.0.create_version(r)
-        }
-        fn append_audit(
-            &self,
-            d: Vec<mlops_registry::audit::AuditDraft>,
-        ) -> mlops_registry::Result<Vec<u64>> {
-            self.0.append_audit(d)
-        }
-        fn get_model(
-            &self,
-            m: &ModelName,
-        ) -> mlops_registry::Result<mlops_registry::model::ModelAggregate> {
-            self.0.get_model(m)
-        }
-        fn get_version(
-            &self,
-            r: &ModelRef,
-        ) -> mlops_registry::Result<mlops_registry::model::ModelVersion> {
-            self.0.get_version(r)
-        }
-        fn list_models(
-            &self,
-            q: &mlops_registry::store::ModelQuery,
-        ) -> mlops_registry::Result<
-            mlops_registry::store::Page<mlops_registry::model::RegisteredModel>,
-        > {
-            self.0.list_models(q)
-        }
-        fn search_versions(
-            &self,
-            q: &VersionQuery,
-        ) -> mlops_registry::Result<mlops_registry::store::Page<mlops_registry::model::ModelVersion>>
-        {
-            self.0.search_versions(q)
-        }
-        fn read_audit(
-            &self,
-            f: u64,
-            l: usize,
-        ) -> mlops_registry::Result<Vec<mlops_registry::audit::AuditRecord>> {
-            self.0.read_audit(f, l)
-        }
-        fn audit_head(&self) -> mlops_registry::Result<Option<mlops_registry::audit::ChainHead>> {
-            self.0.audit_head()
         }
     }
     let inner = InMemoryStore::new();
@@ -373,7 +259,7 @@ fn a_store_lacking_capabilities_is_refused() {
         .with(Capability::AtomicAudit)
         .with(Capability::AtomicVersionNumbers)
         .with(Capability::IdempotentCreate);
-    let err = Registry::new(Declares(&inner, without_cas), clock()).unwrap_err();
+    let err = Registry::new(Doubled(Declares(&inner, without_cas)), clock()).unwrap_err();
     assert!(matches!(
         err,
         RegistryError::MissingCapability {
@@ -386,13 +272,13 @@ fn a_store_lacking_capabilities_is_refused() {
         .with(Capability::AtomicVersionNumbers)
         .with(Capability::IdempotentCreate);
     assert!(matches!(
-        Registry::new(Declares(&inner, without_audit), clock()),
+        Registry::new(Doubled(Declares(&inner, without_audit)), clock()),
         Err(RegistryError::MissingCapability {
             capability: Capability::AtomicAudit,
             ..
         })
     ));
-    assert!(Registry::new(Declares(&inner, Capabilities::required()), clock()).is_ok());
+    assert!(Registry::new(Doubled(Declares(&inner, Capabilities::required())), clock()).is_ok());
 }
 
 #[test]

@@ -4,6 +4,10 @@
 //! older table.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/double.rs"]
+mod double;
+use double::{Double, Doubled};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -156,7 +160,7 @@ fn follows_an_in_memory_store_through_its_feed() {
 
 #[test]
 fn polls_a_store_without_a_feed() {
-    let store: Arc<dyn ModelStore> = Arc::new(NoFeed(InMemoryStore::new()));
+    let store: Arc<dyn ModelStore> = Arc::new(Doubled(NoFeed(InMemoryStore::new())));
     follows(Arc::clone(&store), store, 6, Following::Polling);
 }
 
@@ -176,71 +180,17 @@ fn follows_another_sqlite_handle_through_data_version() {
 /// An in-memory store that hides its feed, like a host store that has none.
 struct NoFeed(InMemoryStore);
 
-impl ModelStore for NoFeed {
+impl Double for NoFeed {
+    fn inner(&self) -> &dyn ModelStore {
+        &self.0
+    }
     fn name(&self) -> String {
         "no-feed".into()
     }
     fn capabilities(&self) -> mlops_registry::store::Capabilities {
         mlops_registry::store::Capabilities::required()
     }
-    fn create_model(
-        &self,
-        a: ModelAggregate,
-        d: Vec<mlops_registry::audit::AuditDraft>,
-    ) -> mlops_registry::Result<mlops_registry::model::Revision> {
-        self.0.create_model(a, d)
-    }
-    fn commit(
-        &self,
-        m: &ModelName,
-        e: mlops_registry::model::Revision,
-        n: ModelAggregate,
-        d: Vec<mlops_registry::audit::AuditDraft>,
-    ) -> mlops_registry::Result<mlops_registry::model::Revision> {
-        self.0.commit(m, e, n, d)
-    }
-    fn create_version(
-        &self,
-        r: NewVersion,
-    ) -> mlops_registry::Result<mlops_registry::store::VersionCreated> {
-        self.0.create_version(r)
-    }
-    fn append_audit(
-        &self,
-        d: Vec<mlops_registry::audit::AuditDraft>,
-    ) -> mlops_registry::Result<Vec<u64>> {
-        self.0.append_audit(d)
-    }
-    fn get_model(&self, m: &ModelName) -> mlops_registry::Result<ModelAggregate> {
-        self.0.get_model(m)
-    }
-    fn get_version(
-        &self,
-        v: &mlops_core::ModelRef,
-    ) -> mlops_registry::Result<mlops_registry::model::ModelVersion> {
-        self.0.get_version(v)
-    }
-    fn list_models(
-        &self,
-        q: &mlops_registry::store::ModelQuery,
-    ) -> mlops_registry::Result<mlops_registry::store::Page<RegisteredModel>> {
-        self.0.list_models(q)
-    }
-    fn search_versions(
-        &self,
-        q: &mlops_registry::store::VersionQuery,
-    ) -> mlops_registry::Result<mlops_registry::store::Page<mlops_registry::model::ModelVersion>>
-    {
-        self.0.search_versions(q)
-    }
-    fn read_audit(
-        &self,
-        from: u64,
-        limit: usize,
-    ) -> mlops_registry::Result<Vec<mlops_registry::audit::AuditRecord>> {
-        self.0.read_audit(from, limit)
-    }
-    fn audit_head(&self) -> mlops_registry::Result<Option<mlops_registry::audit::ChainHead>> {
-        self.0.audit_head()
+    fn has_feed(&self) -> bool {
+        false
     }
 }
