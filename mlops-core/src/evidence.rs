@@ -15,60 +15,27 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
 use crate::error::{IdError, IdKind};
-use crate::id::{ModelName, ModelRef, string_id_conversions};
-use crate::name::{AsciiRules, AsciiSet};
+use crate::id::{ModelName, ModelRef};
+use crate::name::{AsciiRules, AsciiSet, static_name};
 
-/// The name of a check, such as `validation.auc` or `drift.psi.age`: 1–128 characters of
-/// `[A-Za-z0-9._:/-]`. Policies look evidence up by this name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct CheckName(Cow<'static, str>);
-
-impl CheckName {
-    const RULES: AsciiRules = AsciiRules {
+static_name!(
+    /// The name of a check, such as `validation.auc` or `drift.psi.age`: 1–128 characters of
+    /// `[A-Za-z0-9._:/-]`. Policies look evidence up by this name.
+    ///
+    /// ```
+    /// const AUC: mlops_core::CheckName = mlops_core::CheckName::from_static("validation.auc");
+    /// assert_eq!(AUC.as_str(), "validation.auc");
+    /// assert!(mlops_core::CheckName::new("auc score").is_err());
+    /// ```
+    CheckName,
+    AsciiRules {
         kind: IdKind::CheckName,
         max: 128,
         chars: AsciiSet::new(true, true, true, b"._:/-"),
         chars_words: "ASCII letters, digits, `.`, `_`, `:`, `/` and `-`",
         first: None,
-    };
-    /// The longest allowed name, in characters.
-    pub const MAX_LEN: usize = Self::RULES.max;
-
-    /// Validates `name`.
-    ///
-    /// # Errors
-    /// [`IdError`] for an empty or too long name, or a character outside `[A-Za-z0-9._:/-]`.
-    pub fn new(name: impl Into<String>) -> Result<Self, IdError> {
-        let name = name.into();
-        Self::RULES.check(&name)?;
-        Ok(Self(Cow::Owned(name)))
     }
-
-    /// A name from a literal, for `const` items, where an invalid literal is a compile error
-    /// (as [`StateName::from_static`](crate::StateName::from_static)).
-    ///
-    /// ```
-    /// const AUC: mlops_core::CheckName = mlops_core::CheckName::from_static("validation.auc");
-    /// assert_eq!(AUC.as_str(), "validation.auc");
-    /// ```
-    ///
-    /// # Panics
-    /// If `name` breaks the rules of [`CheckName::new`]: at compile time in a `const` item.
-    #[must_use]
-    pub const fn from_static(name: &'static str) -> Self {
-        assert!(Self::RULES.accepts(name), "not a valid CheckName literal");
-        Self(Cow::Borrowed(name))
-    }
-
-    /// The name as a string slice.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-string_id_conversions!(CheckName);
+);
 
 /// The side of the threshold on which a check passes.
 ///

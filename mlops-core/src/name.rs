@@ -177,7 +177,7 @@ macro_rules! static_name {
             }
         }
 
-        crate::id::string_id_conversions!($ty);
+        $crate::id::string_id_conversions!($ty);
 
         impl PartialEq<str> for $ty {
             fn eq(&self, other: &str) -> bool {
@@ -186,6 +186,8 @@ macro_rules! static_name {
         }
     };
 }
+
+pub(crate) use static_name;
 
 const LOWER_DIGITS_UNDERSCORE_DASH: AsciiSet = AsciiSet::new(true, false, true, b"_-");
 const LOWERCASE: AsciiSet = AsciiSet::new(true, false, false, b"");
