@@ -131,14 +131,25 @@ pub enum IdError {
     },
 }
 
-/// Shortens user input for an error message so a huge value cannot flood a log line.
-pub(crate) fn shorten(value: &str) -> String {
-    const MAX: usize = 80;
-    if value.chars().count() <= MAX {
-        value.to_owned()
-    } else {
-        let mut s: String = value.chars().take(MAX).collect();
-        s.push('…');
-        s
+/// Shortens user input for an error message so a huge value cannot flood a log line: at most
+/// 80 characters, then `…`. Every crate of the SDK quotes user input through it (or
+/// [`shorten_to`] where a tighter bound suits).
+///
+/// ```
+/// assert_eq!(mlops_core::error::shorten("abc"), "abc");
+/// assert_eq!(mlops_core::error::shorten(&"x".repeat(100)).chars().count(), 81);
+/// ```
+#[must_use]
+pub fn shorten(value: &str) -> String {
+    shorten_to(value, 80)
+}
+
+/// [`shorten`] to at most `max_chars` characters (then `…`).
+#[must_use]
+pub fn shorten_to(value: &str, max_chars: usize) -> String {
+    let mut out: String = value.chars().take(max_chars).collect();
+    if out.len() < value.len() {
+        out.push('…');
     }
+    out
 }

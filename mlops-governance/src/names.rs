@@ -9,6 +9,7 @@ use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
 use crate::error::NameError;
+pub(crate) use mlops_core::error::shorten;
 
 /// Whether `text` says nothing: empty once whitespace and invisible characters (zero-width
 /// spaces and joiners, word joiners, byte-order marks, soft hyphens, bidirectional marks and
@@ -25,17 +26,6 @@ fn is_invisible(c: char) -> bool {
         | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
         | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{E0000}'..='\u{E007F}')
         || c.is_control()
-}
-
-pub(crate) fn shorten(value: &str) -> String {
-    const MAX: usize = 80;
-    if value.chars().count() <= MAX {
-        value.to_owned()
-    } else {
-        let mut s: String = value.chars().take(MAX).collect();
-        s.push('…');
-        s
-    }
 }
 
 /// A non-negative span of time written as a number and a unit: `30s`, `15m`, `12h`, `7d`, `2w`

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+pub(crate) use mlops_core::error::shorten;
 use mlops_core::{IdError, ModelName};
 
 use crate::model::Revision;
@@ -214,17 +215,5 @@ impl RegistryError {
             value: shorten(value),
             reason: reason.into(),
         }
-    }
-}
-
-/// Shortens user input for an error message so a huge value cannot flood a log line.
-pub(crate) fn shorten(value: &str) -> String {
-    const MAX: usize = 80;
-    if value.chars().count() <= MAX {
-        value.to_owned()
-    } else {
-        let mut s: String = value.chars().take(MAX).collect();
-        s.push('…');
-        s
     }
 }

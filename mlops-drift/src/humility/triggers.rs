@@ -242,11 +242,7 @@ fn check_category(k: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The first 64 characters of `s`, for messages.
+/// A rule or feature name quoted in an error: at most 64 characters.
 pub(crate) fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().take(64).collect();
-    if out.len() < s.len() {
-        out.push('…');
-    }
-    out
+    mlops_core::error::shorten_to(s, 64)
 }

@@ -180,14 +180,7 @@ pub enum RoutingError {
     },
 }
 
-/// Shortens caller input for error messages (at most 64 characters).
+/// User input quoted in a routing error: at most 64 characters.
 pub(crate) fn shorten(s: &str) -> String {
-    const MAX: usize = 64;
-    if s.chars().count() <= MAX {
-        s.to_owned()
-    } else {
-        let mut out: String = s.chars().take(MAX).collect();
-        out.push('…');
-        out
-    }
+    mlops_core::error::shorten_to(s, 64)
 }
