@@ -10,7 +10,7 @@ use super::Tags;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegisteredModel {
     pub(super) name: ModelName,
-    /// Free text (see [`validate_description`]).
+    /// Free text (see [`validate_description`](super::validate_description)).
     pub description: String,
     /// Who owns the model.
     pub owner: mlops_core::ActorId,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::check_text;
 use crate::error::{RegistryError, Result};
 
-/// Key–value tags with documented limits (see the [module docs](self)). Validated on every
+/// Key–value tags with documented limits (see the [module docs](super)). Validated on every
 /// insert and on deserialization.
 ///
 /// ```

@@ -8,7 +8,7 @@ use super::{StateName, Tags, VersionCore};
 /// The mutable part of a version: description and tags.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Annotations {
-    /// Free text (see [`validate_description`]).
+    /// Free text (see [`validate_description`](super::validate_description)).
     pub description: String,
     /// Tags.
     pub tags: Tags,

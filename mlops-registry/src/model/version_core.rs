@@ -116,7 +116,7 @@ pub struct ProfileRef {
 /// creation time.
 ///
 /// Built and validated by [`VersionCore::builder`]; its fields are private and there is no way
-/// to change them afterwards. A [`ModelVersion`] exposes it only by shared reference, and no
+/// to change them afterwards. A [`ModelVersion`](super::ModelVersion) exposes it only by shared reference, and no
 /// store method accepts a changed core for an existing version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionCore {
