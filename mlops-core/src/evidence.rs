@@ -31,7 +31,10 @@ static_name!(
     AsciiRules {
         kind: IdKind::CheckName,
         max: 128,
-        chars: AsciiSet::new(true, true, true, b"._:/-"),
+        chars: AsciiSet::LOWER
+            .and(AsciiSet::UPPER)
+            .and(AsciiSet::DIGITS)
+            .plus(b"._:/-"),
         chars_words: "ASCII letters, digits, `.`, `_`, `:`, `/` and `-`",
         first: None,
     }

@@ -22,13 +22,15 @@
 //! const BAD: mlops_core::StateName = mlops_core::StateName::from_static("Not Valid");
 //! ```
 
-use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 
 use crate::error::{IdError, IdKind, shorten};
 use crate::id::check_chars;
 
-/// A set of ASCII characters that a `const fn` can test.
+/// A set of ASCII characters that a `const fn` can test, built from named classes:
+/// `AsciiSet::LOWER.and(AsciiSet::DIGITS).plus(b"_-")`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct AsciiSet {
     lower: bool,
@@ -38,13 +40,45 @@ pub(crate) struct AsciiSet {
 }
 
 impl AsciiSet {
-    pub(crate) const fn new(lower: bool, upper: bool, digits: bool, extra: &'static [u8]) -> Self {
+    const NONE: Self = Self {
+        lower: false,
+        upper: false,
+        digits: false,
+        extra: b"",
+    };
+    /// `a`–`z`.
+    pub(crate) const LOWER: Self = Self {
+        lower: true,
+        ..Self::NONE
+    };
+    /// `A`–`Z`.
+    pub(crate) const UPPER: Self = Self {
+        upper: true,
+        ..Self::NONE
+    };
+    /// `0`–`9`.
+    pub(crate) const DIGITS: Self = Self {
+        digits: true,
+        ..Self::NONE
+    };
+
+    /// The union of two classes (the extra characters of `self`, or else of `other`).
+    pub(crate) const fn and(self, other: Self) -> Self {
         Self {
-            lower,
-            upper,
-            digits,
-            extra,
+            lower: self.lower || other.lower,
+            upper: self.upper || other.upper,
+            digits: self.digits || other.digits,
+            extra: if self.extra.is_empty() {
+                other.extra
+            } else {
+                self.extra
+            },
         }
+    }
+
+    /// The set with `extra` characters added.
+    pub(crate) const fn plus(self, extra: &'static [u8]) -> Self {
+        Self { extra, ..self }
     }
 
     const fn contains(self, b: u8) -> bool {
@@ -189,9 +223,6 @@ macro_rules! static_name {
 
 pub(crate) use static_name;
 
-const LOWER_DIGITS_UNDERSCORE_DASH: AsciiSet = AsciiSet::new(true, false, true, b"_-");
-const LOWERCASE: AsciiSet = AsciiSet::new(true, false, false, b"");
-
 static_name!(
     /// The name of a lifecycle state, such as `development`, `validation`, `production`,
     /// `archived`: 1–64 characters of `[a-z0-9_-]`, starting with a letter. The states
@@ -206,9 +237,9 @@ static_name!(
     AsciiRules {
         kind: IdKind::StateName,
         max: 64,
-        chars: LOWER_DIGITS_UNDERSCORE_DASH,
+        chars: AsciiSet::LOWER.and(AsciiSet::DIGITS).plus(b"_-"),
         chars_words: "lowercase ASCII letters, digits, `_` and `-`",
-        first: Some(LOWERCASE),
+        first: Some(AsciiSet::LOWER),
     }
 );
 
@@ -242,9 +273,12 @@ static_name!(
     AsciiRules {
         kind: IdKind::EventName,
         max: 64,
-        chars: AsciiSet::new(true, true, true, b"_-"),
+        chars: AsciiSet::LOWER
+            .and(AsciiSet::UPPER)
+            .and(AsciiSet::DIGITS)
+            .plus(b"_-"),
         chars_words: "ASCII letters, digits, `_` and `-`",
-        first: Some(AsciiSet::new(true, true, false, b"")),
+        first: Some(AsciiSet::LOWER.and(AsciiSet::UPPER)),
     }
 );
 
@@ -271,7 +305,7 @@ static_name!(
     AsciiRules {
         kind: IdKind::AuditAction,
         max: 128,
-        chars: AsciiSet::new(true, false, true, b"._-"),
+        chars: AsciiSet::LOWER.and(AsciiSet::DIGITS).plus(b"._-"),
         chars_words: "lowercase ASCII letters, digits, `.`, `_` and `-`",
         first: None,
     }
