@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
-use mlops_core::{ActorId, AliasName, Evidence, ModelRef, RiskTier, Role, Subject};
+use mlops_core::{ActorId, AliasName, Evidence, ModelRef, RiskTier, Role};
 use mlops_registry::model::{ArtifactRef, CodeRef, DatasetRef, StateName};
 use mlops_registry::store::ModelStore;
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,7 @@ use crate::approval::{ApprovalId, RequestKind, RequestStatus, Vote};
 use crate::audit::{AuditLog, AuditLogExt, history};
 use crate::engine::PlanContext;
 use crate::error::ReportError;
+use crate::report::evidence_about;
 
 /// What the host adds to a card: the fields the system cannot know.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -187,20 +188,6 @@ pub struct ModelCard {
     pub extra: BTreeMap<String, String>,
 }
 
-fn about(e: &Evidence, v: &ModelRef) -> bool {
-    match &e.subject {
-        Subject::Version { version } => version == v,
-        Subject::Model { model } => model == v.name(),
-        Subject::Feature {
-            version: Some(x), ..
-        }
-        | Subject::Segment {
-            version: Some(x), ..
-        } => x == v,
-        _ => false,
-    }
-}
-
 /// The evidence a transition record lists (`details.evidence`), as `check = value (outcome)`.
 fn relied_on(details: &serde_json::Value) -> Vec<String> {
     details
@@ -309,7 +296,7 @@ impl ModelCard {
             inputs
                 .evidence
                 .iter()
-                .filter(|e| about(e, version))
+                .filter(|e| evidence_about(e, version))
                 .cloned(),
         );
         evidence.sort_by(|a, b| {

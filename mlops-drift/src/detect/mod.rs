@@ -455,16 +455,7 @@ mod tests {
 
     #[test]
     fn fresh_detectors_round_trip_through_json() {
-        let all = [
-            Detector::Adwin(Adwin::default()),
-            Detector::PageHinkley(PageHinkley::default()),
-            Detector::Cusum(Cusum::default()),
-            Detector::Ddm(Ddm::default()),
-            Detector::Eddm(Eddm::default()),
-            Detector::HddmA(HddmA::default()),
-            Detector::HddmW(HddmW::default()),
-        ];
-        for d in all {
+        for d in all_detectors() {
             let json = serde_json::to_string(&d).unwrap();
             let back: Detector = serde_json::from_str(&json).unwrap();
             assert_eq!(back, d, "{json}");

@@ -21,6 +21,7 @@ mod audit_report;
 mod inventory;
 mod scope;
 mod sources;
+pub(crate) use sources::evidence_about;
 
 pub use audit_report::{
     AuditReport, ChainStatus, HowApplied, InheritedApprovals, OverrideEntry, ProductionSpell,
