@@ -44,7 +44,9 @@ pub struct MethodScore {
 /// Scores the finite values of `current` against a numeric profile with `method`, omitting NaN
 /// and infinities: the fast path with no explanation, missing-share test or policy handling
 /// (what [`score_column`] adds). The current sample is sorted once (radix sort) when the method
-/// needs order; PSI only bins it.
+/// needs order; PSI only bins it, and from 2^18 values on counts the two halves of the sample
+/// on two threads of the current rayon pool (the global one, or the host's own inside
+/// `ThreadPool::install`; a pool of one thread keeps it on the caller's thread).
 ///
 /// # Errors
 /// [`DriftError::EmptySample`] when either side has no finite value,
@@ -58,7 +60,7 @@ pub fn score_numeric(
     // PSI only bins the values (in place, see `psi_score`); every other method walks them in
     // order.
     if matches!(method, Method::Psi) {
-        return psi_score(profile.psi_bins(), current).map(|psi| MethodScore {
+        return psi_score(profile.psi_bins(), current, Threads::UpToTwo).map(|psi| MethodScore {
             method,
             statistic: psi,
             p_value: None,
@@ -79,30 +81,81 @@ pub fn score_numeric(
 /// Bins at most this many are counted on the stack.
 const STACK_BINS: usize = COMPARE_ALL_MAX_CUTS + 1;
 
+/// From this many values on, [`score_numeric`]'s PSI counts the two halves of the sample on two
+/// threads of the current rayon pool (a report does not: it already scores its columns in
+/// parallel, under its own thread cap).
+const SPLIT_VALUES: usize = 1 << 18;
+
+/// Whether PSI may split its counting over two threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Threads {
+    /// The caller's thread alone.
+    One,
+    /// Two threads of the current rayon pool when the sample is large and the pool has them.
+    UpToTwo,
+}
+
+/// Counts per bin: on the stack for up to [`STACK_BINS`] bins, so PSI allocates nothing.
+struct BinCounts {
+    on_stack: [u64; STACK_BINS],
+    on_heap: Vec<u64>,
+    len: usize,
+}
+
+impl BinCounts {
+    fn new(len: usize) -> Self {
+        Self {
+            on_stack: [0; STACK_BINS],
+            on_heap: if len > STACK_BINS {
+                vec![0; len]
+            } else {
+                Vec::new()
+            },
+            len,
+        }
+    }
+
+    fn as_mut(&mut self) -> &mut [u64] {
+        match self.on_stack.get_mut(..self.len) {
+            Some(counts) => counts,
+            None => &mut self.on_heap,
+        }
+    }
+}
+
 /// PSI of the finite values of `current` against the fitted bins: one branch-free pass over
 /// the values (see [`crate::stats::binning`]), no copy, and no allocation for up to
-/// [`STACK_BINS`] bins.
-fn psi_score(bins: &QuantileBinning, current: &[f64]) -> Result<f64> {
+/// [`STACK_BINS`] bins. The counts, hence the score, are the same however the work is split.
+fn psi_score(bins: &QuantileBinning, current: &[f64], threads: Threads) -> Result<f64> {
     if bins.reference_counts().iter().all(|&c| c == 0) {
         return Err(DriftError::EmptySample {
             which: Sample::Reference,
         });
     }
-    let mut on_stack = [0_u64; STACK_BINS];
-    let mut on_heap = Vec::new();
-    let counts = match on_stack.get_mut(..bins.n_bins()) {
-        Some(c) => c,
-        None => {
-            on_heap.resize(bins.n_bins(), 0);
-            &mut on_heap[..]
+    let mut counts = BinCounts::new(bins.n_bins());
+    let split = threads == Threads::UpToTwo
+        && current.len() >= SPLIT_VALUES
+        && rayon::current_num_threads() >= 2;
+    let finite = if split {
+        let (first, second) = current.split_at(current.len() / 2);
+        let mut second_counts = BinCounts::new(bins.n_bins());
+        let (a, b) = rayon::join(
+            || count_finite(bins.edges(), first, counts.as_mut()),
+            || count_finite(bins.edges(), second, second_counts.as_mut()),
+        );
+        for (total, part) in counts.as_mut().iter_mut().zip(second_counts.as_mut()) {
+            *total += *part;
         }
+        a + b
+    } else {
+        count_finite(bins.edges(), current, counts.as_mut())
     };
-    if count_finite(bins.edges(), current, counts) == 0 {
+    if finite == 0 {
         return Err(DriftError::EmptySample {
             which: Sample::Current,
         });
     }
-    psi_value(bins.reference_counts(), counts, PSI_EPSILON)
+    psi_value(bins.reference_counts(), counts.as_mut(), PSI_EPSILON)
 }
 
 /// The current sample of a numeric column, sorted on first need.
@@ -181,7 +234,7 @@ fn numeric_method(
             let (e2, scale) = cdf_integral_scaled(reference, cur.sorted(), |d| d * d);
             score(energy_from_scaled(e2, scale), None)
         }
-        Method::Psi => score(psi_score(bins, &cur.values)?, None),
+        Method::Psi => score(psi_score(bins, &cur.values, Threads::One)?, None),
         Method::ChiSquared | Method::ZTest | Method::JensenShannon => {
             let table = value_table(reference, cur.sorted())?;
             let (r, c): (Vec<u64>, Vec<u64>) = table.iter().map(|(_, r, c)| (*r, *c)).unzip();
@@ -798,4 +851,36 @@ fn categorical_column(
     col.explanation.new_categories = new_categories;
     col.explanation.vanished_categories = vanished;
     (col, forced)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn psi_split_over_two_threads_is_the_serial_score_bit_for_bit() {
+        let reference: Vec<f64> = (0..50_000).map(|i| f64::from(i % 977) * 0.37).collect();
+        let profile = NumericProfile::fit(&reference);
+        // Odd length, non-finite values in both halves, a shifted tail.
+        let mut current: Vec<f64> = (0..SPLIT_VALUES as u32 + 12_345)
+            .map(|i| f64::from(i % 1_013) * 0.41)
+            .collect();
+        for i in (0..current.len()).step_by(4_999) {
+            current[i] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY][i % 3];
+        }
+        let serial = psi_score(profile.psi_bins(), &current, Threads::One).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let split = pool.install(|| score_numeric(&profile, &current, Method::Psi).unwrap());
+        assert_eq!(split.statistic.to_bits(), serial.to_bits());
+        // A pool of one thread keeps the work on one thread; same score.
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let single = one.install(|| score_numeric(&profile, &current, Method::Psi).unwrap());
+        assert_eq!(single.statistic.to_bits(), serial.to_bits());
+    }
 }
