@@ -14,6 +14,27 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::iter::{IndexedParallelIterator, IntoParallelIterator, ParallelIterator};
 
+/// Whether one column's work (a sort, a merge walk, a binning pass) may split over two threads.
+///
+/// A report scores its columns in parallel under its own thread cap, so its per-column work
+/// stays on one thread ([`Threads::One`]); a single-column call such as
+/// [`crate::report::score_numeric`] splits a large sample over two threads of the current rayon
+/// pool ([`Threads::UpToTwo`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Threads {
+    /// The caller's thread alone.
+    One,
+    /// Two threads of the current rayon pool when the work is large and the pool has them.
+    UpToTwo,
+}
+
+impl Threads {
+    /// Whether work on `len` values splits: asked for, at least `min_len`, and a pool of two.
+    pub(crate) fn split(self, len: usize, min_len: usize) -> bool {
+        self == Self::UpToTwo && len >= min_len && rayon::current_num_threads() >= 2
+    }
+}
+
 /// Below this many values in all (current side) the thread hand-off costs more than it saves.
 pub(crate) const MIN_PARALLEL_VALUES: usize = 1 << 15;
 

@@ -80,6 +80,75 @@ pub(crate) fn sorted_finite(values: &[f64]) -> Vec<f64> {
     out
 }
 
+/// [`sorted_finite`], the same result, with the two halves of a large sample sorted on two
+/// threads of the current rayon pool and merged on both (from [`SPLIT_SORT_MIN_LEN`] values
+/// on, when the pool has two threads; otherwise on the caller's thread alone).
+pub(crate) fn sorted_finite_split(values: &[f64]) -> Vec<f64> {
+    if values.len() < SPLIT_SORT_MIN_LEN || rayon::current_num_threads() < 2 {
+        return sorted_finite(values);
+    }
+    let (first, second) = values.split_at(values.len() / 2);
+    let (a, b) = rayon::join(|| sorted_finite(first), || sorted_finite(second));
+    let mut out = spare::values(a.len() + b.len());
+    merge_on_two_threads(&a, &b, &mut out);
+    out
+}
+
+/// From this many values on, [`sorted_finite_split`] splits the work.
+pub(crate) const SPLIT_SORT_MIN_LEN: usize = 1 << 18;
+
+/// Merges two ascending samples into `out` (of their total length), each half of `out` on its
+/// own thread: the first half takes the `i` smallest of `a` and the `half - i` smallest of `b`
+/// for the `i` that keeps both halves in order (found by bisection).
+fn merge_on_two_threads(a: &[f64], b: &[f64], out: &mut [f64]) {
+    let half = out.len() / 2;
+    let lowest = half.saturating_sub(b.len());
+    let highest = half.min(a.len());
+    // The first `i` in lowest..highest with `b[half - i - 1] <= a[i]`: fewer from `a` would
+    // leave a larger `b` value in the first half than an `a` value in the second.
+    let (mut lo, mut hi) = (lowest, highest);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let need_more_from_a = match (a.get(mid), b.get(half - mid - 1)) {
+            (Some(&x), Some(&y)) => key(x) < key(y),
+            _ => false,
+        };
+        if need_more_from_a {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let (from_a, from_b) = (lo, half - lo);
+    let (a_low, a_high) = a.split_at(from_a.min(a.len()));
+    let (b_low, b_high) = b.split_at(from_b.min(b.len()));
+    let (out_low, out_high) = out.split_at_mut(half);
+    rayon::join(
+        || merge_into(a_low, b_low, out_low),
+        || merge_into(a_high, b_high, out_high),
+    );
+}
+
+/// Merges two ascending samples into `out` (of their total length). The choice at each step
+/// is arithmetic, not a branch: the comparisons of a merge are a coin toss for the predictor.
+fn merge_into(a: &[f64], b: &[f64], out: &mut [f64]) {
+    let (mut i, mut j) = (0, 0);
+    let mut slots = out.iter_mut();
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        let Some(slot) = slots.next() else {
+            return;
+        };
+        let take_a = key(x) <= key(y);
+        *slot = if take_a { x } else { y };
+        i += usize::from(take_a);
+        j += usize::from(!take_a);
+    }
+    let rest = a.get(i..).unwrap_or_default().iter();
+    for (slot, &v) in slots.zip(rest.chain(b.get(j..).unwrap_or_default())) {
+        *slot = v;
+    }
+}
+
 /// Hands a buffer that [`sorted_finite`] returned back for the thread's next sort, once its
 /// values are no longer needed.
 pub(crate) fn recycle(values: Vec<f64>) {
@@ -408,6 +477,61 @@ fn sort_each_run(values: &mut [f64]) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_split_sort_is_the_sort_bit_for_bit() {
+        let two = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        };
+        let n = SPLIT_SORT_MIN_LEN + 4_321;
+        // Continuous values; few distinct values with both zeros; every bit pattern (NaN and
+        // infinities left out by both); one half all larger than the other.
+        let samples: [Vec<f64>; 4] = [
+            (0..n).map(|_| (next() >> 11) as f64 - 4e15).collect(),
+            (0..n)
+                .map(|_| [0.0, -0.0, 1.5, -2.0][(next() % 4) as usize])
+                .collect(),
+            (0..n).map(|_| f64::from_bits(next())).collect(),
+            (0..n)
+                .map(|i| if i < n / 2 { 1e6 + i as f64 } else { i as f64 })
+                .collect(),
+        ];
+        for values in &samples {
+            let want: Vec<u64> = sorted_finite(values).iter().map(|v| v.to_bits()).collect();
+            let got: Vec<u64> = two
+                .install(|| sorted_finite_split(values))
+                .iter()
+                .map(|v| v.to_bits())
+                .collect();
+            assert_eq!(got, want);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn merging_on_two_threads_is_sorting(
+            mut a in proptest::collection::vec(-5_i8..5, 0..60),
+            mut b in proptest::collection::vec(-5_i8..5, 0..60),
+        ) {
+            a.sort_unstable();
+            b.sort_unstable();
+            let a: Vec<f64> = a.into_iter().map(f64::from).collect();
+            let b: Vec<f64> = b.into_iter().map(f64::from).collect();
+            let mut want: Vec<f64> = a.iter().chain(&b).copied().collect();
+            want.sort_unstable_by(f64::total_cmp);
+            let mut out = vec![f64::NAN; a.len() + b.len()];
+            merge_on_two_threads(&a, &b, &mut out);
+            prop_assert_eq!(out, want);
+        }
+    }
 
     #[test]
     fn key_round_trips_and_orders() {

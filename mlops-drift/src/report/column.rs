@@ -10,12 +10,13 @@ use super::{
     QuantileRow,
 };
 use crate::error::{DriftError, Result, Sample};
+use crate::parallel::Threads;
 use crate::policy::{InfPolicy, MISSING_CATEGORY, NanPolicy, OTHER_CATEGORY};
 use crate::profile::{
     CategoricalProfile, NumericProfile, QuantileBinning, ReferenceProfile, SMALL_SUPPORT,
     counts_sorted, quantile_sorted,
 };
-use crate::sort::{recycle, sort_f64, sorted_finite};
+use crate::sort::{recycle, sort_f64, sorted_finite_split};
 use crate::stats::PValue;
 use crate::stats::binning::{COMPARE_ALL_MAX_CUTS, count_finite};
 use crate::stats::categorical::{chi2_homogeneity, two_proportion_z_test};
@@ -66,13 +67,14 @@ pub fn score_numeric(
             p_value: None,
         });
     }
-    let mut cur = Current::presorted(sorted_finite(current));
+    let mut cur = Current::presorted(sorted_finite_split(current));
     let score = numeric_method(
         profile,
         profile.sorted(),
         &mut cur,
         method,
         profile.psi_bins(),
+        Threads::UpToTwo,
     );
     recycle(cur.values);
     score
@@ -85,15 +87,6 @@ const STACK_BINS: usize = COMPARE_ALL_MAX_CUTS + 1;
 /// threads of the current rayon pool (a report does not: it already scores its columns in
 /// parallel, under its own thread cap).
 const SPLIT_VALUES: usize = 1 << 18;
-
-/// Whether PSI may split its counting over two threads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Threads {
-    /// The caller's thread alone.
-    One,
-    /// Two threads of the current rayon pool when the sample is large and the pool has them.
-    UpToTwo,
-}
 
 /// Counts per bin: on the stack for up to [`STACK_BINS`] bins, so PSI allocates nothing.
 struct BinCounts {
@@ -133,10 +126,7 @@ fn psi_score(bins: &QuantileBinning, current: &[f64], threads: Threads) -> Resul
         });
     }
     let mut counts = BinCounts::new(bins.n_bins());
-    let split = threads == Threads::UpToTwo
-        && current.len() >= SPLIT_VALUES
-        && rayon::current_num_threads() >= 2;
-    let finite = if split {
+    let finite = if threads.split(current.len(), SPLIT_VALUES) {
         let (first, second) = current.split_at(current.len() / 2);
         let mut second_counts = BinCounts::new(bins.n_bins());
         let (a, b) = rayon::join(
@@ -194,6 +184,7 @@ fn numeric_method(
     cur: &mut Current,
     method: Method,
     bins: &QuantileBinning,
+    threads: Threads,
 ) -> Result<MethodScore> {
     if reference.is_empty() {
         return Err(DriftError::EmptySample {
@@ -212,7 +203,7 @@ fn numeric_method(
     };
     Ok(match method {
         Method::Ks => {
-            let (d, p) = super::calls::ks(reference, cur.sorted())?;
+            let (d, p) = super::calls::ks(reference, cur.sorted(), threads)?;
             score(d, Some(p))
         }
         Method::CramerVonMises => {
@@ -575,7 +566,7 @@ fn numeric_column(
         }
         col.reason = Some(format!("both samples are constant at {r0}"));
     } else {
-        let score = match numeric_method(profile, reference, &mut cur, method, bins) {
+        let score = match numeric_method(profile, reference, &mut cur, method, bins, Threads::One) {
             Ok(s) => s,
             Err(e) => {
                 let mut f = failed(name, kind, e.to_string());

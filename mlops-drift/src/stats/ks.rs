@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Alternative, PValue};
 use crate::error::{DriftError, Result, Sample};
+use crate::parallel::Threads;
 
 mod kolmogorov;
 
@@ -124,7 +125,7 @@ pub fn ks_2samp(reference: &[f64], current: &[f64], options: KsOptions) -> Resul
     } else {
         (sort_copy(reference), sort_copy(current))
     };
-    Ok(ks_sorted_unchecked(&a, &b, options))
+    Ok(ks_sorted_unchecked(&a, &b, options, Threads::One))
 }
 
 /// Both samples at least this long: [`ks_2samp`] sorts them on two threads.
@@ -147,16 +148,19 @@ pub fn ks_2samp_sorted(
         reference_sorted,
         current_sorted,
         options,
+        Threads::One,
     ))
 }
 
 /// [`ks_2samp_sorted`] where the current sample was sorted by this crate's own sort (so it is
 /// ascending in total order, and any NaN would sit at one of its ends): only the reference is
-/// scanned, which spares a pass over the current sample on the profile path.
+/// scanned, which spares a pass over the current sample on the profile path. `threads` says
+/// whether a long merge walk may split over two threads.
 pub(crate) fn ks_2samp_sorted_own_current(
     reference_sorted: &[f64],
     current_sorted: &[f64],
     options: KsOptions,
+    threads: Threads,
 ) -> Result<KsResult> {
     check_sorted_input(reference_sorted, Sample::Reference)?;
     debug_assert!(current_sorted.is_sorted_by(|x, y| x.total_cmp(y).is_le()));
@@ -169,6 +173,7 @@ pub(crate) fn ks_2samp_sorted_own_current(
         reference_sorted,
         current_sorted,
         options,
+        threads,
     ))
 }
 
@@ -421,35 +426,50 @@ impl Offer for KeyTracker {
 
 /// Finds the extremes of `ECDF_a - ECDF_b` over the pooled values of two ascending, non-empty
 /// samples, evaluated as SciPy does (`searchsorted(side='right') / n`).
-fn ecdf_extremes(a: &[f64], b: &[f64]) -> Extremes {
+fn ecdf_extremes(a: &[f64], b: &[f64], threads: Threads) -> Extremes {
     if (a.len() as f64) * (b.len() as f64) < KEY_TRACKER_MAX_PRODUCT {
-        segmented_walk(a, b, || KeyTracker::new(a.len(), b.len()))
+        segmented_walk(a, b, || KeyTracker::new(a.len(), b.len()), threads)
     } else {
-        segmented_walk(a, b, || FloatTracker::new(a.len(), b.len()))
+        segmented_walk(a, b, || FloatTracker::new(a.len(), b.len()), threads)
     }
 }
 
-/// Interleaved segments of the merge walk (see [`segmented_walk`], which names four walks).
+/// Interleaved segments of the merge walk on one thread (see [`segmented_walk`]).
 const WALK_SEGMENTS: usize = 4;
 /// Below this many pooled values one walk is as fast as interleaved segments.
 const SEGMENTED_WALK_MIN_LEN: usize = 1 << 14;
+/// From this many pooled values on, [`Threads::UpToTwo`] walks on two threads.
+const SPLIT_WALK_MIN_LEN: usize = 1 << 19;
 
-/// The merge walk split by value into [`WALK_SEGMENTS`] segments that advance in one loop.
+/// The merge walk split by value into segments, [`WALK_SEGMENTS`] advancing in one loop per
+/// thread.
 ///
 /// A merge walk is one long dependency chain (each step's positions depend on the previous
 /// comparison), so a single walk runs at the latency of a load and a compare per value.
-/// Independent segments in one loop overlap their chains: about twice as fast on 1M + 1M.
+/// Independent segments in one loop overlap their chains: about twice as fast on 1M + 1M; two
+/// threads (each with its own [`WALK_SEGMENTS`]) halve that again.
 /// Segments are cut at values of `a` (with every copy of a cut value in the later segment),
 /// so no group of equal values straddles two segments, and each segment offers the global
 /// counts. The trackers are then absorbed in value order, which reproduces the single walk's
-/// tie rules (the first extreme wins).
-fn segmented_walk<T: Offer>(a: &[f64], b: &[f64], tracker: impl Fn() -> T) -> Extremes {
+/// tie rules (the first extreme wins), however many segments and threads there are.
+fn segmented_walk<T: Offer + Send>(
+    a: &[f64],
+    b: &[f64],
+    tracker: impl Fn() -> T + Sync,
+    threads: Threads,
+) -> Extremes {
     if a.len() + b.len() < SEGMENTED_WALK_MIN_LEN {
         return single_walk(a, b, tracker());
     }
-    // Where segment k starts: the first copy of the value at a's k-th quartile, in both.
-    let start = |k: usize| match a.get(k * a.len() / WALK_SEGMENTS) {
-        Some(&s) if k > 0 && k < WALK_SEGMENTS => {
+    let groups = if threads.split(a.len() + b.len(), SPLIT_WALK_MIN_LEN) {
+        2
+    } else {
+        1
+    };
+    let segments = WALK_SEGMENTS * groups;
+    // Where segment k starts: the first copy of the value at a's k-th cut, in both.
+    let start = |k: usize| match a.get(k * a.len() / segments) {
+        Some(&s) if k > 0 && k < segments => {
             (a.partition_point(|&x| x < s), b.partition_point(|&y| y < s))
         }
         _ if k == 0 => (0, 0),
@@ -461,13 +481,29 @@ fn segmented_walk<T: Offer>(a: &[f64], b: &[f64], tracker: impl Fn() -> T) -> Ex
         let part_b = b.get(j0..j1).unwrap_or_default();
         Walk::new(part_a, part_b, (i0, j0), tracker())
     };
-    let (mut w0, mut w1, mut w2, mut w3) = (walk(0), walk(1), walk(2), walk(3));
-    // `&` (not `&&`): every segment steps in every round, until one runs out.
-    while w0.step() & w1.step() & w2.step() & w3.step() {}
-    let mut t = w0.finish();
-    t.absorb(w1.finish());
-    t.absorb(w2.finish());
-    t.absorb(w3.finish());
+    // One thread's share: segments `first..first + 4`, stepping together.
+    let group = |first: usize| {
+        let (mut w0, mut w1, mut w2, mut w3) = (
+            walk(first),
+            walk(first + 1),
+            walk(first + 2),
+            walk(first + 3),
+        );
+        // `&` (not `&&`): every segment steps in every round, until one runs out.
+        while w0.step() & w1.step() & w2.step() & w3.step() {}
+        let mut t = w0.finish();
+        t.absorb(w1.finish());
+        t.absorb(w2.finish());
+        t.absorb(w3.finish());
+        t
+    };
+    let t = if groups == 2 {
+        let (mut low, high) = rayon::join(|| group(0), || group(WALK_SEGMENTS));
+        low.absorb(high);
+        low
+    } else {
+        group(0)
+    };
     t.extremes()
 }
 
@@ -588,10 +624,10 @@ pub(crate) fn sort_total(v: &mut [f64]) {
     crate::sort::sort_f64(v);
 }
 
-fn ks_sorted_unchecked(a: &[f64], b: &[f64], options: KsOptions) -> KsResult {
+fn ks_sorted_unchecked(a: &[f64], b: &[f64], options: KsOptions, threads: Threads) -> KsResult {
     let n1 = a.len();
     let n2 = b.len();
-    let ext = ecdf_extremes(a, b);
+    let ext = ecdf_extremes(a, b, threads);
     let min_s = (-ext.min).clamp(0.0, 1.0);
     let max_s = ext.max;
     let (mut d, location, sign) = match options.alternative {
@@ -1028,6 +1064,12 @@ mod tests {
         }
     }
 
+    /// The same extremes, bit for bit.
+    fn same(x: &Extremes, y: &Extremes) -> bool {
+        [x.max, x.max_loc, x.min, x.min_loc].map(f64::to_bits)
+            == [y.max, y.max_loc, y.min, y.min_loc].map(f64::to_bits)
+    }
+
     #[test]
     fn segmented_walk_agrees_with_one_walk_including_ties_at_the_cuts() {
         let mut state = 99_u64;
@@ -1036,10 +1078,6 @@ mod tests {
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1_442_695_040_888_963_407);
             (state >> 33) % m
-        };
-        let same = |x: &Extremes, y: &Extremes| {
-            [x.max, x.max_loc, x.min, x.min_loc].map(f64::to_bits)
-                == [y.max, y.max_loc, y.min, y.min_loc].map(f64::to_bits)
         };
         for round in 0..24_u64 {
             // Few distinct values (long runs of ties, also across the cuts), many, or one
@@ -1061,12 +1099,55 @@ mod tests {
             b.sort_by(f64::total_cmp);
             for (x, y) in [(&a, &b), (&b, &a)] {
                 let one = single_walk(x, y, KeyTracker::new(x.len(), y.len()));
-                let seg = segmented_walk(x, y, || KeyTracker::new(x.len(), y.len()));
+                let seg = segmented_walk(x, y, || KeyTracker::new(x.len(), y.len()), Threads::One);
                 assert!(same(&one, &seg), "round {round}: key tracker");
                 let one = single_walk(x, y, FloatTracker::new(x.len(), y.len()));
-                let seg = segmented_walk(x, y, || FloatTracker::new(x.len(), y.len()));
+                let seg =
+                    segmented_walk(x, y, || FloatTracker::new(x.len(), y.len()), Threads::One);
                 assert!(same(&one, &seg), "round {round}: float tracker");
             }
+        }
+    }
+
+    #[test]
+    fn the_walk_on_two_threads_finds_the_single_walks_extremes() {
+        let two = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |m: u64| {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x9e37_79b9_7f4a_7c15) % m
+        };
+        // Pooled lengths past the split threshold; many ties (small spreads) and none.
+        for (spread, shift) in [(50_u64, 0.0), (5_000, 0.02), (1 << 40, 0.1), (1 << 40, 0.0)] {
+            let n1 = SPLIT_WALK_MIN_LEN / 2 + next(10_000) as usize;
+            let n2 = SPLIT_WALK_MIN_LEN / 2 + next(10_000) as usize;
+            let mut a: Vec<f64> = (0..n1)
+                .map(|_| next(spread) as f64 / spread as f64)
+                .collect();
+            let mut b: Vec<f64> = (0..n2)
+                .map(|_| next(spread) as f64 / spread as f64 + shift)
+                .collect();
+            a.sort_by(f64::total_cmp);
+            b.sort_by(f64::total_cmp);
+            let one = single_walk(&a, &b, FloatTracker::new(a.len(), b.len()));
+            let split = two.install(|| {
+                segmented_walk(
+                    &a,
+                    &b,
+                    || FloatTracker::new(a.len(), b.len()),
+                    Threads::UpToTwo,
+                )
+            });
+            assert!(same(&one, &split), "spread {spread} shift {shift}");
+            let opts = KsOptions::default();
+            let serial = ks_sorted_unchecked(&a, &b, opts, Threads::One);
+            let parallel = two.install(|| ks_sorted_unchecked(&a, &b, opts, Threads::UpToTwo));
+            assert_eq!(serial, parallel);
         }
     }
 
