@@ -101,6 +101,8 @@ mod sort;
 pub mod stats;
 pub mod stream;
 pub mod table;
+#[cfg(test)]
+mod test_support;
 
 pub use error::{DriftError, PerformanceError, Result, Sample};
 pub use limits::MAX_COUNT;

@@ -480,17 +480,8 @@ mod tests {
 
     #[test]
     fn the_split_sort_is_the_sort_bit_for_bit() {
-        let two = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            state.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        };
+        let two = crate::test_support::pool(2);
+        let mut next = crate::test_support::xorshift(0x9e37_79b9_7f4a_7c15);
         let n = SPLIT_SORT_MIN_LEN + 4_321;
         // Continuous values; few distinct values with both zeros; every bit pattern (NaN and
         // infinities left out by both); one half all larger than the other.

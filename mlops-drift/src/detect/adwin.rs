@@ -406,13 +406,7 @@ mod tests {
     fn scan_agrees_with_the_plain_scan_on_every_window() {
         // Streams of several scales and shapes, with the window checked before every value
         // (not only on the clock), so that many windows near a cut are compared.
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut uniform = move || {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            (state.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut uniform = crate::test_support::uniform(0x2545_f491_4f6c_dd1d);
         let mut compared = 0;
         let mut cuts = 0;
         for (scale, offset) in [(1.0, 0.0), (1e-6, 3.0), (1e90, -1e90), (1e-90, 0.0)] {

@@ -104,14 +104,7 @@ mod tests {
 
     #[test]
     fn sqrt_comparison_agrees_with_the_square_root() {
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = || {
-            // xorshift64*: a fixed sequence of bit patterns.
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            state.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        };
+        let mut next = crate::test_support::xorshift(0x9e37_79b9_7f4a_7c15);
         let mut checked = 0;
         for _ in 0..200_000 {
             let q = f64::from_bits(next() >> 2);

@@ -860,18 +860,12 @@ mod tests {
             current[i] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY][i % 3];
         }
         let serial = psi_score(profile.psi_bins(), &current, Threads::One).unwrap();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        let split = pool.install(|| score_numeric(&profile, &current, Method::Psi).unwrap());
+        let split = crate::test_support::pool(2)
+            .install(|| score_numeric(&profile, &current, Method::Psi).unwrap());
         assert_eq!(split.statistic.to_bits(), serial.to_bits());
         // A pool of one thread keeps the work on one thread; same score.
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
-        let single = one.install(|| score_numeric(&profile, &current, Method::Psi).unwrap());
+        let single = crate::test_support::pool(1)
+            .install(|| score_numeric(&profile, &current, Method::Psi).unwrap());
         assert_eq!(single.statistic.to_bits(), serial.to_bits());
     }
 }

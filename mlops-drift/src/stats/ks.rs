@@ -1111,17 +1111,9 @@ mod tests {
 
     #[test]
     fn the_walk_on_two_threads_finds_the_single_walks_extremes() {
-        let two = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move |m: u64| {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            state.wrapping_mul(0x9e37_79b9_7f4a_7c15) % m
-        };
+        let two = crate::test_support::pool(2);
+        let mut bits = crate::test_support::xorshift(0x2545_f491_4f6c_dd1d);
+        let mut next = move |m: u64| bits() % m;
         // Pooled lengths past the split threshold; many ties (small spreads) and none.
         for (spread, shift) in [(50_u64, 0.0), (5_000, 0.02), (1 << 40, 0.1), (1 << 40, 0.0)] {
             let n1 = SPLIT_WALK_MIN_LEN / 2 + next(10_000) as usize;
