@@ -18,6 +18,8 @@
 //! Each thread keeps its scratch buffer between sorts (see `spare`): fresh buffers cost page
 //! faults that on virtual machines rival the sort itself.
 
+use crate::parallel::Threads;
+
 /// Below this length the comparison sort is faster than the radix passes.
 const RADIX_THRESHOLD: usize = 4096;
 const DIGIT_BITS: u32 = 11;
@@ -84,7 +86,7 @@ pub(crate) fn sorted_finite(values: &[f64]) -> Vec<f64> {
 /// threads of the current rayon pool and merged on both (from [`SPLIT_SORT_MIN_LEN`] values
 /// on, when the pool has two threads; otherwise on the caller's thread alone).
 pub(crate) fn sorted_finite_split(values: &[f64]) -> Vec<f64> {
-    if values.len() < SPLIT_SORT_MIN_LEN || rayon::current_num_threads() < 2 {
+    if !Threads::UpToTwo.split(values.len(), SPLIT_SORT_MIN_LEN) {
         return sorted_finite(values);
     }
     let (first, second) = values.split_at(values.len() / 2);
