@@ -88,7 +88,8 @@ const STACK_BINS: usize = COMPARE_ALL_MAX_CUTS + 1;
 /// parallel, under its own thread cap).
 const SPLIT_VALUES: usize = 1 << 18;
 
-/// Counts per bin: on the stack for up to [`STACK_BINS`] bins, so PSI allocates nothing.
+/// Counts per bin: on the stack for up to [`STACK_BINS`] bins, so PSI allocates nothing itself
+/// (handing the second half to a pool thread is rayon's business).
 struct BinCounts {
     on_stack: [u64; STACK_BINS],
     on_heap: Vec<u64>,
@@ -117,7 +118,7 @@ impl BinCounts {
 }
 
 /// PSI of the finite values of `current` against the fitted bins: one branch-free pass over
-/// the values (see [`crate::stats::binning`]), no copy, and no allocation for up to
+/// the values (see [`crate::stats::binning`]), no copy, and no allocation of its own for up to
 /// [`STACK_BINS`] bins. The counts, hence the score, are the same however the work is split.
 fn psi_score(bins: &QuantileBinning, current: &[f64], threads: Threads) -> Result<f64> {
     if bins.reference_counts().iter().all(|&c| c == 0) {
