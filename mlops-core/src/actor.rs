@@ -166,6 +166,22 @@ impl Role {
         Self::known("governance-admin")
     }
 
+    /// Every built-in role above, in the order they are documented.
+    #[must_use]
+    pub fn built_in() -> [Self; 9] {
+        [
+            Self::data_scientist(),
+            Self::ml_engineer(),
+            Self::model_validator(),
+            Self::risk_officer(),
+            Self::compliance_officer(),
+            Self::business_owner(),
+            Self::auditor(),
+            Self::incident_responder(),
+            Self::governance_admin(),
+        ]
+    }
+
     /// The role as a string slice.
     #[must_use]
     pub fn as_str(&self) -> &str {
@@ -303,17 +319,7 @@ mod tests {
             Err(IdError::InvalidChar { ch: 'R', .. })
         ));
         assert!(matches!(Role::new(""), Err(IdError::Empty { .. })));
-        for known in [
-            Role::data_scientist(),
-            Role::ml_engineer(),
-            Role::model_validator(),
-            Role::risk_officer(),
-            Role::compliance_officer(),
-            Role::business_owner(),
-            Role::auditor(),
-            Role::incident_responder(),
-            Role::governance_admin(),
-        ] {
+        for known in Role::built_in() {
             assert_eq!(Role::new(known.as_str()).unwrap(), known);
         }
     }

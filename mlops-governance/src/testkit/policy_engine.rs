@@ -30,19 +30,9 @@ fn now() -> DateTime<Utc> {
 
 /// The actors the kit asks about: one without roles, one with every built-in role.
 fn actors() -> Vec<Actor> {
-    let everything = [
-        Role::data_scientist(),
-        Role::ml_engineer(),
-        Role::model_validator(),
-        Role::risk_officer(),
-        Role::compliance_officer(),
-        Role::business_owner(),
-        Role::auditor(),
-        Role::incident_responder(),
-        Role::governance_admin(),
-    ]
-    .into_iter()
-    .fold(Actor::human("tk-all-roles").unwrap(), Actor::with_role);
+    let everything = Role::built_in()
+        .into_iter()
+        .fold(Actor::human("tk-all-roles").unwrap(), Actor::with_role);
     vec![Actor::human("tk-no-roles").unwrap(), everything]
 }
 
