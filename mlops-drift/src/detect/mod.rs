@@ -285,39 +285,58 @@ fn check_finite_non_negative(name: &'static str, v: f64) -> crate::Result<()> {
 }
 
 macro_rules! impl_detector_via_flags {
-    // Detectors whose state is a few plain numbers: the batch loop runs on a local copy, so the
-    // compiler keeps the state in registers instead of storing and reloading it on every value.
+    // Detectors whose state is a few plain numbers: each segment of the batch loop runs on a
+    // local copy, so the compiler keeps the state in registers instead of storing and reloading
+    // it on every value.
     ($ty:ty, $name:literal) => {
         $crate::detect::impl_detector_via_flags!($ty, $name, |this, xs| {
             let mut local = this.clone();
-            let drifts = local.step_many(xs);
+            let at = local.step_segment(xs);
             *this = local;
-            drifts
+            at
         });
     };
     // Detectors with heap state (ADWIN) run the batch loop in place.
     ($ty:ty, $name:literal, in_place) => {
-        $crate::detect::impl_detector_via_flags!($ty, $name, |this, xs| this.step_many(xs));
+        $crate::detect::impl_detector_via_flags!($ty, $name, |this, xs| this.step_segment(xs));
     };
-    ($ty:ty, $name:literal, |$this:ident, $xs:ident| $many:expr) => {
+    ($ty:ty, $name:literal, |$this:ident, $xs:ident| $segment:expr) => {
         impl $ty {
             /// The batch loop behind `update_many`: `step` on every value, noting drifts.
+            ///
+            /// The values run in segments that each end at a drift, and a segment's loop is a
+            /// function of its own with no call in it. A call (`Vec::push` may allocate)
+            /// clobbers every vector register, so with one in the loop the compiler kept the
+            /// state in memory, and each running sum waited on a store and a reload per value
+            /// (per value: Page–Hinkley 5.9 → 3.7 ns, DDM 7.5 → 5.9 ns, EDDM 4.8 → 3.9 ns).
             fn step_many(&mut self, xs: &[f64]) -> Vec<usize> {
                 let mut drifts = Vec::new();
-                for (i, &x) in xs.iter().enumerate() {
-                    self.step(x);
-                    if self.flags.drift {
-                        drifts.push(i);
-                    }
+                let mut done = 0;
+                while let Some(at) = xs.get(done..).and_then(|rest| self.step_until_drift(rest)) {
+                    drifts.push(done + at);
+                    done += at + 1;
                 }
                 drifts
+            }
+
+            /// `step` on each value until one reports drift; returns its position.
+            #[inline(never)]
+            fn step_until_drift(&mut self, xs: &[f64]) -> Option<usize> {
+                let ($this, $xs) = (self, xs);
+                $segment
+            }
+
+            fn step_segment(&mut self, xs: &[f64]) -> Option<usize> {
+                xs.iter().position(|&x| {
+                    self.step(x);
+                    self.flags.drift
+                })
             }
         }
 
         impl $crate::detect::ChangeDetector for $ty {
-            fn update_many(&mut self, $xs: &[f64]) -> Vec<usize> {
-                let $this = self;
-                $many
+            fn update_many(&mut self, xs: &[f64]) -> Vec<usize> {
+                self.step_many(xs)
             }
             fn update(&mut self, x: f64) -> $crate::detect::DetectorState {
                 self.step(x);
