@@ -291,14 +291,31 @@ macro_rules! impl_detector_via_flags {
     ($ty:ty, $name:literal) => {
         $crate::detect::impl_detector_via_flags!($ty, $name, |this, xs| {
             let mut local = this.clone();
-            let at = local.step_segment(xs);
+            let at = xs.iter().position(|&x| {
+                local.step(x);
+                local.flags.drift
+            });
+            *this = local;
+            at
+        });
+    };
+    // Detectors with a batch loop of their own (`run_segment`), run on a local copy.
+    ($ty:ty, $name:literal, own_segment) => {
+        $crate::detect::impl_detector_via_flags!($ty, $name, |this, xs| {
+            let mut local = this.clone();
+            let at = local.run_segment(xs);
             *this = local;
             at
         });
     };
     // Detectors with heap state (ADWIN) run the batch loop in place.
     ($ty:ty, $name:literal, in_place) => {
-        $crate::detect::impl_detector_via_flags!($ty, $name, |this, xs| this.step_segment(xs));
+        $crate::detect::impl_detector_via_flags!($ty, $name, |this, xs| {
+            xs.iter().position(|&x| {
+                this.step(x);
+                this.flags.drift
+            })
+        });
     };
     ($ty:ty, $name:literal, |$this:ident, $xs:ident| $segment:expr) => {
         impl $ty {
@@ -319,18 +336,12 @@ macro_rules! impl_detector_via_flags {
                 drifts
             }
 
-            /// `step` on each value until one reports drift; returns its position.
+            /// `step` on each value until one reports drift; returns its position. Never
+            /// inlined, so that its loop is compiled apart from the `push` in `step_many`.
             #[inline(never)]
             fn step_until_drift(&mut self, xs: &[f64]) -> Option<usize> {
                 let ($this, $xs) = (self, xs);
                 $segment
-            }
-
-            fn step_segment(&mut self, xs: &[f64]) -> Option<usize> {
-                xs.iter().position(|&x| {
-                    self.step(x);
-                    self.flags.drift
-                })
             }
         }
 
