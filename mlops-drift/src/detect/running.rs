@@ -15,6 +15,13 @@ impl Mean {
         self.update_recip(x);
     }
 
+    /// [`Mean::update`] with `recip` already computed: it must be `1.0 / (self.n + 1.0)`.
+    pub(crate) fn update_with_recip(&mut self, x: f64, recip: f64) {
+        self.n += 1.0;
+        debug_assert_eq!(recip.to_bits(), (1.0 / self.n).to_bits());
+        self.mean += recip * (x - self.mean);
+    }
+
     /// [`Mean::update`], returning the `1 / n` it used (bit for bit what `1.0 / n` gives later,
     /// so callers reuse it instead of dividing again).
     pub(crate) fn update_recip(&mut self, x: f64) -> f64 {
