@@ -351,60 +351,6 @@ mod tests {
         assert!(states[1_000..].contains(&DetectorState::Drift));
     }
 
-    /// Error rates that change every 700 values, so both detectors drift and restart often, at
-    /// every offset within their 64-value blocks; some blocks hold values to ignore.
-    fn changing_errors() -> Vec<f64> {
-        let mut uniform = crate::test_support::uniform(0x5eed_eddb);
-        let mut stream: Vec<f64> = (0..40_000)
-            .map(|i| {
-                let rate = [0.05, 0.4, 0.1, 0.7, 0.01][(i / 700) % 5];
-                f64::from(u8::from(uniform() < rate))
-            })
-            .collect();
-        for at in [5, 64, 127, 9_000, 9_001, 31_999] {
-            stream[at] = [f64::NAN, 0.5, 2.0][at % 3];
-        }
-        stream
-    }
-
-    /// `update_many` in batches of several sizes leaves the state and reports the drifts that
-    /// `update` one value at a time does, after every batch.
-    fn assert_batches_equal_single_updates<D>(fresh: &D)
-    where
-        D: ChangeDetector + Clone + PartialEq + std::fmt::Debug,
-    {
-        let stream = changing_errors();
-        let mut one = fresh.clone();
-        let mut want = Vec::new();
-        let mut states = Vec::new();
-        for (i, &x) in stream.iter().enumerate() {
-            if one.update(x) == DetectorState::Drift {
-                want.push(i);
-            }
-            states.push(one.clone());
-        }
-        assert!(want.len() > 20, "only {} drifts", want.len());
-        for batch in [1, 63, 64, 65, 1_000, stream.len()] {
-            let mut many = fresh.clone();
-            let mut got = Vec::new();
-            for (k, chunk) in stream.chunks(batch).enumerate() {
-                got.extend(many.update_many(chunk).into_iter().map(|i| i + k * batch));
-                assert_eq!(many, states[k * batch + chunk.len() - 1], "batch {batch}");
-            }
-            assert_eq!(got, want, "batch {batch}");
-        }
-    }
-
-    #[test]
-    fn ddm_batches_equal_single_updates_across_blocks_restarts_and_ignored_values() {
-        assert_batches_equal_single_updates(&Ddm::default());
-    }
-
-    #[test]
-    fn eddm_batches_equal_single_updates_across_blocks_restarts_and_ignored_values() {
-        assert_batches_equal_single_updates(&Eddm::default());
-    }
-
     #[test]
     fn eddm_rejects_alpha_below_beta() {
         let p = EddmParams {
