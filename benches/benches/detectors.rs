@@ -4,7 +4,8 @@
 //! detectors (one `update` per value, River has no batch entry point) on the same stream.
 //!
 //! With `MLOPS_DETECTOR_COMPARE_DATA=<dir>` set, the bench writes its streams there
-//! (little-endian `f64`) for the Python side and exits without benchmarking.
+//! (little-endian `f64`) for the Python side, and `drifts.json` with the number of drifts each
+//! detector reports on them, and exits without benchmarking.
 
 use std::hint::black_box;
 
@@ -85,8 +86,22 @@ fn main() -> std::io::Result<()> {
     if let Some(dir) = std::env::var_os("MLOPS_DETECTOR_COMPARE_DATA") {
         let dir = std::path::Path::new(&dir);
         std::fs::create_dir_all(dir)?;
-        write_f64(&dir.join("stream_real.f64"), &real_stream(N))?;
-        return write_f64(&dir.join("stream_binary.f64"), &binary_stream(N));
+        let (real, binary) = (real_stream(N), binary_stream(N));
+        write_f64(&dir.join("stream_real.f64"), &real)?;
+        write_f64(&dir.join("stream_binary.f64"), &binary)?;
+        // The drifts each detector reports, so the Python side can check that River did the
+        // same work (the same restarts) on the same stream.
+        let drifts = [
+            ("adwin", run(Adwin::default(), &real)),
+            ("page_hinkley", run(PageHinkley::default(), &real)),
+            ("ddm", run(Ddm::default(), &binary)),
+            ("eddm", run(Eddm::default(), &binary)),
+            ("hddm_a", run(HddmA::default(), &binary)),
+            ("hddm_w", run(HddmW::default(), &binary)),
+        ]
+        .map(|(name, count)| format!("\"{name}\": {count}"))
+        .join(", ");
+        return std::fs::write(dir.join("drifts.json"), format!("{{{drifts}}}\n"));
     }
     benches();
     criterion::Criterion::default()
