@@ -364,17 +364,18 @@ mod tests {
     fn restored_detectors_with_extreme_counts_batch_like_single_updates() {
         // A checkpoint may hold any count: near 2^53 (DDM's float count) or u64::MAX (EDDM),
         // or an EDDM whose last error lies ahead of its count. No panic, and the batch loop
-        // agrees with single updates.
-        // No error for 200 values (the counts reach their ends), then one in three.
+        // agrees with single updates. No error for 200 values (the counts reach their ends), then one in three.
         let stream: Vec<f64> = (0..500)
             .map(|i| f64::from(u8::from(i >= 200 && i % 3 == 0)))
             .collect();
         let mut ddm = Ddm::default();
         ddm.p.n = EXACT_COUNTS - 10.0;
         ddm.p.mean = 0.3;
-        let mut eddm = Eddm::default();
-        eddm.n = u64::MAX - 100;
-        eddm.last_error = u64::MAX;
+        let eddm = Eddm {
+            n: u64::MAX - 100,
+            last_error: u64::MAX,
+            ..Eddm::default()
+        };
         for restored in [Detector::Ddm(ddm), Detector::Eddm(eddm)] {
             let mut one = restored.clone();
             let mut many = restored;
