@@ -169,3 +169,115 @@ mod arbitrary_input {
         }
     }
 }
+
+mod restored_checkpoints {
+    use mlops_drift::detect::{
+        Adwin, ChangeDetector, Cusum, Ddm, Detector, Eddm, HddmA, HddmW, PageHinkley,
+    };
+    use serde_json::Value;
+
+    /// Sets the `target`-th number of a checkpoint (depth first) to `replace(number)`;
+    /// returns how many numbers there are.
+    fn set_number(v: &mut Value, target: usize, seen: &mut usize, new: &Value) {
+        match v {
+            Value::Number(_) => {
+                if *seen == target {
+                    *v = new.clone();
+                }
+                *seen += 1;
+            }
+            Value::Array(items) => items
+                .iter_mut()
+                .for_each(|x| set_number(x, target, seen, new)),
+            Value::Object(fields) => fields
+                .values_mut()
+                .for_each(|x| set_number(x, target, seen, new)),
+            _ => {}
+        }
+    }
+
+    /// A checkpoint is data from outside: every count and sum in it may be anything JSON
+    /// holds. A detector restored from one (one number changed at a time to an extreme) never
+    /// panics, and its batch loop agrees with single updates.
+    #[test]
+    fn extreme_numbers_in_a_checkpoint_never_panic_and_batch_like_single_updates() {
+        let stream: Vec<f64> = (0..2_000)
+            .map(|i| match (i >= 200, i % 97) {
+                // The first blocks hold nothing to ignore, so batch loops take their fast path
+                // straight from the restored state.
+                (true, 0) => f64::NAN,
+                (true, 1) => 2.0,
+                _ => f64::from(u8::from(i % 3 == 0 || (i > 1_000 && i % 2 == 0))),
+            })
+            .collect();
+        let extremes = [
+            Value::from(u64::MAX),
+            Value::from(u64::MAX - 3),
+            Value::from(0u64),
+            Value::from(1e300),
+            Value::from(-1e300),
+            Value::from(-1.0),
+            Value::from(0.5),
+            // 2^53, and 2^52 - 1/2: counting on from it by ones rounds differently from
+            // adding a whole block's count at once.
+            Value::from(9_007_199_254_740_992.0),
+            Value::from(4_503_599_627_370_495.5),
+        ];
+        let detectors = [
+            Detector::Adwin(Adwin::default()),
+            Detector::PageHinkley(PageHinkley::default()),
+            Detector::Cusum(Cusum::default()),
+            Detector::Ddm(Ddm::default()),
+            Detector::Eddm(Eddm::default()),
+            Detector::HddmA(HddmA::default()),
+            Detector::HddmW(HddmW::default()),
+        ];
+        let mut restored_count = 0;
+        for mut warm in detectors {
+            warm.update_many(&stream[..500]);
+            let checkpoint = serde_json::to_value(&warm).unwrap();
+            let mut numbers = 0;
+            set_number(
+                &mut checkpoint.clone(),
+                usize::MAX,
+                &mut numbers,
+                &Value::Null,
+            );
+            for target in 0..numbers {
+                for new in &extremes {
+                    let mut changed = checkpoint.clone();
+                    set_number(&mut changed, target, &mut 0, new);
+                    let Ok(restored) = serde_json::from_value::<Detector>(changed) else {
+                        continue;
+                    };
+                    restored_count += 1;
+                    let mut one = restored.clone();
+                    let want: Vec<usize> = (0..stream.len())
+                        .filter(|&i| {
+                            one.update(stream[i]);
+                            one.drift_detected()
+                        })
+                        .collect();
+                    let mut many = restored;
+                    assert_eq!(
+                        many.update_many(&stream),
+                        want,
+                        "{} number {target}",
+                        one.name()
+                    );
+                    // As JSON: a hostile state may hold NaN, which `==` never equals.
+                    assert_eq!(
+                        serde_json::to_string(&many).unwrap(),
+                        serde_json::to_string(&one).unwrap(),
+                        "{} number {target} set to {new}",
+                        one.name()
+                    );
+                }
+            }
+        }
+        assert!(
+            restored_count > 200,
+            "only {restored_count} checkpoints restored"
+        );
+    }
+}

@@ -153,7 +153,7 @@ impl Adwin {
 
     fn step(&mut self, x: f64) {
         if !super::usable(x) {
-            self.flags.ignored += 1;
+            self.flags.count_ignored();
             return;
         }
         if self.flags.drift {
@@ -165,7 +165,7 @@ impl Adwin {
         self.insert(x);
         self.flags.drift = self.detect_change();
         if self.flags.drift {
-            self.detections += 1;
+            self.detections = self.detections.saturating_add(1);
         }
     }
 
@@ -252,7 +252,7 @@ impl Adwin {
     }
 
     fn detect_change(&mut self) -> bool {
-        self.tick += 1;
+        self.tick = self.tick.saturating_add(1);
         if !self.tick.is_multiple_of(u64::from(self.params.clock))
             || self.width <= f64::from(self.params.grace_period)
         {

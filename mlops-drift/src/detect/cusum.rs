@@ -101,14 +101,14 @@ impl Cusum {
 
     fn step(&mut self, x: f64) {
         if !super::usable(x) {
-            self.flags.ignored += 1;
+            self.flags.count_ignored();
             return;
         }
         if self.flags.drift {
             self.restart();
             self.flags.clear();
         }
-        self.n += 1;
+        self.n = self.n.saturating_add(1);
         self.var.update(x);
         if self.n < u64::from(self.params.min_instances) {
             self.flags.drift = false;

@@ -155,7 +155,7 @@ impl HddmA {
 
     fn step(&mut self, x: f64) {
         if !is_binary(x) {
-            self.flags.ignored += 1;
+            self.flags.count_ignored();
             return;
         }
         if self.flags.drift {
@@ -396,7 +396,7 @@ impl HddmW {
 
     fn step(&mut self, x: f64) {
         if !is_binary(x) {
-            self.flags.ignored += 1;
+            self.flags.count_ignored();
             return;
         }
         if self.flags.drift {

@@ -238,6 +238,12 @@ struct Flags {
 }
 
 impl Flags {
+    /// Counts a value the detector cannot use (saturating: a restored detector may hold any
+    /// count).
+    fn count_ignored(&mut self) {
+        self.ignored = self.ignored.saturating_add(1);
+    }
+
     fn state(self) -> DetectorState {
         if self.drift {
             DetectorState::Drift

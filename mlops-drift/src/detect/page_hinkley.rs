@@ -121,7 +121,7 @@ impl PageHinkley {
 
     fn step(&mut self, x: f64) {
         if !super::usable(x) {
-            self.flags.ignored += 1;
+            self.flags.count_ignored();
             return;
         }
         if self.flags.drift {
