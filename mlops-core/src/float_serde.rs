@@ -5,13 +5,18 @@
 //! Use with `#[serde(with = "mlops_core::float_serde")]` on an `f64` field, or
 //! `#[serde(with = "mlops_core::float_serde::map")]` on a `BTreeMap<String, f64>`.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// A number or a string. `Cow`, not `&str`: a deserializer that owns its strings
+/// (`serde_json::from_reader`, `from_value`, or a struct buffered by an enclosing tagged enum)
+/// cannot lend one.
 #[derive(Serialize, Deserialize)]
 #[serde(untagged)]
 enum Repr<'a> {
     Number(f64),
-    Text(&'a str),
+    Text(#[serde(borrow)] Cow<'a, str>),
 }
 
 /// Serializes `value`, writing non-finite values as strings.
@@ -37,7 +42,7 @@ pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D:
         Repr::Number(n) => return Ok(n),
         Repr::Text(t) => t,
     };
-    parse_special(text).ok_or_else(|| {
+    parse_special(&text).ok_or_else(|| {
         serde::de::Error::custom(format!(
             "expected a number or one of `nan`, `inf`, `-inf`, got `{text}`"
         ))
@@ -92,6 +97,20 @@ mod tests {
 
     #[derive(Debug, Serialize, Deserialize)]
     struct S(#[serde(with = "super")] f64);
+
+    #[test]
+    fn reads_non_finite_values_from_deserializers_that_own_their_strings() {
+        // `from_reader` and `from_value` cannot lend a `&str`; nor can a `"\u0069nf"` escape.
+        for json in ["\"inf\"", "\"-inf\"", "\"nan\"", "\"\\u0069nf\"", "2.5"] {
+            let want = serde_json::from_str::<S>(json).unwrap().0;
+            let from_reader: S = serde_json::from_reader(json.as_bytes()).unwrap();
+            let value: serde_json::Value = serde_json::from_str(json).unwrap();
+            let from_value: S = serde_json::from_value(value).unwrap();
+            for got in [from_reader.0, from_value.0] {
+                assert!(got == want || (got.is_nan() && want.is_nan()), "{json}");
+            }
+        }
+    }
 
     #[test]
     fn round_trips_non_finite() {

@@ -196,6 +196,53 @@ mod restored_checkpoints {
         }
     }
 
+    /// A checkpoint holding parameters that the detector's `new` refuses is refused too, with
+    /// the parameter's name; the checkpoint as written loads.
+    #[test]
+    fn a_checkpoint_with_parameters_new_refuses_is_refused() {
+        let cases = [
+            (Detector::Adwin(Adwin::default()), "delta", Value::from(1.5)),
+            (Detector::Adwin(Adwin::default()), "clock", Value::from(0)),
+            (
+                Detector::PageHinkley(PageHinkley::default()),
+                "alpha",
+                Value::from(-1.0),
+            ),
+            (
+                Detector::Cusum(Cusum::default()),
+                "threshold",
+                Value::from(0.0),
+            ),
+            (
+                Detector::Ddm(Ddm::default()),
+                "warning_threshold",
+                Value::from(5.0),
+            ),
+            (Detector::Eddm(Eddm::default()), "alpha", Value::from(0.5)),
+            (
+                Detector::HddmA(HddmA::default()),
+                "drift_confidence",
+                Value::from(2.0),
+            ),
+            (
+                Detector::HddmW(HddmW::default()),
+                "lambda_val",
+                Value::from(1.5),
+            ),
+        ];
+        for (detector, name, bad) in cases {
+            let checkpoint = serde_json::to_value(&detector).unwrap();
+            let back: Detector = serde_json::from_value(checkpoint.clone()).unwrap();
+            assert_eq!(back, detector);
+            let mut changed = checkpoint;
+            *changed
+                .pointer_mut(&format!("/params/{name}"))
+                .unwrap_or_else(|| panic!("{} has no {name}", detector.name())) = bad;
+            let err = serde_json::from_value::<Detector>(changed).unwrap_err();
+            assert!(err.to_string().contains(name), "{}: {err}", detector.name());
+        }
+    }
+
     /// A checkpoint is data from outside: every count and sum in it may be anything JSON
     /// holds. A detector restored from one (one number changed at a time to an extreme) never
     /// panics, and its batch loop agrees with single updates.

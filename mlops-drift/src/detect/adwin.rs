@@ -62,6 +62,7 @@ struct Summary {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Adwin {
+    #[serde(deserialize_with = "super::checked_params")]
     params: AdwinParams,
     /// Row `r` holds summaries of 2^r values, oldest first (a queue: merges take the two
     /// oldest). Serialized as nested arrays.

@@ -31,6 +31,7 @@ impl Default for DdmParams {
 /// remembering where `p + s` was lowest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ddm {
+    #[serde(deserialize_with = "super::checked_params")]
     params: DdmParams,
     p: Mean,
     p_min: f64,
@@ -201,6 +202,7 @@ impl Default for EddmParams {
 /// drift.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Eddm {
+    #[serde(deserialize_with = "super::checked_params")]
     params: EddmParams,
     distances: Var,
     n: u64,

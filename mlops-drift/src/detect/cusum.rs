@@ -35,6 +35,7 @@ impl Default for CusumParams {
 /// The tabular CUSUM change detector for real-valued streams.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cusum {
+    #[serde(deserialize_with = "super::checked_params")]
     params: CusumParams,
     n: u64,
     var: Var,

@@ -59,6 +59,7 @@ pub struct HddmA {
 /// The serialized form of [`HddmA`].
 #[derive(Deserialize)]
 struct HddmAState {
+    #[serde(deserialize_with = "super::checked_params")]
     params: HddmAParams,
     z: Mean,
     x_min: Mean,
@@ -295,6 +296,7 @@ pub struct HddmW {
 /// The serialized form of [`HddmW`].
 #[derive(Deserialize)]
 struct HddmWState {
+    #[serde(deserialize_with = "super::checked_params")]
     params: HddmWParams,
     total: Sample,
     s1_decr: Sample,

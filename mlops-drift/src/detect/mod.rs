@@ -261,6 +261,45 @@ impl Flags {
     }
 }
 
+/// Detector parameters, checked when a detector is built and checked the same way when a
+/// checkpoint is read: a restored detector never runs on parameters `new` refuses.
+trait CheckedParams: Sized {
+    fn check(&self) -> crate::Result<()>;
+}
+
+/// `deserialize_with` for a detector's `params`: reads them, then checks them.
+fn checked_params<'de, D, P>(deserializer: D) -> std::result::Result<P, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    P: Deserialize<'de> + CheckedParams,
+{
+    let params = P::deserialize(deserializer)?;
+    params.check().map_err(serde::de::Error::custom)?;
+    Ok(params)
+}
+
+/// Implements [`CheckedParams`] for each `(params, detector)` pair by calling the detector's
+/// `new`, so there is one list of rules per detector.
+macro_rules! params_checked_by_new {
+    ($($params:ty => $detector:ty),* $(,)?) => {
+        $(impl CheckedParams for $params {
+            fn check(&self) -> crate::Result<()> {
+                <$detector>::new(*self).map(drop)
+            }
+        })*
+    };
+}
+
+params_checked_by_new!(
+    AdwinParams => Adwin,
+    PageHinkleyParams => PageHinkley,
+    CusumParams => Cusum,
+    DdmParams => Ddm,
+    EddmParams => Eddm,
+    HddmAParams => HddmA,
+    HddmWParams => HddmW,
+);
+
 /// Whether `x` is an admissible 0/1 error indicator.
 fn is_binary(x: f64) -> bool {
     x == 0.0 || x == 1.0

@@ -60,6 +60,7 @@ impl Default for PageHinkleyParams {
 /// running mean, compared with their running extreme.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PageHinkley {
+    #[serde(deserialize_with = "super::checked_params")]
     params: PageHinkleyParams,
     mean: Mean,
     sum_increase: f64,
