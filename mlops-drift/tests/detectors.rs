@@ -112,21 +112,14 @@ fn reset_equals_a_fresh_detector() {
 }
 
 mod arbitrary_input {
-    use mlops_drift::detect::{
-        Adwin, ChangeDetector, Cusum, Ddm, DetectorState, Eddm, HddmA, HddmW, PageHinkley,
-    };
+    use mlops_drift::detect::{ChangeDetector, Detector, DetectorState};
     use proptest::prelude::*;
 
     fn all() -> Vec<Box<dyn ChangeDetector>> {
-        vec![
-            Box::new(Adwin::default()),
-            Box::new(PageHinkley::default()),
-            Box::new(Cusum::default()),
-            Box::new(Ddm::default()),
-            Box::new(Eddm::default()),
-            Box::new(HddmA::default()),
-            Box::new(HddmW::default()),
-        ]
+        Detector::every_default()
+            .into_iter()
+            .map(|d| Box::new(d) as Box<dyn ChangeDetector>)
+            .collect()
     }
 
     proptest! {
@@ -270,17 +263,8 @@ mod restored_checkpoints {
             Value::from(9_007_199_254_740_992.0),
             Value::from(4_503_599_627_370_495.5),
         ];
-        let detectors = [
-            Detector::Adwin(Adwin::default()),
-            Detector::PageHinkley(PageHinkley::default()),
-            Detector::Cusum(Cusum::default()),
-            Detector::Ddm(Ddm::default()),
-            Detector::Eddm(Eddm::default()),
-            Detector::HddmA(HddmA::default()),
-            Detector::HddmW(HddmW::default()),
-        ];
         let mut restored_count = 0;
-        for mut warm in detectors {
+        for mut warm in Detector::every_default() {
             warm.update_many(&stream[..500]);
             let checkpoint = serde_json::to_value(&warm).unwrap();
             let mut numbers = 0;

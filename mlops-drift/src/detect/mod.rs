@@ -191,6 +191,24 @@ pub enum Detector {
     HddmW(HddmW),
 }
 
+impl Detector {
+    /// One of each of the crate's detectors, with River's default parameters: what a test that
+    /// must hold for every detector runs over.
+    #[cfg(any(test, feature = "testkit"))]
+    #[must_use]
+    pub fn every_default() -> [Detector; 7] {
+        [
+            Detector::Adwin(Adwin::default()),
+            Detector::PageHinkley(PageHinkley::default()),
+            Detector::Cusum(Cusum::default()),
+            Detector::Ddm(Ddm::default()),
+            Detector::Eddm(Eddm::default()),
+            Detector::HddmA(HddmA::default()),
+            Detector::HddmW(HddmW::default()),
+        ]
+    }
+}
+
 macro_rules! each_detector {
     ($self:expr, $d:ident => $body:expr) => {
         match $self {
@@ -439,14 +457,8 @@ mod tests {
     }
 
     fn all_detectors() -> Vec<Detector> {
-        vec![
-            Detector::Adwin(Adwin::default()),
-            Detector::PageHinkley(PageHinkley::default()),
-            Detector::Cusum(Cusum::default()),
-            Detector::Ddm(Ddm::default()),
-            Detector::Eddm(Eddm::default()),
-            Detector::HddmA(HddmA::default()),
-            Detector::HddmW(HddmW::default()),
+        let mut all = Detector::every_default().to_vec();
+        all.extend([
             Detector::HddmA(
                 HddmA::new(HddmAParams {
                     two_sided_test: true,
@@ -461,7 +473,8 @@ mod tests {
                 })
                 .unwrap(),
             ),
-        ]
+        ]);
+        all
     }
 
     /// A 0/1 stream whose error rate steps from 10 % to 50 % and back: drifts and warnings for
