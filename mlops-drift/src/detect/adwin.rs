@@ -1,8 +1,6 @@
 //! ADWIN (adaptive windowing), Bifet & Gavaldà 2007, with River 0.26.1's arithmetic.
 
-use std::collections::VecDeque;
-
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{Flags, check_unit_open, impl_detector_via_flags};
 use crate::error::{DriftError, Result};
@@ -42,6 +40,65 @@ struct Summary {
     variance: f64,
 }
 
+/// One row of the exponential histogram: its summaries, oldest first, live from `head` on.
+///
+/// Merges take summaries from the front in pairs. Taking them moves `head`; the dead prefix is
+/// dropped once it is as long as the live part, so a summary is moved a bounded number of times
+/// on average, whatever `max_buckets` is. (A `VecDeque` did the same with a store and a reload
+/// of its head and length on every push and pop, which cost more than the arithmetic.)
+#[derive(Debug, Clone, Default)]
+struct Row {
+    summaries: Vec<Summary>,
+    head: usize,
+}
+
+impl Row {
+    fn live(&self) -> &[Summary] {
+        self.summaries.get(self.head..).unwrap_or_default()
+    }
+
+    fn len(&self) -> usize {
+        self.summaries.len().saturating_sub(self.head)
+    }
+
+    fn pop_front(&mut self) -> Option<Summary> {
+        let first = self.live().first().copied()?;
+        self.drop_front(1);
+        Some(first)
+    }
+
+    /// Forgets the `n` oldest live summaries.
+    fn drop_front(&mut self, n: usize) {
+        self.head = self.head.saturating_add(n).min(self.summaries.len());
+        if self.head >= self.len() {
+            self.summaries.drain(..self.head);
+            self.head = 0;
+        }
+    }
+}
+
+impl PartialEq for Row {
+    fn eq(&self, other: &Self) -> bool {
+        self.live() == other.live()
+    }
+}
+
+/// A row is written as the array of its live summaries (the form rows had as `Vec`s).
+impl Serialize for Row {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        self.live().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Row {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        Ok(Self {
+            summaries: Vec::deserialize(deserializer)?,
+            head: 0,
+        })
+    }
+}
+
 /// The ADWIN change detector for real-valued streams.
 ///
 /// Keeps a window of recent values as an exponential histogram (row `r` holds summaries of
@@ -66,7 +123,7 @@ pub struct Adwin {
     params: AdwinParams,
     /// Row `r` holds summaries of 2^r values, oldest first (a queue: merges take the two
     /// oldest). Serialized as nested arrays.
-    rows: Vec<VecDeque<Summary>>,
+    rows: Vec<Row>,
     total: f64,
     variance: f64,
     width: f64,
@@ -107,7 +164,7 @@ impl Adwin {
     fn fresh(params: AdwinParams) -> Self {
         Self {
             params,
-            rows: vec![VecDeque::new()],
+            rows: vec![Row::default()],
             total: 0.0,
             variance: 0.0,
             width: 0.0,
@@ -153,94 +210,177 @@ impl Adwin {
     }
 
     fn step(&mut self, x: f64) {
-        if !super::usable(x) {
-            self.flags.count_ignored();
-            return;
-        }
-        if self.flags.drift {
-            // River starts a fresh window after reporting drift.
-            let detections = self.detections;
-            self.restart();
-            self.detections = detections;
-        }
-        self.insert(x);
-        self.flags.drift = self.detect_change();
-        if self.flags.drift {
-            self.detections = self.detections.saturating_add(1);
-        }
+        self.run_segment(std::slice::from_ref(&x));
     }
 
-    fn insert(&mut self, x: f64) {
+    /// The batch loop: takes values in until one reports drift, and returns its position.
+    ///
+    /// Values are taken in a clock run at a time (the values up to the next scan). The
+    /// histogram's merges depend only on each row's length and the order in which summaries
+    /// arrive, so merging a whole run row by row leaves the rows that merging value by value
+    /// leaves: the pairs merged are the same, in the same order, with the same arithmetic.
+    fn run_segment(&mut self, xs: &[f64]) -> Option<usize> {
+        let mut done = 0;
+        while let Some(rest) = xs.get(done..).filter(|rest| !rest.is_empty()) {
+            let until_scan = self.values_until_scan();
+            let run_len = rest
+                .iter()
+                .take(until_scan)
+                .position(|&x| !super::usable(x))
+                .unwrap_or_else(|| rest.len().min(until_scan));
+            let Some(run) = rest.get(..run_len).filter(|run| !run.is_empty()) else {
+                // An unusable value: counted, and nothing else changes.
+                self.flags.count_ignored();
+                done += 1;
+                continue;
+            };
+            if self.flags.drift {
+                // River starts a fresh window after reporting drift.
+                let detections = self.detections;
+                self.restart();
+                self.detections = detections;
+            }
+            self.take_in(run);
+            done += run.len();
+            self.flags.drift = self.tick_and_scan(run.len());
+            if self.flags.drift {
+                self.detections = self.detections.saturating_add(1);
+                return Some(done - 1);
+            }
+        }
+        None
+    }
+
+    /// How many values the next run takes: up to and including the one after which the clock
+    /// ticks a scan (`usize::MAX` when the saturated tick never reaches one).
+    fn values_until_scan(&self) -> usize {
+        let clock = u64::from(self.params.clock);
+        if self.tick == u64::MAX {
+            return if u64::MAX.is_multiple_of(clock) {
+                1
+            } else {
+                usize::MAX
+            };
+        }
+        (self.tick / clock + 1)
+            .checked_mul(clock)
+            .map_or(usize::MAX, |next| {
+                usize::try_from(next - self.tick).unwrap_or(usize::MAX)
+            })
+    }
+
+    /// Advances the clock by the `taken` values of a run and, if the run ended on a tick of
+    /// the clock, drops the window's oldest part while a cut is found. Returns whether one was.
+    fn tick_and_scan(&mut self, taken: usize) -> bool {
+        self.tick = self
+            .tick
+            .saturating_add(u64::try_from(taken).unwrap_or(u64::MAX));
+        if !self.tick.is_multiple_of(u64::from(self.params.clock))
+            || self.width <= f64::from(self.params.grace_period)
+        {
+            return false;
+        }
+        let mut change = false;
+        while self.width > 0.0 && self.cut_found() {
+            change = true;
+            if !self.delete_oldest() {
+                break;
+            }
+        }
+        change
+    }
+
+    /// Takes in a run of usable values: the window's width, total and variance, with River's
+    /// arithmetic value by value, then the histogram.
+    fn take_in(&mut self, xs: &[f64]) {
+        let (mut width, mut total, mut variance) = (self.width, self.total, self.variance);
+        for &x in xs {
+            width += 1.0;
+            let old_total = total;
+            total = old_total + x;
+            // River adds an increment of 0 to the variance of a window of one value; that
+            // variance is 0 (a window of one is a fresh one), so skipping the addition changes
+            // nothing. Updating it apart from the total keeps the total's running sum from
+            // waiting on the divisions here.
+            if width > 1.0 {
+                let d = x - old_total / (width - 1.0);
+                variance += (width - 1.0) * d * d / width;
+            }
+        }
+        (self.width, self.total, self.variance) = (width, total, variance);
+        if self.rows.is_empty() {
+            // Only a checkpoint can have no row.
+            self.rows.push(Row::default());
+        }
         if let Some(first) = self.rows.first_mut() {
-            first.push_back(Summary {
+            first.summaries.extend(xs.iter().map(|&x| Summary {
                 total: x,
                 variance: 0.0,
-            });
+            }));
         }
-        self.width += 1.0;
-        let old_total = self.total;
-        self.total = old_total + x;
-        // River adds an increment of 0 to the variance of a window of one value; that
-        // variance is 0 (a window of one is a fresh one), so skipping the addition changes
-        // nothing. Updating it apart from the total keeps the total's running sum from
-        // waiting on the divisions here (together they are one vector addition).
-        if self.width > 1.0 {
-            let d = x - old_total / (self.width - 1.0);
-            self.variance += (self.width - 1.0) * d * d / self.width;
-        }
-        self.compress();
+        self.merge_overfull_rows();
     }
 
-    /// Merges the two oldest summaries of every overfull row into the next row.
-    fn compress(&mut self) {
+    /// Merges the two oldest summaries of every row that holds more than `max_buckets`, until
+    /// none does.
+    ///
+    /// Value by value, a row merges each time it reaches `max_buckets + 1` summaries, which
+    /// pairs its summaries oldest first: (0, 1), (2, 3), … So a row holding `n > max` after a
+    /// run merges `(n − max − 1) / 2 + 1` pairs, and keeps `max − 1` or `max`.
+    fn merge_overfull_rows(&mut self) {
         let max = self.params.max_buckets as usize;
-        let mut row = 0usize;
-        loop {
-            let Some(current) = self.rows.get_mut(row) else {
-                return;
-            };
-            if current.len() != max + 1 {
-                return;
+        let mut row = 0;
+        while self
+            .rows
+            .get(row)
+            .is_some_and(|current| current.len() > max)
+        {
+            if self.rows.len() == row + 1 {
+                self.rows.push(Row::default());
             }
-            let (Some(a), Some(b)) = (current.pop_front(), current.pop_front()) else {
+            let (lower, upper) = self.rows.split_at_mut(row + 1);
+            let (Some(current), Some(next)) = (lower.last_mut(), upper.first_mut()) else {
                 return;
             };
+            let pairs = (current.len() - max - 1) / 2 + 1;
             let size = row_size(row);
-            // Dividing by a power of two and multiplying by its reciprocal round the same exact
-            // quotient, so this is River's `total / size` bit for bit.
-            let mean_a = a.total * row_size_recip(row);
-            let mean_b = b.total * row_size_recip(row);
-            let merged = Summary {
-                total: a.total + b.total,
-                variance: a.variance
-                    + b.variance
-                    + size * 0.5 * (mean_a - mean_b) * (mean_a - mean_b),
-            };
-            if self.rows.len() <= row + 1 {
-                self.rows.push(VecDeque::with_capacity(max + 1));
-            }
-            let Some(next) = self.rows.get_mut(row + 1) else {
-                return;
-            };
-            next.push_back(merged);
-            if next.len() <= max {
-                return;
-            }
+            let recip = row_size_recip(row);
+            let merged = current.live().chunks_exact(2).take(pairs).map(|pair| {
+                let (a, b) = match *pair {
+                    [a, b] => (a, b),
+                    _ => unreachable!("chunks_exact(2) yields pairs"),
+                };
+                // Dividing by a power of two and multiplying by its reciprocal round the same
+                // exact quotient, so this is River's `total / size` bit for bit.
+                let (mean_a, mean_b) = (a.total * recip, b.total * recip);
+                Summary {
+                    total: a.total + b.total,
+                    variance: a.variance
+                        + b.variance
+                        + size * 0.5 * (mean_a - mean_b) * (mean_a - mean_b),
+                }
+            });
+            next.summaries.extend(merged);
+            current.drop_front(2 * pairs);
             row += 1;
         }
     }
 
-    /// Drops the oldest summary (from the last row).
-    fn delete_oldest(&mut self) {
+    /// Drops the oldest summary (from the last row that holds one); false if there is none.
+    fn delete_oldest(&mut self) -> bool {
+        // Empty rows at the end can only come from a checkpoint; they hold nothing to drop.
+        while self.rows.len() > 1 && self.rows.last().is_some_and(|row| row.len() == 0) {
+            self.rows.pop();
+        }
         let last = self.rows.len().saturating_sub(1);
         let size = row_size(last);
         let Some(oldest_row) = self.rows.get_mut(last) else {
-            return;
+            return false;
         };
         let Some(oldest) = oldest_row.pop_front() else {
-            return;
+            return false;
         };
-        let emptied = oldest_row.is_empty();
+        let emptied = oldest_row.len() == 0;
         let mean = oldest.total * row_size_recip(last);
         self.width -= size;
         self.total -= oldest.total;
@@ -250,25 +390,7 @@ impl Adwin {
         if emptied && self.rows.len() > 1 {
             self.rows.pop();
         }
-    }
-
-    fn detect_change(&mut self) -> bool {
-        self.tick = self.tick.saturating_add(1);
-        if !self.tick.is_multiple_of(u64::from(self.params.clock))
-            || self.width <= f64::from(self.params.grace_period)
-        {
-            return false;
-        }
-        let mut change = false;
-        while self.cut_found() {
-            change = true;
-            if self.width > 0.0 {
-                self.delete_oldest();
-            } else {
-                break;
-            }
-        }
-        change
+        true
     }
 
     /// Whether some split of the window, oldest summaries first, has sub-window means further
@@ -286,7 +408,7 @@ impl Adwin {
         for (row, summaries) in self.rows.iter().enumerate().rev() {
             let size = row_size(row);
             let last = summaries.len().saturating_sub(1);
-            for (k, summary) in summaries.iter().enumerate() {
+            for (k, summary) in summaries.live().iter().enumerate() {
                 n0 += size;
                 n1 -= size;
                 u0 += summary.total;
@@ -336,7 +458,7 @@ fn power_of_two(e: i32) -> f64 {
     }
 }
 
-impl_detector_via_flags!(Adwin, "adwin", in_place);
+impl_detector_via_flags!(Adwin, "adwin", own_segment_in_place);
 
 #[cfg(test)]
 mod tests {
@@ -360,7 +482,7 @@ mod tests {
         for _ in 0..20_000 {
             assert!(!a.update(1.0).eq(&crate::detect::DetectorState::Drift));
         }
-        let summaries: usize = a.rows.iter().map(VecDeque::len).sum();
+        let summaries: usize = a.rows.iter().map(Row::len).sum();
         assert!(summaries <= 6 * a.rows.len());
         assert!(a.rows.len() <= 16, "{} rows", a.rows.len());
         let held: f64 = a
@@ -380,7 +502,7 @@ mod tests {
             let size = row_size(row);
             let len = a.rows[row].len();
             for k in 0..len {
-                let total = a.rows[row][k].total;
+                let total = a.rows[row].live()[k].total;
                 n0 += size;
                 n1 -= size;
                 u0 += total;
@@ -434,6 +556,101 @@ mod tests {
             compared > 90_000 && cuts > 100,
             "{compared} windows, {cuts} cuts"
         );
+    }
+
+    /// A stream whose level changes every 500 values.
+    fn steps(n: usize) -> Vec<f64> {
+        let mut uniform = crate::test_support::uniform(0x9e37_79b9_7f4a_7c15);
+        (0..n)
+            .map(|i| uniform() + if (i / 500) % 2 == 0 { 0.0 } else { 3.0 })
+            .collect()
+    }
+
+    #[test]
+    fn runs_merge_like_single_values_for_every_row_capacity() {
+        let xs = steps(6_000);
+        for max_buckets in [1, 2, 3, 5, 8] {
+            for clock in [1, 5, 32] {
+                let params = AdwinParams {
+                    max_buckets,
+                    clock,
+                    ..AdwinParams::default()
+                };
+                let mut batch = Adwin::new(params).unwrap();
+                let mut single = batch.clone();
+                let drifts = batch.update_many(&xs);
+                let singles: Vec<usize> = (0..xs.len())
+                    .filter(|&i| {
+                        single.update(xs[i]);
+                        single.drift_detected()
+                    })
+                    .collect();
+                assert_eq!(drifts, singles, "max_buckets {max_buckets} clock {clock}");
+                assert!(!drifts.is_empty());
+                assert_eq!(batch, single);
+                assert!(
+                    batch
+                        .rows
+                        .iter()
+                        .all(|row| row.len() <= max_buckets as usize)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rows_compact_their_dead_prefix() {
+        let mut a = Adwin::default();
+        a.update_many(&steps(300));
+        for row in &a.rows {
+            assert!(
+                row.head <= row.len().max(1),
+                "{} dead, {} live",
+                row.head,
+                row.len()
+            );
+        }
+    }
+
+    /// A checkpoint's rows: an empty last row (ADWIN never leaves one) and an overfull row.
+    #[test]
+    fn odd_rows_from_a_checkpoint_neither_hang_nor_differ_between_batch_and_single() {
+        let xs = steps(2_000);
+        let mut a = Adwin::default();
+        a.update_many(xs.get(..400).unwrap());
+        let mut json = serde_json::to_value(&a).unwrap();
+        json["rows"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!([]));
+        let with_empty_row: Adwin = serde_json::from_value(json.clone()).unwrap();
+        // Before, dropping the oldest summary from an empty last row did nothing, and the scan
+        // found the same cut forever.
+        let mut b = with_empty_row.clone();
+        assert_eq!(
+            b.update_many(xs.get(400..).unwrap()),
+            a.clone().update_many(xs.get(400..).unwrap())
+        );
+
+        let first = json["rows"][0].as_array_mut().unwrap();
+        let extra = first.clone();
+        first.extend(extra.iter().cloned().chain(extra.iter().cloned()));
+        let overfull: Adwin = serde_json::from_value(json).unwrap();
+        let (mut batch, mut single) = (overfull.clone(), overfull);
+        let drifts = batch.update_many(xs.get(400..).unwrap());
+        let singles: Vec<usize> = xs
+            .get(400..)
+            .unwrap()
+            .iter()
+            .enumerate()
+            .filter(|&(_, &x)| {
+                single.update(x);
+                single.drift_detected()
+            })
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(drifts, singles);
+        assert_eq!(batch, single);
     }
 
     #[test]

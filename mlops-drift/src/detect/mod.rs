@@ -371,14 +371,9 @@ macro_rules! impl_detector_via_flags {
             at
         });
     };
-    // Detectors with heap state (ADWIN) run the batch loop in place.
-    ($ty:ty, $name:literal, in_place) => {
-        $crate::detect::impl_detector_via_flags!($ty, $name, |this, xs| {
-            xs.iter().position(|&x| {
-                this.step(x);
-                this.flags.drift
-            })
-        });
+    // Detectors with heap state (ADWIN) run their own batch loop in place.
+    ($ty:ty, $name:literal, own_segment_in_place) => {
+        $crate::detect::impl_detector_via_flags!($ty, $name, |this, xs| this.run_segment(xs));
     };
     ($ty:ty, $name:literal, |$this:ident, $xs:ident| $segment:expr) => {
         impl $ty {
