@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 mod no_cut;
 mod rows;
 
-use no_cut::DeltaPrimeFloor;
+use no_cut::ScanCache;
 use rows::{Row, Summary};
 
 use super::{Flags, check_unit_open, impl_detector_via_flags};
@@ -69,9 +69,15 @@ pub struct Adwin {
     tick: u64,
     detections: u64,
     flags: Flags,
-    /// `δ′` as of a narrower window, a lower bound for the scan's proof (not part of the state).
+    /// What the scans keep between them (a cache, not part of the state).
     #[serde(skip)]
-    delta_prime_floor: DeltaPrimeFloor,
+    scan_cache: ScanCache,
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Set by the tests that compare the detector with River's scan alone.
+    static RIVERS_SCAN_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 impl Default for Adwin {
@@ -113,7 +119,7 @@ impl Adwin {
             tick: 0,
             detections: 0,
             flags: Flags::default(),
-            delta_prime_floor: DeltaPrimeFloor::default(),
+            scan_cache: ScanCache::default(),
         }
     }
 
@@ -258,6 +264,7 @@ impl Adwin {
             }
         }
         (self.width, self.total, self.variance) = (width, total, variance);
+        self.scan_cache.took_in(xs);
         if self.rows.is_empty() {
             // Only a checkpoint can have no row.
             self.rows.push(Row::default());
@@ -330,6 +337,7 @@ impl Adwin {
         let Some(oldest) = oldest_row.pop_front() else {
             return false;
         };
+        self.scan_cache.forget_old_part();
         let emptied = oldest_row.len() == 0;
         let mean = oldest.total * row_size_recip(last);
         self.width -= size;
@@ -343,9 +351,22 @@ impl Adwin {
         true
     }
 
+    /// One value with River's scan alone deciding, for the tests that compare.
+    #[cfg(test)]
+    fn run_segment_with_rivers_scan(&mut self, x: f64) -> bool {
+        RIVERS_SCAN_ONLY.set(true);
+        let drift = self.run_segment(std::slice::from_ref(&x)).is_some();
+        RIVERS_SCAN_ONLY.set(false);
+        drift
+    }
+
     /// Whether some split of the window has sub-window means further apart than ADWIN's bound:
     /// River's scan, unless [`Self::no_cut_possible`] proves first that none does.
     fn cut_found(&mut self) -> bool {
+        #[cfg(test)]
+        if RIVERS_SCAN_ONLY.get() {
+            return self.river_cut_found();
+        }
         !self.no_cut_possible() && self.river_cut_found()
     }
 

@@ -1,21 +1,117 @@
 //! A proof, cheaper than River's scan, that the scan would find no cut.
+//!
+//! **The test.** River cuts at a split into the oldest `n0` values (total `u0`) and the `n1`
+//! newest (total `u1`) when `|u0/n0 − u1/n1| > sqrt(2·m·v·δ′) + (2/3)·δ′·m`, where
+//! `m = 1/(n0−ℓ+1) + 1/(n1−ℓ+1)`, ℓ is `min_window_length`, `v` the variance per value and
+//! `δ′ = ln(2·ln(W)/δ)`. In exact arithmetic, with `W = n0 + n1`, `μ = total/W` and
+//! `q = n0·n1/W`:
+//! - `u0/n0 − u1/n1 = dev/q`, where `dev = u0 − μ·n0` is how far the oldest values' total is
+//!   from their share of the window's;
+//! - `m ≥ 1/n0 + 1/n1 = 1/q` (ℓ ≥ 1), and the second term is positive when `v, δ′ > 0`;
+//! - so no cut is possible where `dev² ≤ 2·v·δ′·q`: a few multiplications, where River's scan
+//!   does four divisions and a square root per split.
+//!
+//! Within a row each summary moves `dev` by `t − μ·size`, so `|dev at the row's start| +
+//! Σ|t − μ·size|` bounds it at every split of the row, and `q` (concave in `n0`) is smallest at
+//! an end of the row's range of tested splits: one test per row, and the row's splits one by
+//! one only when that fails.
+//!
+//! **Carried to later scans.** Between scans, values join at the new end and merges only remove
+//! splits, so every old split keeps its `n0` and (up to the rounding of merges) its `u0`. Its
+//! `dev` moves by at most `|Δμ|·n0`, while `q` only grows with the width. So a full check also
+//! works out how far the mean may move before some old split (one with at least
+//! [`YOUNG_VALUES`] newer values) could fail, and later scans re-prove only the young splits
+//! while the mean stays that close, `2·v·δ′` stays above 15/16 of its value then, no value
+//! was dropped, and at most [`MAX_CARRIED_VALUES`] values came in.
+//!
+//! **Rounding.** The proof needs the counts exact (integers up to 2^50 that the rows add up
+//! to) and at most 2^16 summaries. Then every sum here and in River's scan is within 2^-36·S of
+//! the exact one, where `S = Σ|t| + |total|`; River's quotients add less than 2^-35·S/q; the
+//! merges since a full check move the summaries' totals by less than 2^-46 of the absolute
+//! values involved; and while a proof is carried, `S` stays below twice its value at the check.
+//! Margins of 2^-33·S (a full check) and 2^-32·(S + S_now) (a carried proof) on `|dev|`, a
+//! factor 1 − 2^-30 on the right side and 1 − 2^-40 on the room left for the mean cover all of
+//! that and this module's own rounding. `δ′` is taken from below ([`DeltaPrimeFloor`]).
 
 use super::{Adwin, power_of_two, row_size};
+
+/// More summaries than this, and the rounding bounds above do not hold: River's scan decides.
+const MAX_SUMMARIES: usize = 1 << 16;
+/// Rows beyond this hold more than 2^50 values each.
+const MAX_ROWS: usize = 50;
+/// Splits with fewer newer values than this are re-proved at every scan.
+const YOUNG_VALUES: f64 = 256.0;
+/// A carried proof lapses after this many values.
+const MAX_CARRIED_VALUES: u64 = 1 << 12;
+
+/// What the scans keep between them. A cache: never serialized, never compared.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct ScanCache {
+    delta_prime: DeltaPrimeFloor,
+    old_part: Option<OldPartProof>,
+}
+
+impl PartialEq for ScanCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl ScanCache {
+    /// Values came in: they move the window mean and `S`, which a carried proof bounds.
+    pub(super) fn took_in(&mut self, xs: &[f64]) {
+        if let Some(proof) = &mut self.old_part {
+            // Four sums at a time, so the additions do not wait on each other.
+            let mut sums = [0.0; 4];
+            let mut chunks = xs.chunks_exact(4);
+            for chunk in &mut chunks {
+                for (sum, x) in sums.iter_mut().zip(chunk) {
+                    *sum += x.abs();
+                }
+            }
+            let rest: f64 = chunks.remainder().iter().map(|x| x.abs()).sum();
+            proof.taken_abs += sums.iter().sum::<f64>() + rest;
+            proof.taken = proof
+                .taken
+                .saturating_add(u64::try_from(xs.len()).unwrap_or(u64::MAX));
+        }
+    }
+
+    /// The oldest values were dropped: the old splits moved.
+    pub(super) fn forget_old_part(&mut self) {
+        self.old_part = None;
+    }
+}
+
+/// What a full check proved about the old splits, for the scans after it.
+#[derive(Debug, Clone, Copy)]
+struct OldPartProof {
+    /// The splits proved are those with at most this many values on the old side.
+    old_end: f64,
+    /// The old side's total at `old_end`, as the check summed it.
+    old_total: f64,
+    width: f64,
+    mean: f64,
+    /// How far the window mean may move from `mean` before an old split could cut.
+    max_shift: f64,
+    /// The floor of `2·v·δ′` (with its rounding factor) the proof assumed.
+    two_v_delta_floor: f64,
+    /// `S` at the check.
+    abs_sum: f64,
+    /// Σ|x| of the values taken in since.
+    taken_abs: f64,
+    /// How many values were taken in since.
+    taken: u64,
+}
 
 /// `δ′ = ln(2·ln(W)/δ)` computed for a width `W0`, to stand for `δ′` at widths from `W0` to
 /// `2·W0`: it grows with the width, so it is a lower bound there (less the rounding of the two
 /// logarithms, under 11 units in the last place for every `W ≥ 2`, and 2^-40 is taken off).
-/// Saves the two logarithms per scan when the bound decides. Never compared: it is a cache.
+/// Saves the two logarithms per scan.
 #[derive(Debug, Clone, Copy, Default)]
-pub(super) struct DeltaPrimeFloor {
+struct DeltaPrimeFloor {
     width: f64,
     delta_prime: f64,
-}
-
-impl PartialEq for DeltaPrimeFloor {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
 }
 
 impl DeltaPrimeFloor {
@@ -30,58 +126,136 @@ impl DeltaPrimeFloor {
     }
 }
 
+/// The numbers every test of one scan shares.
+struct ScanTerms {
+    width: f64,
+    mean: f64,
+    min_len: f64,
+    /// `2·v·δ′` with `δ′` from below, times 1 − 2^-30.
+    two_v_delta: f64,
+    /// `two_v_delta / W`: a split is proved when `(|dev| + margin)² ≤ c·n0·n1`.
+    c: f64,
+}
+
+impl ScanTerms {
+    /// Whether a split with `n0` old values and `|dev|` at most `dev_bound` (before the margin)
+    /// cannot cut. `c·n0·n1` is normal and finite for every tested split (`c` is checked).
+    fn proved(&self, dev_bound: f64, margin: f64, n0: f64) -> bool {
+        let lhs = dev_bound + margin;
+        lhs * lhs <= self.c * (n0 * (self.width - n0))
+    }
+
+    /// Whether River tests the split with `n0` old values.
+    fn tested(&self, n0: f64) -> bool {
+        (self.min_len..=self.width - self.min_len).contains(&n0)
+    }
+}
+
 impl Adwin {
-    /// A proof that River's scan would find no cut, with a few multiplications per row of the
-    /// histogram instead of four divisions and a square root per split. False means "not
-    /// proved", not "a cut".
-    ///
-    /// River cuts at a split into the oldest `n0` values (total `u0`) and the `n1` newest
-    /// (total `u1`) when `|u0/n0 − u1/n1| > sqrt(2·m·v·δ′) + (2/3)·δ′·m`, where
-    /// `m = 1/(n0−ℓ+1) + 1/(n1−ℓ+1)`, ℓ is `min_window_length`, `v` the variance per value and
-    /// `δ′ = ln(2·ln(W)/δ)`. In exact arithmetic, with `W = n0 + n1`, `μ = total/W` and
-    /// `q = n0·n1/W`:
-    /// - `u0/n0 − u1/n1 = dev/q`, where `dev = u0 − μ·n0` is how far the oldest values' total
-    ///   is from their share of the window's;
-    /// - `m ≥ 1/n0 + 1/n1 = 1/q` (ℓ ≥ 1), and the second term is positive when `v, δ′ > 0`;
-    /// - so no cut is possible where `dev² ≤ 2·v·δ′·q`.
-    ///
-    /// Within a row each summary moves `dev` by `t − μ·size`, so
-    /// `|dev at the row's start| + Σ|t − μ·size|` bounds it at every split of the row, and `q`
-    /// (concave in `n0`) is smallest at an end of the row's range of tested splits: one test per
-    /// row, and the row's splits one by one only when that fails.
-    ///
-    /// Rounding: the test needs the counts exact (integers up to 2^52) and at most 2^16
-    /// summaries. Then every sum here and in River's scan is within 2^-36·S of the exact one,
-    /// where `S = Σ|t| + |total|`, and River's quotients add less than 2^-35·S/q. A margin of
-    /// 2^-33·S on `|dev|` and a factor 1 − 2^-30 on the right cover both and this test's own
-    /// rounding. The right side must be at least 2^-900 (no underflow) and finite.
+    /// A proof that River's scan would find no cut; false means "not proved", not "a cut".
+    /// See the module's documentation.
     pub(super) fn no_cut_possible(&mut self) -> bool {
-        const MAX_SUMMARIES: usize = 1 << 16;
-        const MAX_ROWS: usize = 50;
-        const EXACT_COUNTS: u128 = 1 << 52;
-        let width = self.width;
-        let rows = self.rows.len();
-        if !(2.0..=power_of_two(50)).contains(&width) || width.fract() != 0.0 || rows > MAX_ROWS {
+        let Some(terms) = self.scan_terms() else {
+            self.scan_cache.forget_old_part();
             return false;
+        };
+        self.young_part_proved(&terms) || self.full_check(&terms)
+    }
+
+    /// The scan's shared numbers, or `None` where the proof's rounding bounds do not hold.
+    fn scan_terms(&mut self) -> Option<ScanTerms> {
+        let width = self.width;
+        if !(2.0..=power_of_two(50)).contains(&width)
+            || width.fract() != 0.0
+            || self.rows.len() > MAX_ROWS
+        {
+            return None;
         }
         let (mut summaries, mut held) = (0usize, 0u128);
         for (r, row) in self.rows.iter().enumerate() {
             summaries += row.len();
             held += (row.len() as u128) << r;
         }
-        if summaries > MAX_SUMMARIES || held > EXACT_COUNTS {
-            return false;
+        // `width` is an integer up to 2^50, so the cast is exact.
+        if summaries > MAX_SUMMARIES || held != width as u128 {
+            return None;
         }
-        // River's numbers, computed as its scan computes them; `δ′` from below.
-        let min_len = f64::from(self.params.min_window_length);
-        let delta_prime = self.delta_prime_floor.at(width, self.params.delta);
+        let delta_prime = self.scan_cache.delta_prime.at(width, self.params.delta);
         let variance_per_value = self.variance / width;
         if !(variance_per_value > 0.0 && delta_prime > 0.0) {
+            return None;
+        }
+        let two_v_delta = 2.0 * variance_per_value * delta_prime * (1.0 - power_of_two(-30));
+        let c = two_v_delta / width;
+        // Tested splits have 1 ≤ n0·n1 ≤ 2^100, so `c·n0·n1` is then normal and finite.
+        if !(power_of_two(-900)..=power_of_two(800)).contains(&c) {
+            return None;
+        }
+        Some(ScanTerms {
+            width,
+            mean: self.total / width,
+            min_len: f64::from(self.params.min_window_length),
+            two_v_delta,
+            c,
+        })
+    }
+
+    /// Whether the proof carried from the last full check still covers the old splits and the
+    /// young ones (re-proved one by one, oldest first from the old part's end) pass.
+    fn young_part_proved(&self, terms: &ScanTerms) -> bool {
+        let Some(proof) = self.scan_cache.old_part else {
+            return false;
+        };
+        let grown = (proof.abs_sum + 2.0 * proof.taken_abs * (1.0 + power_of_two(-39)))
+            * (1.0 + power_of_two(-39));
+        let still_holds = terms.width >= proof.width
+            && proof.taken <= MAX_CARRIED_VALUES
+            && terms.two_v_delta >= proof.two_v_delta_floor
+            && grown <= 2.0 * proof.abs_sum
+            && (terms.mean - proof.mean).abs() * (1.0 + power_of_two(-40)) <= proof.max_shift;
+        if !still_holds {
             return false;
         }
-        // The right side of the test is `c·n0·n1`.
-        let c = 2.0 * variance_per_value * delta_prime * (1.0 - power_of_two(-30)) / width;
-        let mean = self.total / width;
+        let margin = (proof.abs_sum + grown) * power_of_two(-32);
+        // Find the split at `old_end`: a merge across it would have removed it.
+        let mut start = 0.0;
+        let mut young = None;
+        for (r, row) in self.rows.iter().enumerate().rev() {
+            let size = row_size(r);
+            let end = start + row.len() as f64 * size;
+            if end > proof.old_end {
+                let offset = (proof.old_end - start) / size;
+                if offset.fract() != 0.0 {
+                    return false;
+                }
+                young = Some((r, offset as usize));
+                break;
+            }
+            start = end;
+        }
+        let Some((first_row, skip)) = young else {
+            return false;
+        };
+        let (mut n0, mut u0) = (proof.old_end, proof.old_total);
+        for (r, row) in self.rows.iter().enumerate().take(first_row + 1).rev() {
+            let size = row_size(r);
+            let summaries = row.live().get(if r == first_row { skip } else { 0 }..);
+            for summary in summaries.unwrap_or_default() {
+                n0 += size;
+                u0 += summary.total;
+                if terms.tested(n0) && !terms.proved((u0 - terms.mean * n0).abs(), margin, n0) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Every split of the window, oldest first, a row at a time where the row's bound holds.
+    /// When all pass, also proves the old splits for the scans after this one.
+    fn full_check(&mut self, terms: &ScanTerms) -> bool {
+        self.scan_cache.forget_old_part();
+        let (width, mean) = (terms.width, terms.mean);
 
         // Per row: its total, Σ|t| and a bound on Σ|t − μ·size|. A row's sums are kept until it
         // changes; their spread about an older centre bounds the spread about μ by the
@@ -100,42 +274,211 @@ impl Adwin {
             return false;
         }
         let margin = abs_sum * power_of_two(-33);
-        let proved = |dev_bound: f64, n0: f64| {
-            let rhs = c * (n0 * (width - n0));
-            let lhs = dev_bound + margin;
-            lhs * lhs <= rhs && (power_of_two(-900)..=f64::MAX).contains(&rhs)
-        };
+
+        // What the old splits must leave for later scans: a floor under `2·v·δ′`, and room
+        // for the rounding of a carried proof.
+        let floor = terms.two_v_delta * (1.0 - 1.0 / 16.0);
+        let carried_margin = abs_sum * power_of_two(-32);
+        let young_from = width - YOUNG_VALUES.max(terms.min_len);
+        let mut old = None;
+        let mut max_shift = f64::INFINITY;
 
         // Oldest first: `n0` and `u0` before each row.
         let (mut n0, mut u0) = (0.0, 0.0);
         for ((r, row), &(total, spread)) in self.rows.iter_mut().enumerate().zip(&per_row).rev() {
             let size = row_size(r);
             let len = row.len() as f64;
-            // The range of the row's tested splits (all numbers here are exact integers).
-            let (first, last) = (n0 + size, n0 + len * size);
-            let lo = if first > min_len { first } else { min_len };
-            let hi = if last < width - min_len {
-                last
-            } else {
-                width - min_len
-            };
-            let dev = (u0 - mean * n0).abs();
-            let row_proved = |spread: f64| proved(dev + spread, lo) && proved(dev + spread, hi);
-            if lo <= hi && !row_proved(spread) && !row_proved(row.fresh_spread(mean, size)) {
+            let end = n0 + len * size;
+            if end <= young_from {
+                // An old row: split by split, noting how far the mean may move.
                 let (mut n0, mut u0) = (n0, u0);
                 for summary in row.live() {
                     n0 += size;
                     u0 += summary.total;
-                    if (min_len..=width - min_len).contains(&n0)
-                        && !proved((u0 - mean * n0).abs(), n0)
-                    {
+                    if !terms.tested(n0) {
+                        continue;
+                    }
+                    let dev = (u0 - mean * n0).abs();
+                    if !terms.proved(dev, margin, n0) {
                         return false;
+                    }
+                    let room = (floor * (n0 * (width - n0) / width)).sqrt()
+                        * (1.0 - power_of_two(-40))
+                        - dev * (1.0 + power_of_two(-36))
+                        - carried_margin;
+                    // Any NaN stays (and then no proof is carried).
+                    let shift = room / n0;
+                    if shift < max_shift || shift.is_nan() {
+                        max_shift = shift;
+                    }
+                }
+                // The inner `u0`: the old side's total at the row's end.
+                old = Some((end, u0));
+            } else {
+                // The range of the row's tested splits (all numbers here are exact integers).
+                let (first, last) = (n0 + size, end);
+                let lo = if first > terms.min_len {
+                    first
+                } else {
+                    terms.min_len
+                };
+                let hi = if last < width - terms.min_len {
+                    last
+                } else {
+                    width - terms.min_len
+                };
+                let dev = (u0 - mean * n0).abs();
+                let row_proved = |spread: f64| {
+                    terms.proved(dev + spread, margin, lo) && terms.proved(dev + spread, margin, hi)
+                };
+                if lo <= hi && !row_proved(spread) && !row_proved(row.fresh_spread(mean, size)) {
+                    let (mut n0, mut u0) = (n0, u0);
+                    for summary in row.live() {
+                        n0 += size;
+                        u0 += summary.total;
+                        if terms.tested(n0) && !terms.proved((u0 - mean * n0).abs(), margin, n0) {
+                            return false;
+                        }
                     }
                 }
             }
-            n0 += len * size;
+            n0 = end;
             u0 += total;
         }
+        if let Some((old_end, old_total)) = old
+            && max_shift > 0.0
+        {
+            self.scan_cache.old_part = Some(OldPartProof {
+                old_end,
+                old_total,
+                width,
+                mean,
+                max_shift,
+                two_v_delta_floor: floor,
+                abs_sum,
+                taken_abs: 0.0,
+                taken: 0,
+            });
+        }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::ChangeDetector;
+    use crate::detect::adwin::AdwinParams;
+
+    /// Streams that stay still for a long time and then move: by a step of a few sizes, or a
+    /// slow ramp (the hardest case for a carried proof: the mean creeps).
+    fn streams() -> Vec<(&'static str, Vec<f64>)> {
+        let mut uniform = crate::test_support::uniform(0x5851_f42d_4c95_7f2d);
+        let mut noise = move |n: usize| -> Vec<f64> { (0..n).map(|_| uniform() - 0.5).collect() };
+        let mut out = Vec::new();
+        for (name, step) in [("step 0.02", 0.02), ("step 0.1", 0.1), ("step 1", 1.0)] {
+            let mut xs = noise(12_000);
+            xs.iter_mut().skip(9_000).for_each(|x| *x += step);
+            out.push((name, xs));
+        }
+        let mut ramp = noise(12_000);
+        ramp.iter_mut()
+            .enumerate()
+            .skip(6_000)
+            .for_each(|(i, x)| *x += (i - 6_000) as f64 * 1e-4);
+        out.push(("ramp", ramp));
+        let mut offset = noise(12_000);
+        offset.iter_mut().enumerate().for_each(|(i, x)| {
+            *x = 1e6 + *x + if i > 9_000 { 0.3 } else { 0.0 };
+        });
+        out.push(("offset 1e6", offset));
+        out
+    }
+
+    /// The proofs checked at every value (the detector itself scans every 32), so that
+    /// carried proofs meet every window on the way to a cut: whenever the carried proof or a
+    /// full check says "no cut", River's scan agrees.
+    #[test]
+    fn every_proof_agrees_with_rivers_scan() {
+        for (name, xs) in streams() {
+            let mut a = Adwin::new(AdwinParams {
+                grace_period: 0,
+                ..AdwinParams::default()
+            })
+            .unwrap();
+            let (mut carried, mut full, mut cuts) = (0, 0, 0);
+            for (i, &x) in xs.iter().enumerate() {
+                if let Some(terms) = a.scan_terms() {
+                    let river = a.river_cut_found();
+                    cuts += usize::from(river);
+                    if a.young_part_proved(&terms) {
+                        assert!(!river, "{name}: a carried proof at {i} missed River's cut");
+                        carried += 1;
+                    }
+                    // On a copy: the detector's own carried proof must live on, as it does
+                    // between scans.
+                    if a.clone().full_check(&terms) {
+                        assert!(!river, "{name}: a full check at {i} missed River's cut");
+                        full += 1;
+                    }
+                }
+                a.update(x);
+            }
+            eprintln!("{name}: {carried} carried, {full} full checks, {cuts} cuts");
+            assert!(
+                carried > 3_000 && full > 5_000 && (cuts > 0 || name == "step 0.02"),
+                "{name}: {carried} carried, {full} full checks, {cuts} cuts"
+            );
+        }
+    }
+
+    /// The detector with the proof drifts where River's scan alone drifts, on every stream.
+    #[test]
+    fn the_proof_changes_no_drift() {
+        for (name, xs) in streams() {
+            for clock in [1, 32] {
+                let params = AdwinParams {
+                    clock,
+                    ..AdwinParams::default()
+                };
+                let mut with_proof = Adwin::new(params).unwrap();
+                let mut river = Adwin::new(params).unwrap();
+                let drifts = with_proof.update_many(&xs);
+                let mut plain = Vec::new();
+                for (i, &x) in xs.iter().enumerate() {
+                    if river.run_segment_with_rivers_scan(x) {
+                        plain.push(i);
+                    }
+                }
+                assert_eq!(drifts, plain, "{name}, clock {clock}");
+                assert_eq!(with_proof, river, "{name}, clock {clock}");
+            }
+        }
+    }
+
+    /// What lets a carried proof stand is checked: a big enough move of the mean, or a drop of
+    /// the oldest values, ends it.
+    #[test]
+    fn a_carried_proof_lapses_when_the_mean_moves_or_values_are_dropped() {
+        let mut a = Adwin::new(AdwinParams {
+            clock: 1,
+            ..AdwinParams::default()
+        })
+        .unwrap();
+        let mut uniform = crate::test_support::uniform(11);
+        for _ in 0..5_000 {
+            a.update(uniform());
+        }
+        let terms = a.scan_terms().unwrap();
+        assert!(a.full_check(&terms));
+        let proof = a.scan_cache.old_part.unwrap();
+        assert!(a.young_part_proved(&terms));
+        // The mean moved by more than the proof allows.
+        a.total += (proof.max_shift * 2.0) * a.width;
+        let moved = a.scan_terms().unwrap();
+        assert!(!a.young_part_proved(&moved));
+        a.total -= (proof.max_shift * 2.0) * a.width;
+        assert!(a.delete_oldest());
+        assert!(a.scan_cache.old_part.is_none());
     }
 }
