@@ -249,21 +249,18 @@ impl Adwin {
     /// Takes in a run of usable values: the window's width, total and variance, with River's
     /// arithmetic value by value, then the histogram.
     fn take_in(&mut self, xs: &[f64]) {
-        let (mut width, mut total, mut variance) = (self.width, self.total, self.variance);
-        for &x in xs {
-            width += 1.0;
-            let old_total = total;
-            total = old_total + x;
-            // River adds an increment of 0 to the variance of a window of one value; that
-            // variance is 0 (a window of one is a fresh one), so skipping the addition changes
-            // nothing. Updating it apart from the total keeps the total's running sum from
-            // waiting on the divisions here.
-            if width > 1.0 {
-                let d = x - old_total / (width - 1.0);
-                variance += (width - 1.0) * d * d / width;
+        let mut rest = xs;
+        // Whole counts well below 2^53 can be computed ahead (`width + k`), which lets the
+        // divisions of a block run two at a time; anything else goes value by value.
+        while let Some((&x, after)) = rest.split_first() {
+            let last_width = self.width + rest.len() as f64;
+            if self.width >= 1.0 && self.width.fract() == 0.0 && last_width <= power_of_two(52) {
+                self.take_in_blocks(rest);
+                break;
             }
+            self.take_in_one(x);
+            rest = after;
         }
-        (self.width, self.total, self.variance) = (width, total, variance);
         self.scan_cache.took_in(xs);
         if self.rows.is_empty() {
             // Only a checkpoint can have no row.
@@ -276,6 +273,52 @@ impl Adwin {
             }));
         }
         self.merge_overfull_rows();
+    }
+
+    /// River's update of the window's width, total and variance for one value.
+    fn take_in_one(&mut self, x: f64) {
+        self.width += 1.0;
+        let old_total = self.total;
+        self.total = old_total + x;
+        // River adds an increment of 0 to the variance of a window of one value; that variance
+        // is 0 (a window of one is a fresh one), so skipping the addition changes nothing.
+        if self.width > 1.0 {
+            let d = x - old_total / (self.width - 1.0);
+            self.variance += (self.width - 1.0) * d * d / self.width;
+        }
+    }
+
+    /// [`Self::take_in_one`] on every value, in blocks of three passes: the running totals,
+    /// then the variance increments (independent of each other, so the divisions, which bound
+    /// this loop, run two at a time), then their running sum. Each number is the one River
+    /// computes: the widths are whole and at least 1, so `width + k` is what `k` additions of
+    /// 1 give, and no increment is skipped.
+    fn take_in_blocks(&mut self, xs: &[f64]) {
+        const BLOCK: usize = 64;
+        let (mut width, mut total, mut variance) = (self.width, self.total, self.variance);
+        let mut totals_before = [0.0; BLOCK];
+        let mut increments = [0.0; BLOCK];
+        for block in xs.chunks(BLOCK) {
+            for (before, &x) in totals_before.iter_mut().zip(block) {
+                *before = total;
+                total += x;
+            }
+            for (k, ((increment, &before), &x)) in increments
+                .iter_mut()
+                .zip(&totals_before)
+                .zip(block)
+                .enumerate()
+            {
+                let width = width + (k as f64 + 1.0);
+                let d = x - before / (width - 1.0);
+                *increment = (width - 1.0) * d * d / width;
+            }
+            for &increment in increments.iter().take(block.len()) {
+                variance += increment;
+            }
+            width += block.len() as f64;
+        }
+        (self.width, self.total, self.variance) = (width, total, variance);
     }
 
     /// Merges the two oldest summaries of every row that holds more than `max_buckets`, until

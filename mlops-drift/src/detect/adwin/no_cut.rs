@@ -40,7 +40,7 @@ const MAX_SUMMARIES: usize = 1 << 16;
 /// Rows beyond this hold more than 2^50 values each.
 const MAX_ROWS: usize = 50;
 /// Splits with fewer newer values than this are re-proved at every scan.
-const YOUNG_VALUES: f64 = 256.0;
+const YOUNG_VALUES: f64 = 64.0;
 /// A carried proof lapses after this many values.
 const MAX_CARRIED_VALUES: u64 = 1 << 12;
 
@@ -171,13 +171,19 @@ impl Adwin {
         {
             return None;
         }
-        let (mut summaries, mut held) = (0usize, 0u128);
+        // How many summaries, and how many values they hold (rows beyond 50 were refused).
+        let (mut summaries, mut held) = (0usize, Some(0u64));
         for (r, row) in self.rows.iter().enumerate() {
             summaries += row.len();
-            held += (row.len() as u128) << r;
+            let values = u64::try_from(row.len())
+                .ok()
+                .and_then(|len| len.checked_mul(1 << r));
+            held = held
+                .zip(values)
+                .and_then(|(held, values)| held.checked_add(values));
         }
         // `width` is an integer up to 2^50, so the cast is exact.
-        if summaries > MAX_SUMMARIES || held != width as u128 {
+        if summaries > MAX_SUMMARIES || held != Some(width as u64) {
             return None;
         }
         let delta_prime = self.scan_cache.delta_prime.at(width, self.params.delta);
