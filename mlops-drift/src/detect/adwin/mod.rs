@@ -158,8 +158,39 @@ impl Adwin {
         self.flags = flags;
     }
 
+    /// One value (`update`): what [`Self::run_segment`] does with a run of one, without the
+    /// run's bookkeeping.
     fn step(&mut self, x: f64) {
-        self.run_segment(std::slice::from_ref(&x));
+        if !super::usable(x) {
+            self.flags.count_ignored();
+            return;
+        }
+        if self.flags.drift {
+            let detections = self.detections;
+            self.restart();
+            self.detections = detections;
+        }
+        self.take_in_one(x);
+        self.scan_cache.took_in(std::slice::from_ref(&x));
+        match self.rows.first_mut() {
+            Some(first) => first.push(Summary {
+                total: x,
+                variance: 0.0,
+            }),
+            None => self.rows.push(Row::from_summaries(vec![Summary {
+                total: x,
+                variance: 0.0,
+            }])),
+        }
+        self.merge_overfull_rows();
+        let on_tick = self
+            .tick
+            .saturating_add(1)
+            .is_multiple_of(u64::from(self.params.clock));
+        self.flags.drift = self.tick_and_scan(1, on_tick);
+        if self.flags.drift {
+            self.detections = self.detections.saturating_add(1);
+        }
     }
 
     /// The batch loop: takes values in until one reports drift, and returns its position.
@@ -171,7 +202,8 @@ impl Adwin {
     fn run_segment(&mut self, xs: &[f64]) -> Option<usize> {
         let mut done = 0;
         while let Some(rest) = xs.get(done..).filter(|rest| !rest.is_empty()) {
-            let candidates = rest.get(..self.values_until_scan()).unwrap_or(rest);
+            let until_scan = self.values_until_scan();
+            let candidates = rest.get(..until_scan).unwrap_or(rest);
             // Usually every value is usable: checked without a branch per value first.
             let run_len = if candidates
                 .iter()
@@ -198,7 +230,8 @@ impl Adwin {
             }
             self.take_in(run);
             done += run.len();
-            self.flags.drift = self.tick_and_scan(run.len());
+            // The run ends on a tick of the clock exactly when it is as long as allowed.
+            self.flags.drift = self.tick_and_scan(run.len(), run.len() == until_scan);
             if self.flags.drift {
                 self.detections = self.detections.saturating_add(1);
                 return Some(done - 1);
@@ -226,14 +259,13 @@ impl Adwin {
     }
 
     /// Advances the clock by the `taken` values of a run and, if the run ended on a tick of
-    /// the clock, drops the window's oldest part while a cut is found. Returns whether one was.
-    fn tick_and_scan(&mut self, taken: usize) -> bool {
+    /// the clock (`on_tick`), drops the window's oldest part while a cut is found. Returns
+    /// whether one was.
+    fn tick_and_scan(&mut self, taken: usize, on_tick: bool) -> bool {
         self.tick = self
             .tick
             .saturating_add(u64::try_from(taken).unwrap_or(u64::MAX));
-        if !self.tick.is_multiple_of(u64::from(self.params.clock))
-            || self.width <= f64::from(self.params.grace_period)
-        {
+        if !on_tick || self.width <= f64::from(self.params.grace_period) {
             return false;
         }
         let mut change = false;
@@ -254,7 +286,12 @@ impl Adwin {
         // divisions of a block run two at a time; anything else goes value by value.
         while let Some((&x, after)) = rest.split_first() {
             let last_width = self.width + rest.len() as f64;
-            if self.width >= 1.0 && self.width.fract() == 0.0 && last_width <= power_of_two(52) {
+            // (A block's buffers are not worth filling for a few values, as in `update`.)
+            if rest.len() >= 8
+                && self.width >= 1.0
+                && self.width.fract() == 0.0
+                && last_width <= power_of_two(52)
+            {
                 self.take_in_blocks(rest);
                 break;
             }
@@ -343,24 +380,17 @@ impl Adwin {
                 return;
             };
             let pairs = (current.len() - max - 1) / 2 + 1;
-            let size = row_size(row);
-            let recip = row_size_recip(row);
-            let merged = current.live().chunks_exact(2).take(pairs).map(|pair| {
-                let (a, b) = match *pair {
-                    [a, b] => (a, b),
-                    _ => unreachable!("chunks_exact(2) yields pairs"),
-                };
-                // Dividing by a power of two and multiplying by its reciprocal round the same
-                // exact quotient, so this is River's `total / size` bit for bit.
-                let (mean_a, mean_b) = (a.total * recip, b.total * recip);
-                Summary {
-                    total: a.total + b.total,
-                    variance: a.variance
-                        + b.variance
-                        + size * 0.5 * (mean_a - mean_b) * (mean_a - mean_b),
-                }
-            });
-            next.extend(merged);
+            let (size, recip) = (row_size(row), row_size_recip(row));
+            match current.live() {
+                // One value at a time (`update`), a row merges one pair.
+                [a, b, ..] if pairs == 1 => next.push(merge(*a, *b, size, recip)),
+                live => next.extend(live.chunks_exact(2).take(pairs).filter_map(
+                    |pair| match *pair {
+                        [a, b] => Some(merge(a, b, size, recip)),
+                        _ => None,
+                    },
+                )),
+            }
             current.drop_front(2 * pairs);
             row += 1;
         }
@@ -450,6 +480,17 @@ impl Adwin {
             }
         }
         false
+    }
+}
+
+/// Two summaries of `size` values merged, with River's arithmetic. Dividing by a power of two
+/// and multiplying by its reciprocal round the same exact quotient, so `total * recip` is
+/// River's `total / size` bit for bit.
+fn merge(a: Summary, b: Summary, size: f64, recip: f64) -> Summary {
+    let (mean_a, mean_b) = (a.total * recip, b.total * recip);
+    Summary {
+        total: a.total + b.total,
+        variance: a.variance + b.variance + size * 0.5 * (mean_a - mean_b) * (mean_a - mean_b),
     }
 }
 
@@ -623,16 +664,27 @@ mod tests {
 
     #[test]
     fn rows_compact_their_dead_prefix() {
-        let mut a = Adwin::default();
-        a.update_many(&steps(300));
-        for row in &a.rows {
-            assert!(
-                row.head <= row.len().max(1),
-                "{} dead, {} live",
-                row.head,
-                row.len()
-            );
+        // Wide rows, so that merges drop many summaries from each row's front.
+        let mut a = Adwin::new(AdwinParams {
+            max_buckets: 100,
+            ..AdwinParams::default()
+        })
+        .unwrap();
+        for (k, x) in steps(20_000).into_iter().enumerate() {
+            a.update(x);
+            if k % 97 == 0 {
+                for row in &a.rows {
+                    let dead = row.head;
+                    assert!(
+                        dead <= row.len().max(rows::DEAD_KEPT),
+                        "{dead} dead, {} live",
+                        row.len()
+                    );
+                    assert_eq!(row.stored(), dead + row.len());
+                }
+            }
         }
+        assert!(a.rows.iter().any(|row| row.len() > 50));
     }
 
     /// A checkpoint's rows: an empty last row (ADWIN never leaves one) and an overfull row.

@@ -10,10 +10,13 @@ pub(super) struct Summary {
     pub(super) variance: f64,
 }
 
+/// Up to this many dropped summaries stay at a row's front before it is compacted.
+pub(super) const DEAD_KEPT: usize = 32;
+
 /// One row of the exponential histogram: its summaries, oldest first, live from `head` on.
 ///
 /// Merges take summaries from the front in pairs. Taking them moves `head`; the dead prefix is
-/// dropped once it is as long as the live part, so a summary is moved a bounded number of times
+/// dropped once it is as long as the live part (and [`DEAD_KEPT`]), so a summary is moved a bounded number of times
 /// on average, whatever `max_buckets` is. (A `VecDeque` did the same with a store and a reload
 /// of its head and length on every push and pop, which cost more than the arithmetic.)
 #[derive(Debug, Clone, Default)]
@@ -34,6 +37,19 @@ pub(super) struct RowSums {
 }
 
 impl Row {
+    pub(super) fn from_summaries(summaries: Vec<Summary>) -> Self {
+        Self {
+            summaries,
+            head: 0,
+            sums: None,
+        }
+    }
+
+    pub(super) fn push(&mut self, summary: Summary) {
+        self.summaries.push(summary);
+        self.sums = None;
+    }
+
     pub(super) fn extend(&mut self, summaries: impl IntoIterator<Item = Summary>) {
         self.summaries.extend(summaries);
         self.sums = None;
@@ -77,6 +93,12 @@ impl Row {
         self.summaries.get(self.head..).unwrap_or_default()
     }
 
+    /// Summaries stored, dropped ones included.
+    #[cfg(test)]
+    pub(super) fn stored(&self) -> usize {
+        self.summaries.len()
+    }
+
     pub(super) fn len(&self) -> usize {
         self.summaries.len().saturating_sub(self.head)
     }
@@ -91,7 +113,7 @@ impl Row {
     pub(super) fn drop_front(&mut self, n: usize) {
         self.sums = None;
         self.head = self.head.saturating_add(n).min(self.summaries.len());
-        if self.head >= self.len() {
+        if self.head >= self.len().max(DEAD_KEPT) {
             self.summaries.drain(..self.head);
             self.head = 0;
         }
@@ -113,10 +135,6 @@ impl Serialize for Row {
 
 impl<'de> Deserialize<'de> for Row {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        Ok(Self {
-            summaries: Vec::deserialize(deserializer)?,
-            head: 0,
-            sums: None,
-        })
+        Ok(Self::from_summaries(Vec::deserialize(deserializer)?))
     }
 }
