@@ -44,6 +44,11 @@ impl Default for AdwinParams {
 /// 2^r values each) and drops its oldest part whenever two sub-windows have means that differ by
 /// more than a Hoeffding-style bound.
 ///
+/// Every number is River 0.26.1's, computed in River's order, so the drifts and the window's
+/// numbers are River's. Each scan first tries to prove, with multiplications only and margins
+/// for rounding, that no split can cut (a sufficient condition on how far each split's old
+/// side strays from the window mean); River's scan decides whenever the proof does not hold.
+///
 /// ```
 /// use mlops_drift::detect::{Adwin, ChangeDetector};
 ///
