@@ -171,31 +171,50 @@ impl Adwin {
             return;
         }
         if self.flags.drift {
-            let detections = self.detections;
-            self.restart();
-            self.detections = detections;
+            self.start_fresh_window();
         }
         self.take_in_one(x);
         self.scan_cache.took_in(std::slice::from_ref(&x));
+        let summary = Summary {
+            total: x,
+            variance: 0.0,
+        };
         match self.rows.first_mut() {
-            Some(first) => first.push(Summary {
-                total: x,
-                variance: 0.0,
-            }),
-            None => self.rows.push(Row::from_summaries(vec![Summary {
-                total: x,
-                variance: 0.0,
-            }])),
+            Some(first) => first.push(summary),
+            None => self.push_to_first_row([summary]),
         }
         self.merge_overfull_rows();
         let on_tick = self
             .tick
             .saturating_add(1)
             .is_multiple_of(u64::from(self.params.clock));
-        self.flags.drift = self.tick_and_scan(1, on_tick);
+        self.end_run(1, on_tick);
+    }
+
+    /// River starts a fresh window after reporting drift; the count of detections stays.
+    fn start_fresh_window(&mut self) {
+        let detections = self.detections;
+        self.restart();
+        self.detections = detections;
+    }
+
+    /// Appends to row 0 (which a checkpoint may lack).
+    fn push_to_first_row(&mut self, summaries: impl IntoIterator<Item = Summary>) {
+        if self.rows.is_empty() {
+            self.rows.push(Row::default());
+        }
+        if let Some(first) = self.rows.first_mut() {
+            first.extend(summaries);
+        }
+    }
+
+    /// Ends a run of `taken` values: [`Self::tick_and_scan`], noting a drift.
+    fn end_run(&mut self, taken: usize, on_tick: bool) -> bool {
+        self.flags.drift = self.tick_and_scan(taken, on_tick);
         if self.flags.drift {
             self.detections = self.detections.saturating_add(1);
         }
+        self.flags.drift
     }
 
     /// The batch loop: takes values in until one reports drift, and returns its position.
@@ -228,17 +247,12 @@ impl Adwin {
                 continue;
             };
             if self.flags.drift {
-                // River starts a fresh window after reporting drift.
-                let detections = self.detections;
-                self.restart();
-                self.detections = detections;
+                self.start_fresh_window();
             }
             self.take_in(run);
             done += run.len();
             // The run ends on a tick of the clock exactly when it is as long as allowed.
-            self.flags.drift = self.tick_and_scan(run.len(), run.len() == until_scan);
-            if self.flags.drift {
-                self.detections = self.detections.saturating_add(1);
+            if self.end_run(run.len(), run.len() == until_scan) {
                 return Some(done - 1);
             }
         }
@@ -304,16 +318,10 @@ impl Adwin {
             rest = after;
         }
         self.scan_cache.took_in(xs);
-        if self.rows.is_empty() {
-            // Only a checkpoint can have no row.
-            self.rows.push(Row::default());
-        }
-        if let Some(first) = self.rows.first_mut() {
-            first.extend(xs.iter().map(|&x| Summary {
-                total: x,
-                variance: 0.0,
-            }));
-        }
+        self.push_to_first_row(xs.iter().map(|&x| Summary {
+            total: x,
+            variance: 0.0,
+        }));
         self.merge_overfull_rows();
     }
 
