@@ -16,9 +16,10 @@ pub(super) const DEAD_KEPT: usize = 32;
 /// One row of the exponential histogram: its summaries, oldest first, live from `head` on.
 ///
 /// Merges take summaries from the front in pairs. Taking them moves `head`; the dead prefix is
-/// dropped once it is as long as the live part (and [`DEAD_KEPT`]), so a summary is moved a bounded number of times
-/// on average, whatever `max_buckets` is. (A `VecDeque` did the same with a store and a reload
-/// of its head and length on every push and pop, which cost more than the arithmetic.)
+/// dropped once it is as long as the live part (and [`DEAD_KEPT`]), so a summary is moved a
+/// bounded number of times on average, whatever `max_buckets` is. (A `VecDeque` did the same
+/// with a store and a reload of its head and length on every push and pop, which cost more
+/// than the arithmetic.)
 #[derive(Debug, Clone, Default)]
 pub(super) struct Row {
     summaries: Vec<Summary>,
