@@ -397,12 +397,13 @@ impl Adwin {
             match current.live() {
                 // One value at a time (`update`), a row merges one pair.
                 [a, b, ..] if pairs == 1 => next.push(merge(*a, *b, size, recip)),
-                live => next.extend(live.chunks_exact(2).take(pairs).filter_map(
-                    |pair| match *pair {
-                        [a, b] => Some(merge(a, b, size, recip)),
-                        _ => None,
-                    },
-                )),
+                live => next.extend(
+                    live.as_chunks::<2>()
+                        .0
+                        .iter()
+                        .take(pairs)
+                        .map(|&[a, b]| merge(a, b, size, recip)),
+                ),
             }
             current.drop_front(2 * pairs);
             row += 1;

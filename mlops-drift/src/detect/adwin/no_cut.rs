@@ -22,13 +22,19 @@
 //! works out how far the mean may move before some old split (one with at least
 //! [`YOUNG_VALUES`] newer values) could fail, and later scans re-prove only the young splits
 //! while the mean stays that close, `2·v·δ′` stays above 15/16 of its value then, no value
-//! was dropped, and at most [`MAX_CARRIED_VALUES`] values came in.
+//! was dropped, and at most [`MAX_CARRIED_VALUES`] values came in. Young splits are walked
+//! from the new end, with `dev = gap − (u1 − μ·n1)` where `gap = Σt − μ·W` (the summaries'
+//! totals against River's total) is measured at the check: so a merge across the old part's
+//! end, which removes the split there, does not end the proof.
 //!
 //! **Rounding.** The proof needs the counts exact (integers up to 2^50 that the rows add up
 //! to) and at most 2^16 summaries. Then every sum here and in River's scan is within 2^-36·S of
 //! the exact one, where `S = Σ|t| + |total|`; River's quotients add less than 2^-35·S/q; the
 //! merges since a full check move the summaries' totals by less than 2^-46 of the absolute
 //! values involved; and while a proof is carried, `S` stays below twice its value at the check.
+//! The gap moves by less than 2^-35·(S + S_now) while a proof is carried: River adds at most
+//! 2^12 values (each rounding by 2^-53·|total|), merges number fewer than 2^17 (each rounding
+//! by 2^-53 of a total below `S_now`), and `μ·W` is within 2^-52·|total| of the total.
 //! Margins of 2^-33·S (a full check) and 2^-32·(S + S_now) (a carried proof) on `|dev|`, a
 //! factor 1 − 2^-30 on the right side and 1 − 2^-40 on the room left for the mean cover all of
 //! that and this module's own rounding. `δ′` is taken from below ([`DeltaPrimeFloor`]).
@@ -88,8 +94,8 @@ impl ScanCache {
 struct OldPartProof {
     /// The splits proved are those with at most this many values on the old side.
     old_end: f64,
-    /// The old side's total at `old_end`, as the check summed it.
-    old_total: f64,
+    /// `|Σt − total|` at the check, as it summed the rows (up to its rounding).
+    gap: f64,
     width: f64,
     mean: f64,
     /// How far the window mean may move from `mean` before an old split could cut.
@@ -207,7 +213,13 @@ impl Adwin {
     }
 
     /// Whether the proof carried from the last full check still covers the old splits and the
-    /// young ones (re-proved one by one, oldest first from the old part's end) pass.
+    /// young ones (re-proved one by one, newest first, up to the old part's end) pass.
+    ///
+    /// A young split's `dev` is taken from its newer side: `dev = gap − (u1 − μ·n1)`, where
+    /// `gap = Σt − μ·W` is what the summaries' totals and River's total differ by, measured at
+    /// the full check and moved since only by rounding. So the old part's end need not be a
+    /// split any more: a merge across it leaves the old splits proved and the young ones are
+    /// found from the new end.
     fn young_part_proved(&self, terms: &ScanTerms) -> bool {
         let Some(proof) = self.scan_cache.old_part else {
             return false;
@@ -223,33 +235,24 @@ impl Adwin {
             return false;
         }
         let margin = (proof.abs_sum + grown) * power_of_two(-32);
-        // Find the split at `old_end`: a merge across it would have removed it.
-        let mut start = 0.0;
-        let mut young = None;
-        for (r, row) in self.rows.iter().enumerate().rev() {
+        // The gap at the check, plus what rounding (of River's total, of merges) and `μ·W`
+        // may have added since.
+        let gap = proof.gap + (proof.abs_sum + grown) * power_of_two(-34);
+        // Splits with fewer newer values than this are young; the rest are the old part's.
+        let young_values = terms.width - proof.old_end;
+        let (mut n1, mut u1) = (0.0, 0.0);
+        for (r, row) in self.rows.iter().enumerate() {
             let size = row_size(r);
-            let end = start + row.len() as f64 * size;
-            if end > proof.old_end {
-                let offset = (proof.old_end - start) / size;
-                if offset.fract() != 0.0 {
-                    return false;
+            for summary in row.live().iter().rev() {
+                n1 += size;
+                u1 += summary.total;
+                if n1 >= young_values {
+                    return true;
                 }
-                young = Some((r, offset as usize));
-                break;
-            }
-            start = end;
-        }
-        let Some((first_row, skip)) = young else {
-            return false;
-        };
-        let (mut n0, mut u0) = (proof.old_end, proof.old_total);
-        for (r, row) in self.rows.iter().enumerate().take(first_row + 1).rev() {
-            let size = row_size(r);
-            let summaries = row.live().get(if r == first_row { skip } else { 0 }..);
-            for summary in summaries.unwrap_or_default() {
-                n0 += size;
-                u0 += summary.total;
-                if terms.tested(n0) && !terms.proved((u0 - terms.mean * n0).abs(), margin, n0) {
+                let n0 = terms.width - n1;
+                if terms.tested(n0)
+                    && !terms.proved(gap + (u1 - terms.mean * n1).abs(), margin, n0)
+                {
                     return false;
                 }
             }
@@ -268,12 +271,14 @@ impl Adwin {
         // triangle inequality.
         let mut per_row = [(0.0, 0.0); MAX_ROWS];
         let mut abs_sum = self.total.abs();
+        let mut summed = 0.0;
         for ((r, row), stats) in self.rows.iter_mut().enumerate().zip(&mut per_row) {
             let size = row_size(r);
             let sums = row.sums(mean, size);
             let moved = row.len() as f64 * size * (mean - sums.centre).abs();
             *stats = (sums.total, sums.spread + moved);
             abs_sum += sums.abs;
+            summed += sums.total;
         }
         // Also false for NaN.
         if !(..=power_of_two(1000)).contains(&abs_sum) {
@@ -318,8 +323,7 @@ impl Adwin {
                         max_shift = shift;
                     }
                 }
-                // The inner `u0`: the old side's total at the row's end.
-                old = Some((end, u0));
+                old = Some(end);
             } else {
                 // The range of the row's tested splits (all numbers here are exact integers).
                 let (first, last) = (n0 + size, end);
@@ -351,12 +355,12 @@ impl Adwin {
             n0 = end;
             u0 += total;
         }
-        if let Some((old_end, old_total)) = old
+        if let Some(old_end) = old
             && max_shift > 0.0
         {
             self.scan_cache.old_part = Some(OldPartProof {
                 old_end,
-                old_total,
+                gap: (summed - self.total).abs() + abs_sum * power_of_two(-36),
                 width,
                 mean,
                 max_shift,
