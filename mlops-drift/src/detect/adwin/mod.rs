@@ -318,11 +318,58 @@ impl Adwin {
             rest = after;
         }
         self.scan_cache.took_in(xs);
-        self.push_to_first_row(xs.iter().map(|&x| Summary {
-            total: x,
-            variance: 0.0,
-        }));
-        self.merge_overfull_rows();
+        self.add_run_to_rows(xs);
+    }
+
+    /// Adds a run's values to row 0 and merges overfull rows. The pairs row 0 would merge are
+    /// merged straight from the run, without storing those values in row 0 first.
+    fn add_run_to_rows(&mut self, xs: &[f64]) {
+        let max = self.params.max_buckets as usize;
+        let held = self.rows.first().map_or(0, Row::len);
+        let Some(pairs) = (held + xs.len())
+            .checked_sub(max + 1)
+            .map(|over| over / 2 + 1)
+        else {
+            self.push_to_first_row(xs.iter().map(|&x| Summary::of_value(x)));
+            return;
+        };
+        if self.rows.len() < 2 {
+            self.rows.resize_with(2, Row::default);
+        }
+        let (lower, upper) = self.rows.split_at_mut(1);
+        let (Some(first), Some(second)) = (lower.first_mut(), upper.first_mut()) else {
+            return;
+        };
+        // The oldest `2·pairs` of row 0's summaries followed by the run merge: those from row
+        // 0, then (when row 0 held an odd number of them) one pair across, then the run's.
+        let from_row = held.min(2 * pairs);
+        let from_run = 2 * pairs - from_row;
+        let (stored, straddling) = first.live().split_at(from_row - from_row % 2);
+        second.extend(
+            stored
+                .as_chunks::<2>()
+                .0
+                .iter()
+                .map(|&[a, b]| merge(a, b, 1.0, 1.0)),
+        );
+        let (merged, kept) = xs.split_at(from_run.min(xs.len()));
+        let merged = match (straddling.first(), merged.split_first()) {
+            (Some(&a), Some((&x, rest))) => {
+                second.push(merge(a, Summary::of_value(x), 1.0, 1.0));
+                rest
+            }
+            _ => merged,
+        };
+        second.extend(
+            merged
+                .as_chunks::<2>()
+                .0
+                .iter()
+                .map(|&[a, b]| merge(Summary::of_value(a), Summary::of_value(b), 1.0, 1.0)),
+        );
+        first.drop_front(from_row);
+        first.extend(kept.iter().map(|&x| Summary::of_value(x)));
+        self.merge_overfull_rows_from(1);
     }
 
     /// River's update of the window's width, total and variance for one value.
@@ -344,26 +391,21 @@ impl Adwin {
     /// computes: the widths are whole and at least 1, so `width + k` is what `k` additions of
     /// 1 give, and no increment is skipped.
     fn take_in_blocks(&mut self, xs: &[f64]) {
-        const BLOCK: usize = 64;
+        const BLOCK: usize = 32;
         let (mut width, mut total, mut variance) = (self.width, self.total, self.variance);
-        let mut totals_before = [0.0; BLOCK];
-        let mut increments = [0.0; BLOCK];
+        // The totals before each value, then (in place) each value's variance increment.
+        let mut buffer = [0.0; BLOCK];
         for block in xs.chunks(BLOCK) {
-            for (before, &x) in totals_before.iter_mut().zip(block) {
+            for (before, &x) in buffer.iter_mut().zip(block) {
                 *before = total;
                 total += x;
             }
-            for (k, ((increment, &before), &x)) in increments
-                .iter_mut()
-                .zip(&totals_before)
-                .zip(block)
-                .enumerate()
-            {
+            for (k, (slot, &x)) in buffer.iter_mut().zip(block).enumerate() {
                 let width = width + (k as f64 + 1.0);
-                let d = x - before / (width - 1.0);
-                *increment = (width - 1.0) * d * d / width;
+                let d = x - *slot / (width - 1.0);
+                *slot = (width - 1.0) * d * d / width;
             }
-            for &increment in increments.iter().take(block.len()) {
+            for &increment in buffer.iter().take(block.len()) {
                 variance += increment;
             }
             width += block.len() as f64;
@@ -378,8 +420,12 @@ impl Adwin {
     /// pairs its summaries oldest first: (0, 1), (2, 3), … So a row holding `n > max` after a
     /// run merges `(n − max − 1) / 2 + 1` pairs, and keeps `max − 1` or `max`.
     fn merge_overfull_rows(&mut self) {
+        self.merge_overfull_rows_from(0);
+    }
+
+    /// [`Self::merge_overfull_rows`] from `row` up (the rows below hold no more than allowed).
+    fn merge_overfull_rows_from(&mut self, mut row: usize) {
         let max = self.params.max_buckets as usize;
-        let mut row = 0;
         while self
             .rows
             .get(row)

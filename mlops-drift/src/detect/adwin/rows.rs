@@ -10,6 +10,16 @@ pub(super) struct Summary {
     pub(super) variance: f64,
 }
 
+impl Summary {
+    /// One value: a summary of row 0.
+    pub(super) fn of_value(x: f64) -> Self {
+        Self {
+            total: x,
+            variance: 0.0,
+        }
+    }
+}
+
 /// Up to this many dropped summaries stay at a row's front before it is compacted.
 pub(super) const DEAD_KEPT: usize = 32;
 
