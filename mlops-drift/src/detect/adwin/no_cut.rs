@@ -133,6 +133,7 @@ impl DeltaPrimeFloor {
 }
 
 /// The numbers every test of one scan shares.
+#[derive(Clone, Copy)]
 struct ScanTerms {
     width: f64,
     mean: f64,
@@ -149,6 +150,23 @@ impl ScanTerms {
     fn proved(&self, dev_bound: f64, margin: f64, n0: f64) -> bool {
         let lhs = dev_bound + margin;
         lhs * lhs <= self.c * (n0 * (self.width - n0))
+    }
+
+    /// Whether every tested split with `n0` from `first` to `last` is proved where `|dev|`
+    /// is at most `dev_bound` (before the margin): `c·n0·n1` is concave in `n0`, so the ends
+    /// of the range decide.
+    fn range_proved(&self, dev_bound: f64, margin: f64, first: f64, last: f64) -> bool {
+        let lo = if first > self.min_len {
+            first
+        } else {
+            self.min_len
+        };
+        let hi = if last < self.width - self.min_len {
+            last
+        } else {
+            self.width - self.min_len
+        };
+        lo > hi || (self.proved(dev_bound, margin, lo) && self.proved(dev_bound, margin, hi))
     }
 
     /// Whether River tests the split with `n0` old values.
@@ -177,19 +195,15 @@ impl Adwin {
         {
             return None;
         }
-        // How many summaries, and how many values they hold (rows beyond 50 were refused).
-        let (mut summaries, mut held) = (0usize, Some(0u64));
+        // How many summaries, and how many values they hold: under 2^64 summaries of at most
+        // 2^49 values in at most 50 rows, so the count fits in a `u128`.
+        let (mut summaries, mut held) = (0usize, 0u128);
         for (r, row) in self.rows.iter().enumerate() {
             summaries += row.len();
-            let values = u64::try_from(row.len())
-                .ok()
-                .and_then(|len| len.checked_mul(1 << r));
-            held = held
-                .zip(values)
-                .and_then(|(held, values)| held.checked_add(values));
+            held += (row.len() as u128) << r;
         }
         // `width` is an integer up to 2^50, so the cast is exact.
-        if summaries > MAX_SUMMARIES || held != Some(width as u64) {
+        if summaries > MAX_SUMMARIES || held != width as u128 {
             return None;
         }
         let delta_prime = self.scan_cache.delta_prime.at(width, self.params.delta);
@@ -240,6 +254,11 @@ impl Adwin {
         let gap = proof.gap + (proof.abs_sum + grown) * power_of_two(-34);
         // Splits with fewer newer values than this are young; the rest are the old part's.
         let young_values = terms.width - proof.old_end;
+        // The test of `proved`, written for `n1` (`n0·n1` is the same product), with the
+        // margin added to the gap once: this loop is most of a carried proof's cost.
+        let ScanTerms { width, mean, c, .. } = *terms;
+        let slack = gap + margin;
+        let tested = terms.min_len..=width - terms.min_len;
         let (mut n1, mut u1) = (0.0, 0.0);
         for (r, row) in self.rows.iter().enumerate() {
             let size = row_size(r);
@@ -249,10 +268,9 @@ impl Adwin {
                 if n1 >= young_values {
                     return true;
                 }
-                let n0 = terms.width - n1;
-                if terms.tested(n0)
-                    && !terms.proved(gap + (u1 - terms.mean * n1).abs(), margin, n0)
-                {
+                let lhs = slack + (u1 - mean * n1).abs();
+                // Also true for NaN.
+                if !(lhs * lhs <= c * (n1 * (width - n1))) && tested.contains(&n1) {
                     return false;
                 }
             }
@@ -325,23 +343,11 @@ impl Adwin {
                 }
                 old = Some(end);
             } else {
-                // The range of the row's tested splits (all numbers here are exact integers).
-                let (first, last) = (n0 + size, end);
-                let lo = if first > terms.min_len {
-                    first
-                } else {
-                    terms.min_len
-                };
-                let hi = if last < width - terms.min_len {
-                    last
-                } else {
-                    width - terms.min_len
-                };
+                // The row's splits have `n0` from `n0 + size` to `end` (exact integers).
                 let dev = (u0 - mean * n0).abs();
-                let row_proved = |spread: f64| {
-                    terms.proved(dev + spread, margin, lo) && terms.proved(dev + spread, margin, hi)
-                };
-                if lo <= hi && !row_proved(spread) && !row_proved(row.fresh_spread(mean, size)) {
+                let row_proved =
+                    |spread: f64| terms.range_proved(dev + spread, margin, n0 + size, end);
+                if !row_proved(spread) && !row_proved(row.fresh_spread(mean, size)) {
                     let (mut n0, mut u0) = (n0, u0);
                     for summary in row.live() {
                         n0 += size;
