@@ -42,6 +42,7 @@
 use super::{Adwin, power_of_two, row_size};
 
 /// More summaries than this, and the rounding bounds above do not hold: River's scan decides.
+/// (A full check allows [`MAX_CARRIED_VALUES`] fewer, for the values a carried proof takes in.)
 const MAX_SUMMARIES: usize = 1 << 16;
 /// Rows beyond this hold more than 2^50 values each.
 const MAX_ROWS: usize = 50;
@@ -195,17 +196,6 @@ impl Adwin {
         {
             return None;
         }
-        // How many summaries, and how many values they hold: under 2^64 summaries of at most
-        // 2^49 values in at most 50 rows, so the count fits in a `u128`.
-        let (mut summaries, mut held) = (0usize, 0u128);
-        for (r, row) in self.rows.iter().enumerate() {
-            summaries += row.len();
-            held += (row.len() as u128) << r;
-        }
-        // `width` is an integer up to 2^50, so the cast is exact.
-        if summaries > MAX_SUMMARIES || held != width as u128 {
-            return None;
-        }
         let delta_prime = self.scan_cache.delta_prime.at(width, self.params.delta);
         let variance_per_value = self.variance / width;
         if !(variance_per_value > 0.0 && delta_prime > 0.0) {
@@ -224,6 +214,22 @@ impl Adwin {
             two_v_delta,
             c,
         })
+    }
+
+    /// Whether the rows hold `width` values (an integer up to 2^50) in few enough summaries
+    /// that the rounding bounds hold, also after the values a carried proof may take in.
+    /// Checked by each full check only: until the next one, values join row 0 as the width
+    /// grows by 1 each, merges keep the count, and a drop ends the carried proof.
+    fn counts_are_exact(&self, width: f64) -> bool {
+        // Under 2^64 summaries of at most 2^49 values in at most 50 rows: the count fits in
+        // a `u128`.
+        let (mut summaries, mut held) = (0usize, 0u128);
+        for (r, row) in self.rows.iter().enumerate() {
+            summaries += row.len();
+            held += (row.len() as u128) << r;
+        }
+        // `width` is an integer up to 2^50, so the cast is exact.
+        summaries <= MAX_SUMMARIES - MAX_CARRIED_VALUES as usize && held == width as u128
     }
 
     /// Whether the proof carried from the last full check still covers the old splits and the
@@ -283,6 +289,9 @@ impl Adwin {
     fn full_check(&mut self, terms: &ScanTerms) -> bool {
         self.scan_cache.forget_old_part();
         let (width, mean) = (terms.width, terms.mean);
+        if !self.counts_are_exact(width) {
+            return false;
+        }
 
         // Per row: its total, Σ|t| and a bound on Σ|t − μ·size|. A row's sums are kept until it
         // changes; their spread about an older centre bounds the spread about μ by the
