@@ -39,7 +39,7 @@
 //! factor 1 − 2^-30 on the right side and 1 − 2^-40 on the room left for the mean cover all of
 //! that and this module's own rounding. `δ′` is taken from below ([`DeltaPrimeFloor`]).
 
-use super::{Adwin, power_of_two, row_size};
+use super::{Adwin, is_whole, power_of_two, row_size};
 
 /// More summaries than this, and the rounding bounds above do not hold: River's scan decides.
 /// (A full check allows [`MAX_CARRIED_VALUES`] fewer, for the values a carried proof takes in.)
@@ -47,7 +47,7 @@ const MAX_SUMMARIES: usize = 1 << 16;
 /// Rows beyond this hold more than 2^50 values each.
 const MAX_ROWS: usize = 50;
 /// Splits with fewer newer values than this are re-proved at every scan.
-const YOUNG_VALUES: f64 = 64.0;
+const YOUNG_VALUES: f64 = 256.0;
 /// A carried proof lapses after this many values.
 const MAX_CARRIED_VALUES: u64 = 1 << 12;
 
@@ -191,7 +191,7 @@ impl Adwin {
     fn scan_terms(&mut self) -> Option<ScanTerms> {
         let width = self.width;
         if !(2.0..=power_of_two(50)).contains(&width)
-            || width.fract() != 0.0
+            || !is_whole(width)
             || self.rows.len() > MAX_ROWS
         {
             return None;
@@ -461,8 +461,10 @@ mod tests {
                 assert_eq!((carried, full), (0, 0), "{name}");
                 continue;
             }
+            // The stream offset by 1e6 carries the fewest (about 3,000): margins scale with
+            // `S`, which its offset makes 10^6 times the spread.
             assert!(
-                carried > 3_000 && full > 5_000 && (cuts > 0 || name == "step 0.02"),
+                carried > 2_500 && full > 5_000 && (cuts > 0 || name == "step 0.02"),
                 "{name}: {carried} carried, {full} full checks, {cuts} cuts"
             );
         }
