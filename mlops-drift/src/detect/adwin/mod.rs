@@ -595,13 +595,31 @@ mod tests {
 
     #[test]
     fn is_whole_agrees_with_fract_below_two_to_the_63() {
-        for x in [0.0, -0.0, 1.0, -3.0, 0.5, -0.5, 2f64.powi(52), 2f64.powi(52) + 1.0]
+        let two_52 = 2f64.powi(52);
+        let xs = [
+            0.0,
+            -0.0,
+            1.0,
+            -3.0,
+            0.5,
+            -0.5,
+            two_52,
+            two_52 + 1.0,
+            two_52 - 0.5,
+        ];
+        for x in xs
             .into_iter()
-            .chain([2f64.powi(52) - 0.5, 2f64.powi(62), 1e-300, f64::MIN_POSITIVE])
+            .chain([2f64.powi(62), 1e-300, f64::MIN_POSITIVE])
         {
             assert_eq!(is_whole(x), x.fract() == 0.0, "{x}");
         }
-        for x in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 2f64.powi(63), 1e300] {
+        for x in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            2f64.powi(63),
+            1e300,
+        ] {
             assert!(!is_whole(x), "{x}");
         }
     }
