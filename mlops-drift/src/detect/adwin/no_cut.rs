@@ -275,8 +275,9 @@ impl Adwin {
                     return true;
                 }
                 let lhs = slack + (u1 - mean * n1).abs();
-                // Also true for NaN.
-                if !(lhs * lhs <= c * (n1 * (width - n1))) && tested.contains(&n1) {
+                // (NaN is not proved.)
+                let proved = lhs * lhs <= c * (n1 * (width - n1));
+                if !proved && tested.contains(&n1) {
                     return false;
                 }
             }
