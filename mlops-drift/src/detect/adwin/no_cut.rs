@@ -28,7 +28,8 @@
 //! end, which removes the split there, does not end the proof.
 //!
 //! **Rounding.** The proof needs the counts exact (integers up to 2^50 that the rows add up
-//! to) and at most 2^16 summaries. Then every sum here and in River's scan is within 2^-36·S of
+//! to) and at most 2^16 summaries: each full check checks them, and until the next one, values
+//! join row 0 as the width grows by one each and merges keep the counts. Then every sum here and in River's scan is within 2^-36·S of
 //! the exact one, where `S = Σ|t| + |total|`; River's quotients add less than 2^-35·S/q; the
 //! merges since a full check move the summaries' totals by less than 2^-46 of the absolute
 //! values involved; and while a proof is carried, `S` stays below twice its value at the check.
