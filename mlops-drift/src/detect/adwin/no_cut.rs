@@ -496,6 +496,39 @@ mod tests {
         }
     }
 
+    /// A merge across the old part's end removes the split there; the carried proof stands
+    /// (the young splits are found from the new end), and still agrees with River's scan.
+    #[test]
+    fn a_carried_proof_outlives_a_merge_across_the_old_part_end() {
+        let mut a = Adwin::default();
+        let mut uniform = crate::test_support::uniform(7);
+        let mut outlived = 0;
+        for _ in 0..200_000 {
+            a.update(uniform());
+            let (Some(proof), Some(terms)) = (a.scan_cache.old_part, a.scan_terms()) else {
+                continue;
+            };
+            // The splits now: how many values lie on the old side of each.
+            let mut n0 = 0.0;
+            let mut boundaries = Vec::new();
+            for (r, row) in a.rows.iter().enumerate().rev() {
+                for _ in row.live() {
+                    n0 += row_size(r);
+                    boundaries.push(n0);
+                }
+            }
+            if !boundaries.contains(&proof.old_end) && a.young_part_proved(&terms) {
+                assert!(!a.river_cut_found());
+                outlived += 1;
+            }
+        }
+        // About 110,000 here; none before the young walk started from the new end.
+        assert!(
+            outlived > 10_000,
+            "{outlived} scans carried a proof past a merge"
+        );
+    }
+
     /// What lets a carried proof stand is checked: a big enough move of the mean, or a drop of
     /// the oldest values, ends it.
     #[test]
