@@ -29,10 +29,11 @@
 //!
 //! **Rounding.** The proof needs the counts exact (integers up to 2^50 that the rows add up
 //! to) and at most 2^16 summaries: each full check checks them, and until the next one, values
-//! join row 0 as the width grows by one each and merges keep the counts. Then every sum here and in River's scan is within 2^-36·S of
-//! the exact one, where `S = Σ|t| + |total|`; River's quotients add less than 2^-35·S/q; the
-//! merges since a full check move the summaries' totals by less than 2^-46 of the absolute
-//! values involved; and while a proof is carried, `S` stays below twice its value at the check.
+//! join row 0 as the width grows by one each and merges keep the counts. Then every sum here
+//! and in River's scan is within 2^-36·S of the exact one, where `S = Σ|t| + |total|`; River's
+//! quotients add less than 2^-35·S/q; the merges since a full check move the summaries' totals
+//! by less than 2^-46 of the absolute values involved; and while a proof is carried, `S` stays
+//! below twice its value at the check.
 //! The gap moves by less than 2^-35·(S + S_now) while a proof is carried: River adds at most
 //! 2^12 values (each rounding by 2^-53·|total|), merges number fewer than 2^17 (each rounding
 //! by 2^-53 of a total below `S_now`), and `μ·W` is within 2^-52·|total| of the total.
@@ -96,7 +97,7 @@ impl ScanCache {
 struct OldPartProof {
     /// The splits proved are those with at most this many values on the old side.
     old_end: f64,
-    /// `|Σt − total|` at the check, as it summed the rows (up to its rounding).
+    /// `|Σt − total|` at the check, as it summed the rows, plus a bound on that sum's rounding.
     gap: f64,
     width: f64,
     mean: f64,
