@@ -326,8 +326,10 @@ impl Adwin {
     fn add_run_to_rows(&mut self, xs: &[f64]) {
         let max = self.params.max_buckets as usize;
         let held = self.rows.first().map_or(0, Row::len);
+        // (`max + 1` could overflow a 32-bit `usize`: `max` is taken off first.)
         let Some(pairs) = (held + xs.len())
-            .checked_sub(max + 1)
+            .checked_sub(max)
+            .and_then(|over| over.checked_sub(1))
             .map(|over| over / 2 + 1)
         else {
             self.push_to_first_row(xs.iter().map(|&x| Summary::of_value(x)));
