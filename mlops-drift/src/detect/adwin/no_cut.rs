@@ -37,6 +37,9 @@
 //! The gap moves by less than 2^-35·(S + S_now) while a proof is carried: River adds at most
 //! 2^12 values (each rounding by 2^-53·|total|), merges number fewer than 2^17 (each rounding
 //! by 2^-53 of a total below `S_now`), and `μ·W` is within 2^-52·|total| of the total.
+//! The young walk sums `t − μ·size` (`μ·size` is exact: `μ` times a power of two, or infinite,
+//! and then nothing is proved): each of its fewer than 2^17 terms and partial sums rounds by
+//! 2^-53 of at most `S_now + |μ|·W`, so it is within 2^-34·S_now of `u1 − μ·n1`.
 //! Margins of 2^-33·S (a full check) and 2^-32·(S + S_now) (a carried proof) on `|dev|`, a
 //! factor 1 − 2^-30 on the right side and 1 − 2^-40 on the room left for the mean cover all of
 //! that and this module's own rounding. `δ′` is taken from below ([`DeltaPrimeFloor`]).
@@ -260,29 +263,40 @@ impl Adwin {
         // The gap at the check, plus what rounding (of River's total, of merges) and `μ·W`
         // may have added since.
         let gap = proof.gap + (proof.abs_sum + grown) * power_of_two(-34);
-        // Splits with fewer newer values than this are young; the rest are the old part's.
-        let young_values = terms.width - proof.old_end;
-        // The test of `proved`, written for `n1` (`n0·n1` is the same product), with the
-        // margin added to the gap once: this loop is most of a carried proof's cost.
-        let ScanTerms { width, mean, c, .. } = *terms;
+        let ScanTerms {
+            width,
+            mean,
+            c,
+            min_len,
+            ..
+        } = *terms;
+        // Splits with at least `limit` newer values are the old part's (proved) or have fewer
+        // than `min_len` older ones (not tested): the walk stops there.
+        let limit = (width - proof.old_end).min(width - min_len + 1.0);
+        // For `n1 < limit`, `c·n1·(W − n1) ≥ c·(W − limit)·n1`: one product per split, and the
+        // exact right side only where that fails.
+        let c_young = c * (width - limit);
         let slack = gap + margin;
-        let tested = terms.min_len..=width - terms.min_len;
-        let (mut n1, mut u1) = (0.0, 0.0);
-        for (r, row) in self.rows.iter().enumerate() {
-            let size = row_size(r);
+        // `u1 − μ·n1`, summed as `Σ (t − μ·size)`: this loop is most of a carried proof's cost.
+        let (mut n1, mut dev_new) = (0.0, 0.0);
+        let mut size = 1.0;
+        for row in &self.rows {
+            let expected = mean * size;
             for summary in row.live().iter().rev() {
                 n1 += size;
-                u1 += summary.total;
-                if n1 >= young_values {
+                if n1 >= limit {
                     return true;
                 }
-                let lhs = slack + (u1 - mean * n1).abs();
+                dev_new += summary.total - expected;
+                let lhs = slack + dev_new.abs();
+                let lhs2 = lhs * lhs;
                 // (NaN is not proved.)
-                let proved = lhs * lhs <= c * (n1 * (width - n1));
-                if !proved && tested.contains(&n1) {
+                let proved = lhs2 <= c_young * n1 || lhs2 <= c * (n1 * (width - n1));
+                if !proved && n1 >= min_len {
                     return false;
                 }
             }
+            size *= 2.0;
         }
         true
     }
