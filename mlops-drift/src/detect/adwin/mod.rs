@@ -6,7 +6,7 @@ mod no_cut;
 mod rows;
 
 use no_cut::ScanCache;
-use rows::{Row, Summary};
+use rows::{Row, Summary, merge};
 
 use super::{Flags, check_unit_open, impl_detector_via_flags};
 use crate::error::{DriftError, Result};
@@ -428,33 +428,19 @@ impl Adwin {
     /// [`Self::merge_overfull_rows`] from `row` up (the rows below hold no more than allowed).
     fn merge_overfull_rows_from(&mut self, mut row: usize) {
         let max = self.params.max_buckets as usize;
-        while self
-            .rows
-            .get(row)
-            .is_some_and(|current| current.len() > max)
-        {
+        // Doubling gives `row_size` and halving `row_size_recip` exactly, at every row.
+        let (mut size, mut recip) = (row_size(row), row_size_recip(row));
+        while let Some(len) = self.rows.get(row).map(Row::len).filter(|&len| len > max) {
             if self.rows.len() == row + 1 {
                 self.rows.push(Row::default());
             }
-            let (lower, upper) = self.rows.split_at_mut(row + 1);
-            let (Some(current), Some(next)) = (lower.last_mut(), upper.first_mut()) else {
+            let Ok([current, next]) = self.rows.get_disjoint_mut([row, row + 1]) else {
                 return;
             };
-            let pairs = (current.len() - max - 1) / 2 + 1;
-            let (size, recip) = (row_size(row), row_size_recip(row));
-            match current.live() {
-                // One value at a time (`update`), a row merges one pair.
-                [a, b, ..] if pairs == 1 => next.push(merge(*a, *b, size, recip)),
-                live => next.extend(
-                    live.as_chunks::<2>()
-                        .0
-                        .iter()
-                        .take(pairs)
-                        .map(|&[a, b]| merge(a, b, size, recip)),
-                ),
-            }
-            current.drop_front(2 * pairs);
+            next.take_merged_pairs(current, (len - max - 1) / 2 + 1, size, recip);
             row += 1;
+            size *= 2.0;
+            recip *= 0.5;
         }
     }
 
@@ -542,17 +528,6 @@ impl Adwin {
             }
         }
         false
-    }
-}
-
-/// Two summaries of `size` values merged, with River's arithmetic. Dividing by a power of two
-/// and multiplying by its reciprocal round the same exact quotient, so `total * recip` is
-/// River's `total / size` bit for bit.
-fn merge(a: Summary, b: Summary, size: f64, recip: f64) -> Summary {
-    let (mean_a, mean_b) = (a.total * recip, b.total * recip);
-    Summary {
-        total: a.total + b.total,
-        variance: a.variance + b.variance + size * 0.5 * (mean_a - mean_b) * (mean_a - mean_b),
     }
 }
 

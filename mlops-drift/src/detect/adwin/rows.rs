@@ -20,6 +20,17 @@ impl Summary {
     }
 }
 
+/// Two summaries of `size` values merged, with River's arithmetic. Dividing by a power of two
+/// and multiplying by its reciprocal round the same exact quotient, so `total * recip` is
+/// River's `total / size` bit for bit.
+pub(super) fn merge(a: Summary, b: Summary, size: f64, recip: f64) -> Summary {
+    let (mean_a, mean_b) = (a.total * recip, b.total * recip);
+    Summary {
+        total: a.total + b.total,
+        variance: a.variance + b.variance + size * 0.5 * (mean_a - mean_b) * (mean_a - mean_b),
+    }
+}
+
 /// Up to this many dropped summaries stay at a row's front before it is compacted.
 pub(super) const DEAD_KEPT: usize = 32;
 
@@ -102,6 +113,23 @@ impl Row {
 
     pub(super) fn live(&self) -> &[Summary] {
         self.summaries.get(self.head..).unwrap_or_default()
+    }
+
+    /// Appends the merges of `from`'s oldest `2·pairs` summaries, pair by pair, and drops them
+    /// from `from`.
+    pub(super) fn take_merged_pairs(
+        &mut self,
+        from: &mut Row,
+        pairs: usize,
+        size: f64,
+        recip: f64,
+    ) {
+        let (merged, _) = from.live().as_chunks::<2>();
+        let merged = merged.get(..pairs).unwrap_or(merged);
+        self.summaries
+            .extend(merged.iter().map(|&[a, b]| merge(a, b, size, recip)));
+        self.sums = None;
+        from.drop_front(2 * pairs);
     }
 
     /// Summaries stored, dropped ones included.
