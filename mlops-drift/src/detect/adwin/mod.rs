@@ -174,7 +174,7 @@ impl Adwin {
             self.start_fresh_window();
         }
         self.take_in_one(x);
-        self.scan_cache.took_in(std::slice::from_ref(&x));
+        self.scan_cache.took_in(1, x.abs());
         let summary = Summary {
             total: x,
             variance: 0.0,
@@ -228,17 +228,18 @@ impl Adwin {
         while let Some(rest) = xs.get(done..).filter(|rest| !rest.is_empty()) {
             let until_scan = self.values_until_scan();
             let candidates = rest.get(..until_scan).unwrap_or(rest);
-            // Usually every value is usable: checked without a branch per value first.
-            let run_len = if candidates
-                .iter()
-                .fold(true, |all, &x| all & super::usable(x))
-            {
-                candidates.len()
+            // Usually every value is usable: checked without a branch per value first, in the
+            // pass that sums their magnitudes.
+            let (all_usable, abs_sum) = usable_and_abs_sum(candidates);
+            let (run_len, abs_sum) = if all_usable {
+                (candidates.len(), abs_sum)
             } else {
-                candidates
+                let len = candidates
                     .iter()
                     .position(|&x| !super::usable(x))
-                    .unwrap_or(candidates.len())
+                    .unwrap_or(candidates.len());
+                let run = candidates.get(..len).unwrap_or_default();
+                (len, usable_and_abs_sum(run).1)
             };
             let Some(run) = rest.get(..run_len).filter(|run| !run.is_empty()) else {
                 // An unusable value: counted, and nothing else changes.
@@ -249,7 +250,7 @@ impl Adwin {
             if self.flags.drift {
                 self.start_fresh_window();
             }
-            self.take_in(run);
+            self.take_in(run, abs_sum);
             done += run.len();
             // The run ends on a tick of the clock exactly when it is as long as allowed.
             if self.end_run(run.len(), run.len() == until_scan) {
@@ -297,9 +298,9 @@ impl Adwin {
         change
     }
 
-    /// Takes in a run of usable values: the window's width, total and variance, with River's
-    /// arithmetic value by value, then the histogram.
-    fn take_in(&mut self, xs: &[f64]) {
+    /// Takes in a run of usable values, whose magnitudes sum to `abs_sum`: the window's width,
+    /// total and variance, with River's arithmetic value by value, then the histogram.
+    fn take_in(&mut self, xs: &[f64], abs_sum: f64) {
         let mut rest = xs;
         // Whole counts well below 2^53 can be computed ahead (`width + k`), which lets the
         // divisions of a block run two at a time; anything else goes value by value.
@@ -317,7 +318,7 @@ impl Adwin {
             self.take_in_one(x);
             rest = after;
         }
-        self.scan_cache.took_in(xs);
+        self.scan_cache.took_in(xs.len(), abs_sum);
         self.add_run_to_rows(xs);
     }
 
@@ -529,6 +530,25 @@ impl Adwin {
         }
         false
     }
+}
+
+/// Whether every value is usable, and the sum of their magnitudes (four partial sums, so that
+/// the additions do not wait on each other).
+fn usable_and_abs_sum(xs: &[f64]) -> (bool, f64) {
+    let (mut all, mut sums) = (true, [0.0; 4]);
+    let mut chunks = xs.chunks_exact(4);
+    for chunk in &mut chunks {
+        for (sum, &x) in sums.iter_mut().zip(chunk) {
+            all &= super::usable(x);
+            *sum += x.abs();
+        }
+    }
+    let mut rest = 0.0;
+    for &x in chunks.remainder() {
+        all &= super::usable(x);
+        rest += x.abs();
+    }
+    (all, sums.iter().sum::<f64>() + rest)
 }
 
 /// Whether `x` is a whole number, for `|x| < 2^63` (beyond, false). `fract` would call the C

@@ -70,22 +70,14 @@ impl PartialEq for ScanCache {
 }
 
 impl ScanCache {
-    /// Values came in: they move the window mean and `S`, which a carried proof bounds.
-    pub(super) fn took_in(&mut self, xs: &[f64]) {
+    /// `count` values came in, their magnitudes summing to `abs_sum`: they move the window mean
+    /// and `S`, which a carried proof bounds.
+    pub(super) fn took_in(&mut self, count: usize, abs_sum: f64) {
         if let Some(proof) = &mut self.old_part {
-            // Four sums at a time, so the additions do not wait on each other.
-            let mut sums = [0.0; 4];
-            let mut chunks = xs.chunks_exact(4);
-            for chunk in &mut chunks {
-                for (sum, x) in sums.iter_mut().zip(chunk) {
-                    *sum += x.abs();
-                }
-            }
-            let rest: f64 = chunks.remainder().iter().map(|x| x.abs()).sum();
-            proof.taken_abs += sums.iter().sum::<f64>() + rest;
+            proof.taken_abs += abs_sum;
             proof.taken = proof
                 .taken
-                .saturating_add(u64::try_from(xs.len()).unwrap_or(u64::MAX));
+                .saturating_add(u64::try_from(count).unwrap_or(u64::MAX));
         }
     }
 

@@ -117,6 +117,7 @@ impl Row {
 
     /// Appends the merges of `from`'s oldest `2·pairs` summaries, pair by pair, and drops them
     /// from `from`.
+    #[inline(always)]
     pub(super) fn take_merged_pairs(
         &mut self,
         from: &mut Row,
