@@ -116,7 +116,7 @@ impl Row {
     }
 
     /// Appends the merges of `from`'s oldest `2·pairs` summaries, pair by pair, and drops them
-    /// from `from`.
+    /// from `from`. (Inlined: a call per row cost about 0.1 ns per value in the batch loop.)
     #[inline(always)]
     pub(super) fn take_merged_pairs(
         &mut self,
