@@ -479,6 +479,53 @@ mod tests {
         }
     }
 
+    /// Long minimum windows: the young walk stops where splits are no longer tested (fewer
+    /// than `min_window_length` older values), and a carried proof still agrees with River's
+    /// scan at every value.
+    #[test]
+    fn proofs_agree_with_rivers_scan_for_long_minimum_windows() {
+        let mut streams = streams();
+        streams.retain(|(name, _)| ["step 0.1", "ramp"].contains(name));
+        // Levels that alternate every 200 values: many fresh windows, whose oldest splits
+        // (the ones the walk's end decides) are still young. (Stopping the walk `ℓ` splits
+        // early is caught here, at ℓ = 128.)
+        let mut uniform = crate::test_support::uniform(99);
+        let alternating = (0..20_000)
+            .map(|i| uniform() + if (i / 200) % 2 == 0 { 0.0 } else { 1.0 })
+            .collect();
+        streams.push(("alternating", alternating));
+        for min_window_length in [128, 600] {
+            for (name, xs) in &streams {
+                let mut a = Adwin::new(AdwinParams {
+                    grace_period: 0,
+                    min_window_length,
+                    ..AdwinParams::default()
+                })
+                .unwrap();
+                let mut carried = 0;
+                for (i, &x) in xs.iter().enumerate() {
+                    if let Some(terms) = a.scan_terms()
+                        && a.young_part_proved(&terms)
+                    {
+                        assert!(
+                            !a.river_cut_found(),
+                            "{name}, ℓ {min_window_length}: at {i}"
+                        );
+                        carried += 1;
+                    }
+                    a.update(x);
+                }
+                // (The alternating stream restarts every few hundred values: few carry.)
+                let least = if *name == "alternating" { 20 } else { 1_000 };
+                eprintln!("{name}, ℓ {min_window_length}: {carried} carried");
+                assert!(
+                    carried > least,
+                    "{name}, ℓ {min_window_length}: {carried} carried"
+                );
+            }
+        }
+    }
+
     /// The detector with the proof drifts where River's scan alone drifts, on every stream.
     #[test]
     fn the_proof_changes_no_drift() {
