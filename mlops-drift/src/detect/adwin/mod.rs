@@ -77,6 +77,10 @@ pub struct Adwin {
     /// What the scans keep between them (a cache, not part of the state).
     #[serde(skip)]
     scan_cache: ScanCache,
+    /// The variance increments of a run's last block, from its take-in until its scan's proof
+    /// has run (empty between calls).
+    #[serde(skip)]
+    pending: PendingIncrements,
 }
 
 #[cfg(test)]
@@ -125,6 +129,7 @@ impl Adwin {
             detections: 0,
             flags: Flags::default(),
             scan_cache: ScanCache::default(),
+            pending: PendingIncrements::default(),
         }
     }
 
@@ -211,6 +216,9 @@ impl Adwin {
     /// Ends a run of `taken` values: [`Self::tick_and_scan`], noting a drift.
     fn end_run(&mut self, taken: usize, on_tick: bool) -> bool {
         self.flags.drift = self.tick_and_scan(taken, on_tick);
+        // (Where the run ended without a scan.)
+        self.scan_cache.forget_terms_ahead();
+        self.add_pending_increments();
         if self.flags.drift {
             self.detections = self.detections.saturating_add(1);
         }
@@ -299,7 +307,9 @@ impl Adwin {
     }
 
     /// Takes in a run of usable values, whose magnitudes sum to `abs_sum`: the window's width,
-    /// total and variance, with River's arithmetic value by value, then the histogram.
+    /// total and variance, with River's arithmetic value by value, then the histogram. A run of
+    /// at least [`BLOCK`] values leaves its last block's variance increments pending (see
+    /// [`Self::take_in_last_block`]).
     fn take_in(&mut self, xs: &[f64], abs_sum: f64) {
         let mut rest = xs;
         // Whole counts well below 2^53 can be computed ahead (`width + k`), which lets the
@@ -312,8 +322,15 @@ impl Adwin {
                 && is_whole(self.width)
                 && last_width <= power_of_two(52)
             {
-                self.take_in_blocks(rest);
-                break;
+                let Some((blocks, last)) = rest.split_last_chunk::<BLOCK>() else {
+                    self.take_in_blocks(rest);
+                    break;
+                };
+                if !blocks.is_empty() {
+                    self.take_in_blocks(blocks);
+                }
+                self.take_in_last_block(xs, abs_sum, last);
+                return;
             }
             self.take_in_one(x);
             rest = after;
@@ -394,7 +411,6 @@ impl Adwin {
     /// computes: the widths are whole and at least 1, so `width + k` is what `k` additions of
     /// 1 give, and no increment is skipped.
     fn take_in_blocks(&mut self, xs: &[f64]) {
-        const BLOCK: usize = 32;
         let (mut width, mut total, mut variance) = (self.width, self.total, self.variance);
         // The totals before each value, then (in place) each value's variance increment.
         let mut buffer = [0.0; BLOCK];
@@ -414,6 +430,60 @@ impl Adwin {
             width += block.len() as f64;
         }
         (self.width, self.total, self.variance) = (width, total, variance);
+    }
+
+    /// Takes in the `run` whose values before its `last` block are taken in already (the width
+    /// whole, the run's end below 2^52), in the order that lets the divider work while the
+    /// scan's proof runs:
+    /// 1. the block's totals and River's mean before each value (the first of River's two
+    ///    divisions per value, two at a time);
+    /// 2. the run's histogram;
+    /// 3. the next proof's terms, on the variance without the block's increments;
+    /// 4. the increments (the second division), left pending: [`Self::cut_found`] adds them
+    ///    after the proof, or [`Self::end_run`] when no scan comes.
+    ///
+    /// The proof needs only a lower bound on the variance, and the variance without the block's
+    /// increments is one (none is negative). A proof with a smaller variance is a proof with
+    /// River's, and River's scan, when the proof fails, sees River's variance. Measured on the
+    /// bench's stream, this order takes about 0.6 ns off ADWIN's 6.3 ns per value: the proof's
+    /// three divisions enter the divider before the block's second 32, which then run while
+    /// the proof's walk does, and the increments are summed after it. (Storing the width and
+    /// total only after the merges accounts for about 0.15 ns of that, for reasons not
+    /// understood.)
+    fn take_in_last_block(&mut self, run: &[f64], abs_sum: f64, last: &[f64; BLOCK]) {
+        let (width, mut total) = (self.width, self.total);
+        // The totals before each value, then (in place) the means, then the increments.
+        let mut slots = [0.0; BLOCK];
+        for (before, &x) in slots.iter_mut().zip(last) {
+            *before = total;
+            total += x;
+        }
+        for (k, mean) in slots.iter_mut().enumerate() {
+            // River divides by `width − 1` after counting the value: `width + k` here.
+            *mean /= width + k as f64;
+        }
+        self.scan_cache.took_in(run.len(), abs_sum);
+        self.add_run_to_rows(run);
+        self.width = width + BLOCK as f64;
+        self.total = total;
+        self.scan_cache.terms_ahead = Some(self.scan_terms());
+        for (k, (slot, &x)) in slots.iter_mut().zip(last).enumerate() {
+            let width = width + (k as f64 + 1.0);
+            let d = x - *slot;
+            *slot = (width - 1.0) * d * d / width;
+        }
+        self.pending = PendingIncrements(Some(slots));
+    }
+
+    /// Adds the pending variance increments, in order (River's sum).
+    fn add_pending_increments(&mut self) {
+        if let Some(increments) = self.pending.0.take() {
+            let mut variance = self.variance;
+            for &increment in &increments {
+                variance += increment;
+            }
+            self.variance = variance;
+        }
     }
 
     /// Merges the two oldest summaries of every row that holds more than `max_buckets`, until
@@ -487,9 +557,13 @@ impl Adwin {
     fn cut_found(&mut self) -> bool {
         #[cfg(test)]
         if RIVERS_SCAN_ONLY.get() {
+            self.add_pending_increments();
             return self.river_cut_found();
         }
-        !self.no_cut_possible() && self.river_cut_found()
+        // The proof first: it may run on the variance without the pending increments.
+        let proved = self.no_cut_possible();
+        self.add_pending_increments();
+        !proved && self.river_cut_found()
     }
 
     /// River's scan: whether some split of the window, oldest summaries first, has sub-window
@@ -529,6 +603,20 @@ impl Adwin {
             }
         }
         false
+    }
+}
+
+/// Values per block of the window statistics (their divisions run two at a time).
+const BLOCK: usize = 32;
+
+/// A block's variance increments, computed but not yet added ([`Adwin::take_in_last_block`]).
+#[derive(Debug, Clone, Default)]
+struct PendingIncrements(Option<[f64; BLOCK]>);
+
+/// Always empty between calls: not part of the detector's state.
+impl PartialEq for PendingIncrements {
+    fn eq(&self, _: &Self) -> bool {
+        true
     }
 }
 
@@ -729,7 +817,8 @@ mod tests {
     fn runs_merge_like_single_values_for_every_row_capacity() {
         let xs = steps(6_000);
         for max_buckets in [1, 2, 3, 5, 8] {
-            for clock in [1, 5, 32] {
+            // (32 and 100: runs that end in a block whose variance waits for the scan.)
+            for clock in [1, 5, 32, 100] {
                 let params = AdwinParams {
                     max_buckets,
                     clock,
@@ -754,6 +843,34 @@ mod tests {
                         .all(|row| row.len() <= max_buckets as usize)
                 );
             }
+        }
+    }
+
+    /// Runs that end without a scan (in the grace period, or cut short by an unusable value)
+    /// still add their last block's pending variance increments.
+    #[test]
+    fn runs_that_end_without_a_scan_keep_every_variance_increment() {
+        let mut xs = steps(6_000);
+        for i in (70..xs.len()).step_by(170) {
+            xs[i] = f64::NAN;
+        }
+        for grace_period in [10, 2_000] {
+            let params = AdwinParams {
+                clock: 100,
+                grace_period,
+                ..AdwinParams::default()
+            };
+            let mut batch = Adwin::new(params).unwrap();
+            let mut single = batch.clone();
+            let drifts = batch.update_many(&xs);
+            let singles: Vec<usize> = (0..xs.len())
+                .filter(|&i| {
+                    single.update(xs[i]);
+                    single.drift_detected()
+                })
+                .collect();
+            assert_eq!(drifts, singles, "grace {grace_period}");
+            assert_eq!(batch, single, "grace {grace_period}");
         }
     }
 
