@@ -824,18 +824,9 @@ mod tests {
                     clock,
                     ..AdwinParams::default()
                 };
-                let mut batch = Adwin::new(params).unwrap();
-                let mut single = batch.clone();
-                let drifts = batch.update_many(&xs);
-                let singles: Vec<usize> = (0..xs.len())
-                    .filter(|&i| {
-                        single.update(xs[i]);
-                        single.drift_detected()
-                    })
-                    .collect();
-                assert_eq!(drifts, singles, "max_buckets {max_buckets} clock {clock}");
+                let case = format!("max_buckets {max_buckets} clock {clock}");
+                let (drifts, batch) = batch_matches_single(params, &xs, &case);
                 assert!(!drifts.is_empty());
-                assert_eq!(batch, single);
                 assert!(
                     batch
                         .rows
@@ -860,18 +851,26 @@ mod tests {
                 grace_period,
                 ..AdwinParams::default()
             };
-            let mut batch = Adwin::new(params).unwrap();
-            let mut single = batch.clone();
-            let drifts = batch.update_many(&xs);
-            let singles: Vec<usize> = (0..xs.len())
-                .filter(|&i| {
-                    single.update(xs[i]);
-                    single.drift_detected()
-                })
-                .collect();
-            assert_eq!(drifts, singles, "grace {grace_period}");
-            assert_eq!(batch, single, "grace {grace_period}");
+            batch_matches_single(params, &xs, &format!("grace {grace_period}"));
         }
+    }
+
+    /// Feeds `xs` to two detectors, one batch (`update_many`) and one value at a time: they
+    /// must report the same drifts and end in the same state. Returns the batch's drifts and
+    /// detector.
+    fn batch_matches_single(params: AdwinParams, xs: &[f64], case: &str) -> (Vec<usize>, Adwin) {
+        let mut batch = Adwin::new(params).unwrap();
+        let mut single = batch.clone();
+        let drifts = batch.update_many(xs);
+        let singles: Vec<usize> = (0..xs.len())
+            .filter(|&i| {
+                single.update(xs[i]);
+                single.drift_detected()
+            })
+            .collect();
+        assert_eq!(drifts, singles, "{case}");
+        assert_eq!(batch, single, "{case}");
+        (drifts, batch)
     }
 
     #[test]
